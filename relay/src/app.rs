@@ -1,0 +1,114 @@
+//! The HTTP surface: routes under the base path, and the state every handler shares.
+//!
+//! `{base}/ws/{room}` upgrades to the y-websocket protocol; `{base}/healthz` says the process
+//! is up; `{base}/readyz` says it accepts new connections (it turns 503 while shutting
+//! down); everything else under `{base}/` is the built browser client.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use axum::extract::{Path, State, WebSocketUpgrade};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower_http::services::{ServeDir, ServeFile};
+
+use crate::cli::Config;
+use crate::connection;
+use crate::rooms::Rooms;
+
+/// Longest room name accepted, in bytes.
+pub const MAX_ROOM_NAME: usize = 200;
+
+pub struct AppState {
+    pub config: Config,
+    pub rooms: Rooms,
+    /// Cancelled when the relay starts shutting down.
+    pub shutdown: CancellationToken,
+    /// Every live WebSocket connection, so shutdown can wait for them.
+    pub connections: TaskTracker,
+    next_conn: AtomicU64,
+    shutting_down: AtomicBool,
+}
+
+impl AppState {
+    pub fn new(config: Config, rooms: Rooms) -> Self {
+        AppState {
+            config,
+            rooms,
+            shutdown: CancellationToken::new(),
+            connections: TaskTracker::new(),
+            next_conn: AtomicU64::new(1),
+            shutting_down: AtomicBool::new(false),
+        }
+    }
+
+    pub fn next_conn_id(&self) -> u64 {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+        self.shutdown.cancel();
+    }
+}
+
+/// The relay's routes, nested under the configured base path.
+pub fn router(state: Arc<AppState>) -> Router {
+    let base = state.config.base_path.clone();
+    let mut inner = Router::new()
+        .route("/ws/{room}", get(upgrade))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz));
+    if let Some(dir) = &state.config.static_dir {
+        let index = dir.join("index.html");
+        inner = inner.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index)));
+    }
+    let inner = inner.with_state(state);
+    if base.is_empty() {
+        inner
+    } else {
+        let slash = format!("{base}/");
+        Router::new().route(&base, get(move || async move { Redirect::permanent(&slash) })).nest(&base, inner)
+    }
+}
+
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    if state.shutting_down.load(Ordering::SeqCst) {
+        (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response()
+    } else {
+        "ready\n".into_response()
+    }
+}
+
+async fn upgrade(
+    ws: WebSocketUpgrade,
+    Path(room): Path<String>,
+    State(state): State<Arc<AppState>>,
+) -> Response {
+    if let Err(problem) = check_room_name(&room) {
+        return (StatusCode::BAD_REQUEST, problem).into_response();
+    }
+    if state.shutting_down.load(Ordering::SeqCst) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
+    }
+    let max = state.config.max_frame_bytes;
+    let tracker = state.connections.clone();
+    ws.max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| tracker.track_future(connection::serve(socket, room, state)))
+}
+
+/// Room names are opaque to the relay but must be printable and of sane length.
+pub fn check_room_name(room: &str) -> Result<(), &'static str> {
+    if room.is_empty() || room.len() > MAX_ROOM_NAME {
+        return Err("room name must be 1 to 200 bytes\n");
+    }
+    if room.chars().any(|c| c.is_control()) {
+        return Err("room name may not contain control characters\n");
+    }
+    Ok(())
+}

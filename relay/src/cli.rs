@@ -1,0 +1,147 @@
+//! The relay's command line. Every flag is also an environment variable, so the same binary
+//! is configured the same way from a shell, a systemd unit or a container.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Relay for the collaborative scene editor: forwards Yjs CRDT updates and presence between
+/// the clients of a room, keeps room state for late joiners, and serves the browser client.
+/// Speaks the stock y-websocket protocol at {base}/ws/{room}.
+#[derive(Debug, Parser)]
+#[command(name = "relay", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: Config,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve rooms (the default when no subcommand is given).
+    Serve(Config),
+}
+
+/// How the relay serves.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address to listen on. Use 0.0.0.0:PORT to accept connections from other machines
+    /// (normally only a reverse proxy on the same host should reach the relay).
+    #[arg(long, env = "RELAY_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Directory where room state is stored. Created if missing.
+    #[arg(long, env = "RELAY_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// URL prefix everything is served under, e.g. /collab when a reverse proxy forwards
+    /// https://example.com/collab/ to this relay. Empty serves at the root.
+    #[arg(long, env = "RELAY_BASE_PATH", default_value = "", value_parser = parse_base_path)]
+    pub base_path: String,
+
+    /// Directory holding the built browser client (index.html, wasm, css), served at {base}/.
+    /// Without it only the WebSocket and health endpoints are served.
+    #[arg(long, env = "RELAY_STATIC_DIR")]
+    pub static_dir: Option<PathBuf>,
+
+    /// Log line format: human-readable text, or one JSON object per line for log shippers.
+    #[arg(long, env = "RELAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Seconds between WebSocket pings. A connection that sends nothing (not even a pong)
+    /// for two intervals is considered dead and closed.
+    #[arg(long, env = "RELAY_PING_INTERVAL_SECS", default_value_t = 25, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub ping_interval_secs: u64,
+
+    /// Seconds a room stays in memory after its last client left, so a joiner still loads it
+    /// from memory. After that it is written to the store and dropped from memory.
+    #[arg(long, env = "RELAY_ROOM_IDLE_SECS", default_value_t = 300)]
+    pub room_idle_secs: u64,
+
+    /// Messages that may wait for one connection before it counts as fallen behind; such a
+    /// connection is closed with code 4001 (resync) and catches up when it reconnects.
+    #[arg(long, env = "RELAY_OUTBOUND_QUEUE", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(8..=1_000_000))]
+    pub outbound_queue: u64,
+
+    /// Largest WebSocket message accepted from a client, in bytes.
+    #[arg(long, env = "RELAY_MAX_FRAME_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_frame_bytes: usize,
+
+    /// Seconds a graceful shutdown waits for connections to close before it exits anyway.
+    #[arg(long, env = "RELAY_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    pub shutdown_grace_secs: u64,
+}
+
+impl Config {
+    pub fn ping_interval(&self) -> Duration {
+        Duration::from_secs(self.ping_interval_secs)
+    }
+
+    pub fn room_idle(&self) -> Duration {
+        Duration::from_secs(self.room_idle_secs)
+    }
+
+    /// A configuration for tests: loopback on a free port, data in `data_dir`.
+    pub fn for_tests(data_dir: PathBuf) -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir,
+            base_path: String::new(),
+            static_dir: None,
+            log_format: LogFormat::Text,
+            ping_interval_secs: 25,
+            room_idle_secs: 300,
+            outbound_queue: 1024,
+            max_frame_bytes: 16 * 1024 * 1024,
+            shutdown_grace_secs: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Normalises a base path to "" or "/segment[/segment…]" without a trailing slash.
+fn parse_base_path(raw: &str) -> Result<String, String> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    if trimmed.is_empty() {
+        return Ok(String::new());
+    }
+    if !trimmed.starts_with('/') {
+        return Err(format!("base path must start with '/': {raw:?}"));
+    }
+    if trimmed.contains(['?', '#', ' ', '{', '}']) || trimmed.contains("//") {
+        return Err(format!("base path may hold only plain path segments: {raw:?}"));
+    }
+    Ok(trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_paths_are_normalised() {
+        assert_eq!(parse_base_path("").unwrap(), "");
+        assert_eq!(parse_base_path("/").unwrap(), "");
+        assert_eq!(parse_base_path("/collab/").unwrap(), "/collab");
+        assert_eq!(parse_base_path("/a/b").unwrap(), "/a/b");
+        assert!(parse_base_path("collab").is_err());
+        assert!(parse_base_path("/a//b").is_err());
+    }
+
+    #[test]
+    fn cli_parses_with_and_without_subcommand() {
+        let cli = Cli::try_parse_from(["relay", "--listen", "127.0.0.1:9000", "--base-path", "/x/"]).unwrap();
+        assert_eq!(cli.serve.base_path, "/x");
+        assert_eq!(cli.serve.listen.port(), 9000);
+        let cli = Cli::try_parse_from(["relay", "serve", "--log-format", "json"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Serve(c)) if c.log_format == LogFormat::Json));
+    }
+}

@@ -1,0 +1,130 @@
+//! One WebSocket connection from its upgrade to its close.
+//!
+//! A single task per connection (a small footprint for idle connections) does three things
+//! in one `select!`: writes the frames the room queued for it, reads the client's frames
+//! and hands them to the room, and pings. It stops when the client leaves, when the room or
+//! the relay asks it to (each with a close code and reason), or when the client has been
+//! silent for two ping intervals.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
+use bytes::Bytes;
+use shared::close;
+use tokio::time::{interval_at, Instant, MissedTickBehavior};
+
+use crate::app::AppState;
+use crate::outbound::{self, CloseReason};
+use crate::room::Room;
+
+/// Serves one connection to `room_name` until it closes.
+pub async fn serve(mut socket: WebSocket, room_name: String, app: Arc<AppState>) {
+    let conn = app.next_conn_id();
+    let (outbox, mut inbox) = outbound::channel(app.config.outbound_queue as usize);
+
+    let room = match join(&app, &room_name, conn, outbox).await {
+        Ok(room) => room,
+        Err(reason) => {
+            tracing::warn!(room = %room_name, conn, reason = %reason.reason, "join refused");
+            send_close(&mut socket, reason).await;
+            return;
+        }
+    };
+    tracing::debug!(room = %room_name, conn, "joined");
+
+    let ping_every = app.config.ping_interval();
+    let mut ping = interval_at(Instant::now() + ping_every, ping_every);
+    ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last_heard = Instant::now();
+    let write_timeout = ping_every * 2;
+
+    let reason = loop {
+        tokio::select! {
+            biased;
+            _ = inbox.kick.requested() => {
+                break inbox.kick.reason().unwrap_or_else(|| CloseReason::new(close::NORMAL, ""));
+            }
+            _ = app.shutdown.cancelled() => {
+                break CloseReason::new(close::GOING_AWAY, "relay shutting down");
+            }
+            Some(frame) = inbox.frames.recv() => {
+                if let Err(reason) = write(&mut socket, WsMessage::Binary(frame), write_timeout).await {
+                    break reason;
+                }
+            }
+            incoming = socket.recv() => {
+                last_heard = Instant::now();
+                match incoming {
+                    Some(Ok(WsMessage::Binary(frame))) => {
+                        if let Err(reason) = room.handle_frame(conn, frame) {
+                            break reason;
+                        }
+                    }
+                    Some(Ok(WsMessage::Text(_))) => {
+                        break CloseReason::new(close::UNSUPPORTED_DATA, "binary frames only");
+                    }
+                    Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}
+                    Some(Ok(WsMessage::Close(_))) | None => {
+                        room.leave(conn);
+                        tracing::debug!(room = %room_name, conn, "left");
+                        return;
+                    }
+                    Some(Err(error)) => {
+                        let text = error.to_string();
+                        let code = if text.contains("too long") || text.contains("too big") {
+                            close::MESSAGE_TOO_BIG
+                        } else {
+                            close::POLICY_VIOLATION
+                        };
+                        break CloseReason::new(code, text);
+                    }
+                }
+            }
+            _ = ping.tick() => {
+                if last_heard.elapsed() > ping_every * 2 {
+                    break CloseReason::new(close::POLICY_VIOLATION, "no answer to pings");
+                }
+                if let Err(reason) = write(&mut socket, WsMessage::Ping(Bytes::new()), write_timeout).await {
+                    break reason;
+                }
+            }
+        }
+    };
+    room.leave(conn);
+    if reason.code != close::NORMAL && reason.code != close::GOING_AWAY {
+        tracing::info!(room = %room_name, conn, code = reason.code, reason = %reason.reason, "connection closed");
+    }
+    send_close(&mut socket, reason).await;
+}
+
+/// Opens the room and joins it, retrying when the room was evicted in between.
+async fn join(
+    app: &AppState,
+    room_name: &str,
+    conn: u64,
+    outbox: outbound::Outbox,
+) -> Result<Arc<Room>, CloseReason> {
+    for _ in 0..8 {
+        let room = app.rooms.open(room_name).await.map_err(|error| {
+            CloseReason::new(close::ROOM_UNAVAILABLE, format!("room unavailable: {error}"))
+        })?;
+        if room.join(conn, outbox.clone()).is_ok() {
+            return Ok(room);
+        }
+    }
+    Err(CloseReason::new(close::INTERNAL_ERROR, "room kept being reloaded; try again"))
+}
+
+async fn write(socket: &mut WebSocket, message: WsMessage, limit: Duration) -> Result<(), CloseReason> {
+    match tokio::time::timeout(limit, socket.send(message)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(CloseReason::new(close::NORMAL, format!("write failed: {error}"))),
+        Err(_) => Err(CloseReason::new(close::POLICY_VIOLATION, "client stopped reading")),
+    }
+}
+
+async fn send_close(socket: &mut WebSocket, reason: CloseReason) {
+    let frame = CloseFrame { code: reason.code, reason: reason.reason.into() };
+    let _ = tokio::time::timeout(Duration::from_secs(2), socket.send(WsMessage::Close(Some(frame)))).await;
+}

@@ -1,0 +1,12 @@
+//! The relay as a library, so integration tests and load generators can start it in-process
+//! on a free port exactly as the `relay` binary does.
+
+pub mod app;
+pub mod cli;
+pub mod connection;
+pub mod logging;
+pub mod outbound;
+pub mod room;
+pub mod rooms;
+pub mod server;
+pub mod store;

@@ -1,0 +1,167 @@
+//! Starting and stopping the relay: bind, serve, sweep idle rooms, shut down gracefully.
+//!
+//! Shutdown order: stop accepting, close every WebSocket with 1001 (going away), wait for
+//! the connections to finish (bounded by the grace period), snapshot the rooms in memory,
+//! flush the store, return.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::app::{self, AppState};
+use crate::cli::Config;
+use crate::rooms::Rooms;
+use crate::store::{MemoryStore, SharedStore, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("server failed: {0}")]
+    Serve(std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Opens the store configured for this relay.
+pub fn open_store(config: &Config) -> Result<SharedStore, ServerError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| ServerError::DataDir {
+        path: config.data_dir.display().to_string(),
+        source,
+    })?;
+    Ok(Arc::new(MemoryStore::new()))
+}
+
+/// A relay running in the background (tests, load generators).
+pub struct RunningRelay {
+    pub addr: SocketAddr,
+    pub state: Arc<AppState>,
+    stop: tokio_util::sync::CancellationToken,
+    task: JoinHandle<Result<(), ServerError>>,
+}
+
+impl RunningRelay {
+    /// Shuts down gracefully and waits until it has.
+    pub async fn stop(self) -> Result<(), ServerError> {
+        self.stop.cancel();
+        self.task.await.map_err(|e| ServerError::Serve(std::io::Error::other(e)))?
+    }
+
+    /// The base URL for WebSockets, e.g. `ws://127.0.0.1:PORT/ws`.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}{}/ws", self.addr, self.state.config.base_path)
+    }
+}
+
+/// Binds and serves in the background with the given store.
+pub async fn spawn(config: Config, store: SharedStore) -> Result<RunningRelay, ServerError> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
+    let addr = listener.local_addr().map_err(ServerError::Serve)?;
+    let state = Arc::new(AppState::new(config.clone(), Rooms::new(store, config.room_idle())));
+    let stop = tokio_util::sync::CancellationToken::new();
+    let signal = stop.clone();
+    let task_state = state.clone();
+    let task = tokio::spawn(async move { serve(listener, task_state, signal.cancelled_owned()).await });
+    Ok(RunningRelay { addr, state, stop, task })
+}
+
+/// Runs the relay in the foreground until `shutdown` resolves.
+pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
+    let store = open_store(&config)?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
+    let addr = listener.local_addr().map_err(ServerError::Serve)?;
+    let state = Arc::new(AppState::new(config.clone(), Rooms::new(store, config.room_idle())));
+    tracing::warn!("no --auth-key-file: the relay is open, anyone who can reach it can join any room");
+    let base = &config.base_path;
+    tracing::info!(%addr, data_dir = %config.data_dir.display(), "relay listening");
+    println!("Scene editor: http://{addr}{base}/  (WebSocket rooms at ws://{addr}{base}/ws/ROOM)");
+    serve(listener, state, shutdown).await
+}
+
+async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let sweeper = tokio::spawn(sweep_idle_rooms(state.clone()));
+    let router = app::router(state.clone());
+    let on_signal = state.clone();
+    let graceful = async move {
+        shutdown.await;
+        tracing::info!("shutting down: closing connections");
+        on_signal.begin_shutdown();
+    };
+    let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(graceful)
+        .await;
+    sweeper.abort();
+    state.begin_shutdown();
+    state.connections.close();
+    let grace = Duration::from_secs(state.config.shutdown_grace_secs);
+    if tokio::time::timeout(grace, state.connections.wait()).await.is_err() {
+        tracing::warn!("connections still open after the grace period");
+    }
+    snapshot_rooms(&state).await;
+    state.rooms.flush().await?;
+    tracing::info!("relay stopped cleanly");
+    served.map_err(ServerError::Serve)
+}
+
+async fn snapshot_rooms(state: &AppState) {
+    let rooms = state.rooms.loaded();
+    let store = state.rooms.store().clone();
+    let _ = tokio::task::spawn_blocking(move || {
+        for room in rooms {
+            if room.is_closed() {
+                continue;
+            }
+            if let Err(error) = store.save_snapshot(room.name(), &room.encode_state()) {
+                tracing::error!(room = room.name(), %error, "snapshot at shutdown failed");
+            }
+        }
+    })
+    .await;
+}
+
+async fn sweep_idle_rooms(state: Arc<AppState>) {
+    let every = (state.config.room_idle() / 4).clamp(Duration::from_millis(200), Duration::from_secs(30));
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        state.rooms.sweep().await;
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,30 @@
+//! WebSocket close codes the relay uses, and what a client should do on each.
+//!
+//! Codes 1000–1015 are the standard ones from RFC 6455; 4000–4999 are ours. Clients treat
+//! [`RESYNC`] and [`GOING_AWAY`] as "reconnect and run the state-vector handshake again";
+//! everything else is reported to the user.
+
+/// Normal close: the peer asked to leave.
+pub const NORMAL: u16 = 1000;
+/// The relay is shutting down; reconnect later (possibly to another relay).
+pub const GOING_AWAY: u16 = 1001;
+/// A text frame arrived; the protocol is binary only.
+pub const UNSUPPORTED_DATA: u16 = 1003;
+/// A binary frame did not decode as y-websocket messages, or carried an invalid update.
+pub const INVALID_PAYLOAD: u16 = 1007;
+/// The connection broke a rule of the relay (for example it stopped answering pings).
+pub const POLICY_VIOLATION: u16 = 1008;
+/// A frame was larger than the relay accepts.
+pub const MESSAGE_TOO_BIG: u16 = 1009;
+/// The relay hit an internal error while serving this room.
+pub const INTERNAL_ERROR: u16 = 1011;
+/// The connection fell behind its outbound budget. Nothing was dropped silently: reconnect,
+/// and the state-vector handshake brings the client back up to date.
+pub const RESYNC: u16 = 4001;
+/// The room could not be loaded (for example its stored data is damaged).
+pub const ROOM_UNAVAILABLE: u16 = 4004;
+
+/// True when a client should reconnect on its own after the relay closed with `code`.
+pub fn should_reconnect(code: u16) -> bool {
+    matches!(code, GOING_AWAY | RESYNC | INTERNAL_ERROR | 1005 | 1006)
+}

@@ -1,0 +1,8 @@
+//! Code shared by the relay, the browser client and the tests.
+//!
+//! The wire protocol lives in [`protocol`] and nowhere else; the scene model lives in
+//! [`scene`] and nowhere else. Both compile for native targets and for `wasm32-unknown-unknown`.
+
+pub mod close;
+pub mod protocol;
+pub mod scene;

@@ -1,0 +1,183 @@
+//! The y-websocket wire protocol: the one place that turns frames into messages and back.
+//!
+//! Encoding and decoding are `yrs::sync`'s; this module adds what a relay and a client need on
+//! top of it: strict frame decoding (no silently ignored trailing bytes), validation of
+//! updates and awareness states before anyone applies or forwards them, and one helper per
+//! message the product sends. Every helper returns the bytes of exactly **one** message,
+//! because stock y-websocket clients decode only the first message of a WebSocket frame.
+
+use yrs::encoding::read::Error as ReadError;
+use yrs::updates::decoder::{Decode, DecoderV1};
+use yrs::updates::encoder::Encode;
+use yrs::{StateVector, Update};
+
+pub use yrs::sync::awareness::{AwarenessUpdate, AwarenessUpdateEntry};
+pub use yrs::sync::{Message, SyncMessage};
+
+/// Message tag of y-websocket's sync messages.
+pub const MSG_SYNC: u8 = 0;
+/// Message tag of awareness updates.
+pub const MSG_AWARENESS: u8 = 1;
+/// Message tag of auth messages.
+pub const MSG_AUTH: u8 = 2;
+/// Message tag of "send me every awareness state".
+pub const MSG_QUERY_AWARENESS: u8 = 3;
+
+/// Why a frame was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ProtocolError {
+    #[error("empty frame")]
+    EmptyFrame,
+    #[error("malformed message: {0}")]
+    Malformed(#[from] ReadError),
+    #[error("invalid update: {0}")]
+    InvalidUpdate(ReadError),
+    #[error("awareness state of client {client} is not valid JSON")]
+    InvalidAwarenessJson { client: u64 },
+}
+
+/// Decodes every message in `frame`. A frame that ends in the middle of a message, or holds
+/// bytes that are not a message, is refused whole: nothing in it may be applied.
+pub fn decode_frame(frame: &[u8]) -> Result<Vec<Message>, ProtocolError> {
+    if frame.is_empty() {
+        return Err(ProtocolError::EmptyFrame);
+    }
+    let mut messages = Vec::with_capacity(1);
+    let mut rest = frame;
+    while !rest.is_empty() {
+        let mut decoder = DecoderV1::from(rest);
+        messages.push(Message::decode(&mut decoder)?);
+        let remaining = yrs::updates::decoder::Decoder::read_to_end(&mut decoder)?.len();
+        rest = &rest[rest.len() - remaining..];
+    }
+    Ok(messages)
+}
+
+/// Decodes and so validates a document update (v1 encoding). Callers apply or forward an
+/// update only after this succeeds.
+pub fn decode_update(update: &[u8]) -> Result<Update, ProtocolError> {
+    Update::decode_v1(update).map_err(ProtocolError::InvalidUpdate)
+}
+
+/// Checks that every state in an awareness update is JSON, as stock clients `JSON.parse` them.
+pub fn validate_awareness(update: &AwarenessUpdate) -> Result<(), ProtocolError> {
+    for (client, entry) in &update.clients {
+        if serde_json::from_str::<serde::de::IgnoredAny>(&entry.json).is_err() {
+            return Err(ProtocolError::InvalidAwarenessJson { client: client.get() });
+        }
+    }
+    Ok(())
+}
+
+/// Encodes one message as the bytes of one frame.
+pub fn encode(message: &Message) -> Vec<u8> {
+    message.encode_v1()
+}
+
+/// `0 0 stateVector`: "here is what I have".
+pub fn sync_step1(state_vector: &StateVector) -> Vec<u8> {
+    encode(&Message::Sync(SyncMessage::SyncStep1(state_vector.clone())))
+}
+
+/// `0 1 update`: the answer to a step 1.
+pub fn sync_step2(update: Vec<u8>) -> Vec<u8> {
+    encode(&Message::Sync(SyncMessage::SyncStep2(update)))
+}
+
+/// `0 2 update`: an incremental change.
+pub fn update(update: Vec<u8>) -> Vec<u8> {
+    encode(&Message::Sync(SyncMessage::Update(update)))
+}
+
+/// `1 payload`: awareness states.
+pub fn awareness(update: AwarenessUpdate) -> Vec<u8> {
+    encode(&Message::Awareness(update))
+}
+
+/// `3`: ask the peer for every awareness state.
+pub fn query_awareness() -> Vec<u8> {
+    encode(&Message::AwarenessQuery)
+}
+
+/// `2 0 reason`: permission denied.
+pub fn permission_denied(reason: &str) -> Vec<u8> {
+    encode(&Message::Auth(Some(reason.to_owned())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yrs::{ClientID, Doc, GetString, Options, Text, Transact};
+
+    fn doc(client: u64) -> Doc {
+        Doc::with_options(Options { client_id: ClientID::new(client), ..Options::default() })
+    }
+
+    #[test]
+    fn bytes_match_the_reference() {
+        assert_eq!(sync_step1(&StateVector::default()), [0, 0, 1, 0]);
+        assert_eq!(sync_step2(Update::new().encode_v1()), [0, 1, 2, 0, 0]);
+        let d = doc(1);
+        let text = d.get_or_insert_text("t");
+        let bytes = {
+            let mut txn = d.transact_mut();
+            text.insert(&mut txn, 0, "hi");
+            txn.encode_update_v1()
+        };
+        assert_eq!(update(bytes), [0, 2, 12, 1, 1, 1, 0, 4, 1, 1, 116, 2, 104, 105, 0]);
+        let aw = decode_frame(&[1, 11, 1, 1, 1, 7, 123, 34, 117, 34, 58, 49, 125]).unwrap();
+        let Message::Awareness(aw) = &aw[0] else { panic!("not awareness: {aw:?}") };
+        assert_eq!(&*aw.clients[&ClientID::new(1)].json, r#"{"u":1}"#);
+        assert_eq!(awareness(aw.clone()), [1, 11, 1, 1, 1, 7, 123, 34, 117, 34, 58, 49, 125]);
+    }
+
+    #[test]
+    fn frames_with_several_messages_decode_in_order() {
+        let mut frame = sync_step1(&StateVector::default());
+        frame.extend(query_awareness());
+        let messages = decode_frame(&frame).unwrap();
+        assert!(matches!(messages[0], Message::Sync(SyncMessage::SyncStep1(_))));
+        assert!(matches!(messages[1], Message::AwarenessQuery));
+    }
+
+    #[test]
+    fn truncated_and_garbage_frames_are_refused() {
+        assert!(matches!(decode_frame(&[]), Err(ProtocolError::EmptyFrame)));
+        // a truncated update: length says 12, 3 bytes follow
+        assert!(decode_frame(&[0, 2, 12, 1, 1]).is_err());
+        // a full message followed by half of another one
+        let mut frame = sync_step1(&StateVector::default());
+        frame.extend([0, 2, 200]);
+        assert!(decode_frame(&frame).is_err());
+        // unknown sync sub-type
+        assert!(decode_frame(&[0, 9, 0]).is_err());
+    }
+
+    #[test]
+    fn garbage_updates_are_refused_and_good_ones_apply() {
+        assert!(decode_update(&[0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2]).is_err());
+        let a = doc(1);
+        let bytes = {
+            let text = a.get_or_insert_text("t");
+            let mut txn = a.transact_mut();
+            text.insert(&mut txn, 0, "hello");
+            txn.encode_update_v1()
+        };
+        let b = doc(2);
+        let text = b.get_or_insert_text("t");
+        b.transact_mut().apply_update(decode_update(&bytes).unwrap()).unwrap();
+        assert_eq!(text.get_string(&b.transact()), "hello");
+    }
+
+    #[test]
+    fn awareness_with_broken_json_is_refused() {
+        let mut update = AwarenessUpdate { clients: Default::default() };
+        update.clients.insert(ClientID::new(7), AwarenessUpdateEntry { clock: 1, json: "{oops".into() });
+        assert!(matches!(
+            validate_awareness(&update),
+            Err(ProtocolError::InvalidAwarenessJson { client: 7 })
+        ));
+        update.clients.insert(ClientID::new(7), AwarenessUpdateEntry { clock: 2, json: "null".into() });
+        assert!(validate_awareness(&update).is_ok());
+    }
+}
