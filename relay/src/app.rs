@@ -59,21 +59,23 @@ impl AppState {
 /// The relay's routes, nested under the configured base path.
 pub fn router(state: Arc<AppState>) -> Router {
     let base = state.config.base_path.clone();
-    let mut inner = Router::new()
-        .route("/ws/{room}", get(upgrade))
-        .route("/healthz", get(|| async { "ok\n" }))
-        .route("/readyz", get(readyz));
+    let mut router = Router::new()
+        .route(&format!("{base}/ws/{{room}}"), get(upgrade))
+        .route(&format!("{base}/healthz"), get(|| async { "ok\n" }))
+        .route(&format!("{base}/readyz"), get(readyz));
     if let Some(dir) = &state.config.static_dir {
         let index = dir.join("index.html");
-        inner = inner.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index)));
+        let client = ServeDir::new(dir).fallback(ServeFile::new(index));
+        router = if base.is_empty() {
+            router.fallback_service(client)
+        } else {
+            let slash = format!("{base}/");
+            router
+                .route(&base, get(move || async move { Redirect::permanent(&slash) }))
+                .nest_service(&format!("{base}/"), client)
+        };
     }
-    let inner = inner.with_state(state);
-    if base.is_empty() {
-        inner
-    } else {
-        let slash = format!("{base}/");
-        Router::new().route(&base, get(move || async move { Redirect::permanent(&slash) })).nest(&base, inner)
-    }
+    router.with_state(state)
 }
 
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {

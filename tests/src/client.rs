@@ -1,0 +1,229 @@
+//! A native y-websocket client: a yrs document and awareness kept in sync with a relay over
+//! a real loopback WebSocket, the way a stock Yjs client would do it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use shared::protocol::{self, AwarenessUpdate, AwarenessUpdateEntry, Message, SyncMessage};
+use tokio::sync::{mpsc, watch, Mutex};
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use yrs::sync::Awareness;
+use yrs::{ClientID, Doc, GetString, Origin, ReadTxn, Text, Transact};
+
+const REMOTE: &str = "remote";
+
+/// A connected client.
+pub struct TestClient {
+    pub doc: Doc,
+    pub awareness: Arc<Mutex<Awareness>>,
+    outgoing: mpsc::UnboundedSender<WsMessage>,
+    synced: watch::Receiver<bool>,
+    closed: watch::Receiver<Option<(u16, String)>>,
+    presence_clock: std::sync::atomic::AtomicU32,
+    task: JoinHandle<()>,
+}
+
+impl TestClient {
+    /// Connects to `{ws_base}/{room}` with a fresh document.
+    pub async fn connect(ws_base: &str, room: &str) -> Self {
+        Self::connect_with_doc(ws_base, room, Doc::new()).await
+    }
+
+    /// Connects with an existing document (e.g. one edited offline).
+    pub async fn connect_with_doc(ws_base: &str, room: &str, doc: Doc) -> Self {
+        let url = format!("{ws_base}/{room}");
+        let (socket, _) = tokio::time::timeout(Duration::from_secs(10), tokio_tungstenite::connect_async(&url))
+            .await
+            .expect("connect in time")
+            .expect("websocket connects");
+        let (mut sink, mut stream) = socket.split();
+        let (outgoing, mut outgoing_rx) = mpsc::unbounded_channel::<WsMessage>();
+        let (synced_tx, synced) = watch::channel(false);
+        let (closed_tx, closed) = watch::channel(None);
+        let awareness = Arc::new(Mutex::new(Awareness::new(doc.clone())));
+
+        // Local edits go out as updates; remote ones (tagged with an origin) do not echo.
+        let out = outgoing.clone();
+        doc.observe_update_v1("test-client", move |txn: &yrs::TransactionMut, event: &yrs::UpdateEvent| {
+                if txn.origin() != Some(&Origin::from(REMOTE)) {
+                    let _ = out.send(WsMessage::binary(protocol::update(event.update.clone())));
+                }
+            })
+            .expect("observe updates");
+
+        let first = protocol::sync_step1(&doc.transact().state_vector());
+        let _ = outgoing.send(WsMessage::binary(first));
+
+        let reader_doc = doc.clone();
+        let reader_awareness = awareness.clone();
+        let replies = outgoing.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    Some(message) = outgoing_rx.recv() => {
+                        let closing = matches!(message, WsMessage::Close(_));
+                        if sink.send(message).await.is_err() || closing {
+                            // keep reading to receive the close handshake
+                            if closing { continue; }
+                            break;
+                        }
+                    }
+                    incoming = stream.next() => match incoming {
+                        Some(Ok(WsMessage::Binary(frame))) => {
+                            let messages = protocol::decode_frame(&frame).expect("relay frames decode");
+                            for message in messages {
+                                handle(message, &reader_doc, &reader_awareness, &replies, &synced_tx).await;
+                            }
+                        }
+                        Some(Ok(WsMessage::Close(frame))) => {
+                            let info = frame.map(|f| (u16::from(f.code), f.reason.to_string())).unwrap_or((1005, String::new()));
+                            let _ = closed_tx.send(Some(info));
+                            break;
+                        }
+                        Some(Ok(_)) => {}
+                        Some(Err(_)) | None => {
+                            let _ = closed_tx.send_if_modified(|c| { if c.is_none() { *c = Some((1006, "connection lost".into())); true } else { false } });
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+        TestClient {
+            doc,
+            awareness,
+            outgoing,
+            synced,
+            closed,
+            presence_clock: 0.into(),
+            task,
+        }
+    }
+
+    /// Connects and waits for the initial sync.
+    pub async fn join(ws_base: &str, room: &str) -> Self {
+        let client = Self::connect(ws_base, room).await;
+        client.wait_synced().await;
+        client
+    }
+
+    pub async fn wait_synced(&self) {
+        let mut synced = self.synced.clone();
+        tokio::time::timeout(Duration::from_secs(10), synced.wait_for(|s| *s))
+            .await
+            .expect("synced in time")
+            .expect("client task alive");
+    }
+
+    pub fn client_id(&self) -> ClientID {
+        self.doc.client_id()
+    }
+
+    /// Appends `s` to the text `name`.
+    pub fn append_text(&self, name: &str, s: &str) {
+        let text = self.doc.get_or_insert_text(name);
+        let mut txn = self.doc.transact_mut();
+        let len = text.len(&txn);
+        text.insert(&mut txn, len, s);
+    }
+
+    pub fn text(&self, name: &str) -> String {
+        let text = self.doc.get_or_insert_text(name);
+        let txn = self.doc.transact();
+        text.get_string(&txn)
+    }
+
+    /// The whole document, to compare replicas.
+    pub fn state(&self) -> Vec<u8> {
+        self.doc.transact().encode_state_as_update_v1(&yrs::StateVector::default())
+    }
+
+    /// Publishes this client's presence (JSON), as stock clients do.
+    pub fn set_presence(&self, json: &str) {
+        let clock = self.presence_clock.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        let mut update = AwarenessUpdate { clients: Default::default() };
+        update.clients.insert(self.client_id(), AwarenessUpdateEntry { clock, json: json.into() });
+        let _ = self.outgoing.send(WsMessage::binary(protocol::awareness(update)));
+    }
+
+    /// Presence JSON of `client` as this client sees it.
+    pub async fn presence_of(&self, client: ClientID) -> Option<String> {
+        let awareness = self.awareness.lock().await;
+        let found = awareness.iter().find(|(id, _)| *id == client).and_then(|(_, s)| s.data.map(|d| d.to_string()));
+        found
+    }
+
+    pub fn send_raw(&self, frame: Vec<u8>) {
+        let _ = self.outgoing.send(WsMessage::binary(frame));
+    }
+
+    pub fn send_text(&self, text: &str) {
+        let _ = self.outgoing.send(WsMessage::text(text));
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.borrow().is_some()
+    }
+
+    /// Waits for the relay to close this connection; returns its close code and reason.
+    pub async fn wait_closed(&self) -> (u16, String) {
+        let mut closed = self.closed.clone();
+        let info = tokio::time::timeout(Duration::from_secs(10), closed.wait_for(|c| c.is_some()))
+            .await
+            .expect("closed in time")
+            .expect("client task alive")
+            .clone();
+        info.unwrap_or((0, String::new()))
+    }
+
+    /// Leaves cleanly with a close frame.
+    pub async fn close(self) {
+        let _ = self.outgoing.send(WsMessage::Close(Some(CloseFrame { code: CloseCode::Normal, reason: "bye".into() })));
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.closed.clone().wait_for(|c| c.is_some())).await;
+        self.task.abort();
+    }
+
+    /// Drops the TCP connection without a close frame or an awareness goodbye.
+    pub fn vanish(self) {
+        self.task.abort();
+    }
+}
+
+impl Drop for TestClient {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn handle(
+    message: Message,
+    doc: &Doc,
+    awareness: &Mutex<Awareness>,
+    replies: &mpsc::UnboundedSender<WsMessage>,
+    synced: &watch::Sender<bool>,
+) {
+    match message {
+        Message::Sync(SyncMessage::SyncStep1(remote)) => {
+            let diff = doc.transact().encode_state_as_update_v1(&remote);
+            let _ = replies.send(WsMessage::binary(protocol::sync_step2(diff)));
+        }
+        Message::Sync(SyncMessage::SyncStep2(bytes)) => {
+            apply_remote(doc, &bytes);
+            let _ = synced.send(true);
+        }
+        Message::Sync(SyncMessage::Update(bytes)) => apply_remote(doc, &bytes),
+        Message::Awareness(update) => {
+            let _ = awareness.lock().await.apply_update(update);
+        }
+        Message::AwarenessQuery | Message::Auth(_) | Message::Custom(..) => {}
+    }
+}
+
+fn apply_remote(doc: &Doc, bytes: &[u8]) {
+    let update = protocol::decode_update(bytes).expect("relay sends valid updates");
+    doc.transact_mut_with(REMOTE).apply_update(update).expect("update applies");
+}

@@ -1,0 +1,64 @@
+//! A relay started in-process on a free loopback port, stopped gracefully on request and
+//! aborted on drop (so a failing test leaves nothing running).
+
+use relay::cli::Config;
+use relay::server::{self, RunningRelay};
+use relay::store::{MemoryStore, SharedStore};
+use std::sync::Arc;
+
+pub struct TestRelay {
+    running: Option<RunningRelay>,
+    pub store: SharedStore,
+    _data: tempfile::TempDir,
+}
+
+impl TestRelay {
+    /// Starts a relay with default settings and an in-memory store.
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts a relay after `tune` adjusted its configuration.
+    pub async fn start_with(tune: impl FnOnce(&mut Config)) -> Self {
+        let store: SharedStore = Arc::new(MemoryStore::new());
+        Self::start_with_store(store, tune).await
+    }
+
+    pub async fn start_with_store(store: SharedStore, tune: impl FnOnce(&mut Config)) -> Self {
+        let data = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::for_tests(data.path().to_path_buf());
+        tune(&mut config);
+        let running = server::spawn(config, store.clone()).await.expect("relay starts");
+        TestRelay { running: Some(running), store, _data: data }
+    }
+
+    fn running(&self) -> &RunningRelay {
+        self.running.as_ref().expect("relay running")
+    }
+
+    /// `ws://127.0.0.1:PORT{base}/ws`; clients append `/ROOM`.
+    pub fn ws_url(&self) -> String {
+        self.running().ws_url()
+    }
+
+    /// `http://127.0.0.1:PORT{base}`.
+    pub fn http_url(&self) -> String {
+        let running = self.running();
+        format!("http://{}{}", running.addr, running.state.config.base_path)
+    }
+
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.running().addr
+    }
+
+    pub fn rooms_in_memory(&self) -> usize {
+        self.running().state.rooms.loaded().len()
+    }
+
+    /// Graceful shutdown, as on SIGTERM.
+    pub async fn stop(mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await.expect("clean shutdown");
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! The relay's life: health endpoints, base path, ping reaping, graceful shutdown.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use shared::close;
+use tests::{eventually, http_get, TestClient, TestRelay};
+use tokio_tungstenite::tungstenite::Message;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let relay = TestRelay::start().await;
+    assert_eq!(http_get(relay.addr(), "/healthz").await, (200, "ok\n".into()));
+    assert_eq!(http_get(relay.addr(), "/readyz").await.0, 200);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn everything_lives_under_the_base_path() {
+    let static_dir = tempfile::tempdir().unwrap();
+    std::fs::write(static_dir.path().join("index.html"), "<title>scene editor</title>").unwrap();
+    let dir = static_dir.path().to_path_buf();
+    let relay = TestRelay::start_with(|c| {
+        c.base_path = "/collab".into();
+        c.static_dir = Some(dir);
+    })
+    .await;
+    assert_eq!(http_get(relay.addr(), "/collab/healthz").await.0, 200);
+    assert_eq!(http_get(relay.addr(), "/healthz").await.0, 404);
+    let (status, body) = http_get(relay.addr(), "/collab/").await;
+    assert_eq!((status, body.contains("scene editor")), (200, true));
+    let (status, body) = http_get(relay.addr(), "/collab/some/deep/link").await;
+    assert_eq!((status, body.contains("scene editor")), (200, true), "unknown paths get the app");
+    assert_eq!(http_get(relay.addr(), "/collab").await.0, 308, "redirects to the trailing slash");
+    assert!(relay.ws_url().ends_with("/collab/ws"));
+    let a = TestClient::join(&relay.ws_url(), "r").await;
+    let b = TestClient::join(&relay.ws_url(), "r").await;
+    a.append_text("t", "via base path");
+    eventually(WAIT, "sync under the base path", || async { b.text("t") == "via base path" }).await;
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_that_never_answers_pings_is_reaped() {
+    let relay = TestRelay::start_with(|c| c.ping_interval_secs = 1).await;
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("{}/silent", relay.ws_url())).await.unwrap();
+    // Do not poll the socket (so no pong is sent) for a few intervals.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let mut close_code = None;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while let Ok(Some(frame)) = tokio::time::timeout_at(deadline, socket.next()).await {
+        match frame {
+            Ok(Message::Close(Some(frame))) => {
+                close_code = Some(u16::from(frame.code));
+                break;
+            }
+            Ok(_) => continue,
+            Err(_) => break,
+        }
+    }
+    assert_eq!(close_code, Some(close::POLICY_VIOLATION));
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn an_answering_client_survives_many_ping_intervals() {
+    let relay = TestRelay::start_with(|c| c.ping_interval_secs = 1).await;
+    let a = TestClient::join(&relay.ws_url(), "alive").await;
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    assert!(!a.is_closed());
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_closes_sockets_with_going_away_and_keeps_the_rooms() {
+    let relay = TestRelay::start().await;
+    let store = relay.store.clone();
+    let a = TestClient::join(&relay.ws_url(), "kept").await;
+    a.append_text("t", "saved at shutdown");
+    let b = TestClient::join(&relay.ws_url(), "kept").await;
+    eventually(WAIT, "b has the edit", || async { b.text("t") == "saved at shutdown" }).await;
+    relay.stop().await;
+    assert_eq!(a.wait_closed().await.0, close::GOING_AWAY);
+    assert_eq!(b.wait_closed().await.0, close::GOING_AWAY);
+
+    let again = TestRelay::start_with_store(store, |_| {}).await;
+    let c = TestClient::join(&again.ws_url(), "kept").await;
+    assert_eq!(c.text("t"), "saved at shutdown");
+    again.stop().await;
+}
