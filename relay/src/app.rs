@@ -7,7 +7,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use axum::extract::{Path, State, WebSocketUpgrade};
+use axum::extract::{Path, Query, State, WebSocketUpgrade};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -86,9 +86,18 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
+/// Query parameters of the WebSocket endpoint.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ConnectParams {
+    /// `acks=1`: send durable acknowledgements (see `shared::protocol::MSG_DURABLE_ACK`).
+    #[serde(default)]
+    pub acks: Option<String>,
+}
+
 async fn upgrade(
     ws: WebSocketUpgrade,
     Path(room): Path<String>,
+    Query(params): Query<ConnectParams>,
     State(state): State<Arc<AppState>>,
 ) -> Response {
     if let Err(problem) = check_room_name(&room) {
@@ -99,9 +108,10 @@ async fn upgrade(
     }
     let max = state.config.max_frame_bytes;
     let tracker = state.connections.clone();
+    let wants_acks = matches!(params.acks.as_deref(), Some("1" | "true"));
     ws.max_message_size(max)
         .max_frame_size(max)
-        .on_upgrade(move |socket| tracker.track_future(connection::serve(socket, room, state)))
+        .on_upgrade(move |socket| tracker.track_future(connection::serve(socket, room, wants_acks, state)))
 }
 
 /// Room names are opaque to the relay but must be printable and of sane length.

@@ -70,12 +70,62 @@ pub struct Config {
     #[arg(long, env = "RELAY_MAX_FRAME_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_frame_bytes: usize,
 
+    /// Where rooms are stored: an SQLite file under --data-dir (durable, the default), or
+    /// process memory (lost on restart; for throwaway relays and tests).
+    #[arg(long, env = "RELAY_STORE", value_enum, default_value_t = StoreKind::Sqlite)]
+    pub store: StoreKind,
+
+    /// Byte budget for rooms kept in memory. Beyond it, rooms nobody is in are dropped from
+    /// memory least-recently-active first; they reload from the store on the next join.
+    #[arg(long, env = "RELAY_CACHE_BYTES", default_value_t = 512 * 1024 * 1024)]
+    pub cache_bytes: u64,
+
+    /// Group commit: how long the store's writer waits for more updates before one commit
+    /// (one fsync) covers them all. Larger batches write less; every update waits at most
+    /// this long plus the fsync.
+    #[arg(long, env = "RELAY_COMMIT_WINDOW_MS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=1000))]
+    pub commit_window_ms: u64,
+
+    /// Compaction: log bytes that always justify folding a room's log into a snapshot.
+    /// (A log must also reach twice the snapshot's size; see ARCHITECTURE.md.)
+    #[arg(long, env = "RELAY_COMPACT_LOG_BYTES", default_value_t = 1 << 20)]
+    pub compact_log_bytes: u64,
+
+    /// Compaction: log entries after which a room's log is folded into a snapshot.
+    #[arg(long, env = "RELAY_COMPACT_LOG_ENTRIES", default_value_t = 10_000)]
+    pub compact_log_entries: u64,
+
+    /// Compaction: age in seconds of the oldest log entry after which the log is folded.
+    #[arg(long, env = "RELAY_COMPACT_LOG_AGE_SECS", default_value_t = 600)]
+    pub compact_log_age_secs: u64,
+
+    /// Bearer token required by the admin API (list, delete, export, import rooms). Without
+    /// it the admin API is open, like the rest of an open relay.
+    #[arg(long, env = "RELAY_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+
     /// Seconds a graceful shutdown waits for connections to close before it exits anyway.
     #[arg(long, env = "RELAY_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
 }
 
 impl Config {
+    pub fn compaction(&self) -> crate::compaction::CompactionPolicy {
+        crate::compaction::CompactionPolicy {
+            min_log_bytes: self.compact_log_bytes,
+            max_log_entries: self.compact_log_entries,
+            max_log_age: Duration::from_secs(self.compact_log_age_secs),
+        }
+    }
+
+    pub fn cache_limits(&self) -> crate::rooms::CacheLimits {
+        crate::rooms::CacheLimits { idle: self.room_idle(), budget_bytes: self.cache_bytes }
+    }
+
+    pub fn commit_window(&self) -> Duration {
+        Duration::from_millis(self.commit_window_ms)
+    }
+
     pub fn ping_interval(&self) -> Duration {
         Duration::from_secs(self.ping_interval_secs)
     }
@@ -84,7 +134,8 @@ impl Config {
         Duration::from_secs(self.room_idle_secs)
     }
 
-    /// A configuration for tests: loopback on a free port, data in `data_dir`.
+    /// A configuration for tests: loopback on a free port, data in `data_dir`, rooms in
+    /// memory unless the test picks SQLite.
     pub fn for_tests(data_dir: PathBuf) -> Self {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -96,9 +147,22 @@ impl Config {
             room_idle_secs: 300,
             outbound_queue: 1024,
             max_frame_bytes: 16 * 1024 * 1024,
+            store: StoreKind::Memory,
+            cache_bytes: 512 * 1024 * 1024,
+            commit_window_ms: 10,
+            compact_log_bytes: 1 << 20,
+            compact_log_entries: 10_000,
+            compact_log_age_secs: 600,
+            admin_token: None,
             shutdown_grace_secs: 5,
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoreKind {
+    Sqlite,
+    Memory,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

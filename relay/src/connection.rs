@@ -19,11 +19,11 @@ use crate::outbound::{self, CloseReason};
 use crate::room::Room;
 
 /// Serves one connection to `room_name` until it closes.
-pub async fn serve(mut socket: WebSocket, room_name: String, app: Arc<AppState>) {
+pub async fn serve(mut socket: WebSocket, room_name: String, wants_acks: bool, app: Arc<AppState>) {
     let conn = app.next_conn_id();
     let (outbox, mut inbox) = outbound::channel(app.config.outbound_queue as usize);
 
-    let room = match join(&app, &room_name, conn, outbox).await {
+    let room = match join(&app, &room_name, conn, outbox, wants_acks).await {
         Ok(room) => room,
         Err(reason) => {
             tracing::warn!(room = %room_name, conn, reason = %reason.reason, "join refused");
@@ -104,12 +104,13 @@ async fn join(
     room_name: &str,
     conn: u64,
     outbox: outbound::Outbox,
+    wants_acks: bool,
 ) -> Result<Arc<Room>, CloseReason> {
     for _ in 0..8 {
         let room = app.rooms.open(room_name).await.map_err(|error| {
             CloseReason::new(close::ROOM_UNAVAILABLE, format!("room unavailable: {error}"))
         })?;
-        if room.join(conn, outbox.clone()).is_ok() {
+        if room.join(conn, outbox.clone(), wants_acks).is_ok() {
             return Ok(room);
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod compaction;
 pub mod connection;
 pub mod logging;
 pub mod outbound;

@@ -1,17 +1,19 @@
 //! One room in memory: its document, its awareness states and its members.
 //!
 //! Everything that changes a room happens under the room's lock, in this order: decode and
-//! validate, apply, record in the store, offer to the other members' queues. Holding the
-//! lock while offering keeps every member's stream in the order the room applied updates;
-//! offering never waits (see [`crate::outbound`]), so a slow member cannot stall the room.
+//! validate, apply, hand to the store (which queues it for group commit), offer to the
+//! other members' queues. Holding the lock while offering keeps every member's stream in
+//! the order the room applied updates; offering never waits (see [`crate::outbound`]), so a
+//! slow member cannot stall the room.
 //!
-//! Invariant: the room's document is exactly the fold of what the store holds for it. An
-//! update is recorded only after it applied cleanly; an update that fails half-way poisons
-//! the room, which is dropped from memory and reloaded from the store by the next joiner.
+//! Invariant: the room's document is exactly the fold of what was handed to the store,
+//! numbered 1..=`last_seq`. An update is handed over only after it applied cleanly; one that
+//! fails half-way poisons the room, which leaves memory and is reloaded from the store by
+//! the next joiner.
 
 use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use parking_lot::Mutex;
@@ -20,15 +22,22 @@ use shared::protocol::{self, Message, ProtocolError, SyncMessage};
 use yrs::sync::Awareness;
 use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update};
 
+use crate::compaction::{CompactionPolicy, LogShape};
 use crate::outbound::{CloseReason, Outbox};
 use crate::store::{SharedStore, StoreError};
 
 /// Identifies one WebSocket connection for the lifetime of the process.
 pub type ConnId = u64;
 
-/// The room was evicted between lookup and join; look it up again.
+/// The room left memory between lookup and join; look it up again.
 #[derive(Debug)]
 pub struct Evicted;
+
+/// A compaction prepared under the room's lock, written by the store later.
+pub struct Compaction {
+    pub through: u64,
+    pub state: Vec<u8>,
+}
 
 pub struct Room {
     name: String,
@@ -39,15 +48,25 @@ pub struct Room {
 struct RoomState {
     awareness: Awareness,
     members: HashMap<ConnId, Member>,
-    /// Set once the room left memory (evicted or poisoned); joins must look it up again.
+    /// Set once the room left memory (evicted, deleted or poisoned).
     closed: bool,
     last_active: Instant,
+    /// Sequence number of the newest update handed to the store.
+    last_seq: u64,
+    log: LogShape,
+    oldest_log_entry: Option<Instant>,
+    /// The whole room as a SyncStep2 frame, encoded once per room version and shared by
+    /// every joiner that starts from an empty document.
+    full_state_frame: Option<Bytes>,
 }
 
 struct Member {
     outbox: Outbox,
     /// Awareness client ids this connection published, removed for everyone when it leaves.
     controlled: HashSet<ClientID>,
+    /// Whether the client asked for durable acknowledgements, and how many updates it sent.
+    wants_acks: bool,
+    updates_sent: u64,
 }
 
 impl Room {
@@ -55,11 +74,11 @@ impl Room {
     /// Stored data that does not decode or apply refuses the room instead of serving part
     /// of it.
     pub fn load(name: &str, store: SharedStore) -> Result<Room, StoreError> {
-        let updates = store.load(name)?;
+        let stored = store.load(name)?;
         let doc = Doc::new();
         {
             let mut txn = doc.transact_mut();
-            for (index, bytes) in updates.iter().enumerate() {
+            for (index, bytes) in stored.updates.iter().enumerate() {
                 let damaged = |reason: String| StoreError::Damaged {
                     room: name.to_owned(),
                     reason: format!("stored update #{index}: {reason}"),
@@ -72,6 +91,7 @@ impl Room {
                 }
             }
         }
+        let has_log = stored.log_count > 0;
         Ok(Room {
             name: name.to_owned(),
             store,
@@ -80,6 +100,15 @@ impl Room {
                 members: HashMap::new(),
                 closed: false,
                 last_active: Instant::now(),
+                last_seq: stored.last_seq,
+                log: LogShape {
+                    snapshot_bytes: stored.snapshot_bytes,
+                    log_entries: stored.log_count,
+                    log_bytes: stored.log_bytes,
+                    oldest_entry_age: None,
+                },
+                oldest_log_entry: has_log.then(Instant::now),
+                full_state_frame: None,
             }),
         })
     }
@@ -96,9 +125,20 @@ impl Room {
         self.state.lock().members.len()
     }
 
+    /// When someone last joined, left or wrote.
+    pub fn last_active(&self) -> Instant {
+        self.state.lock().last_active
+    }
+
+    /// Approximate bytes the room holds: its stored form (snapshot plus log).
+    pub fn approx_bytes(&self) -> u64 {
+        let state = self.state.lock();
+        state.log.snapshot_bytes + state.log.log_bytes
+    }
+
     /// Adds a member and greets it: the relay's SyncStep1 (so the client uploads edits the
     /// room lacks) and every current awareness state, each in its own frame.
-    pub fn join(&self, conn: ConnId, outbox: Outbox) -> Result<(), Evicted> {
+    pub fn join(&self, conn: ConnId, outbox: Outbox, wants_acks: bool) -> Result<(), Evicted> {
         let mut state = self.state.lock();
         if state.closed {
             return Err(Evicted);
@@ -108,7 +148,7 @@ impl Room {
         if let Some(frame) = awareness_frame(&state.awareness) {
             outbox.offer(frame);
         }
-        state.members.insert(conn, Member { outbox, controlled: HashSet::new() });
+        state.members.insert(conn, Member { outbox, controlled: HashSet::new(), wants_acks, updates_sent: 0 });
         state.last_active = Instant::now();
         Ok(())
     }
@@ -161,15 +201,20 @@ impl Room {
     ) -> Result<(), CloseReason> {
         match message {
             Message::Sync(SyncMessage::SyncStep1(remote)) => {
-                let diff = state.awareness.doc().transact().encode_state_as_update_v1(&remote);
-                send_to(state, conn, Bytes::from(protocol::sync_step2(diff)));
+                let answer = if remote.is_empty() {
+                    full_state_frame(state)
+                } else {
+                    let diff = state.awareness.doc().transact().encode_state_as_update_v1(&remote);
+                    Bytes::from(protocol::sync_step2(diff))
+                };
+                send_to(state, conn, answer);
             }
             Message::Sync(SyncMessage::SyncStep2(bytes)) => {
                 // Content like an update; forwarded to the others as an update.
-                self.apply_update(state, conn, bytes, None)?;
+                self.apply_update(state, Some(conn), bytes, None)?;
             }
             Message::Sync(SyncMessage::Update(bytes)) => {
-                self.apply_update(state, conn, bytes, frame)?;
+                self.apply_update(state, Some(conn), bytes, frame)?;
             }
             Message::Awareness(update) => {
                 protocol::validate_awareness(&update).map_err(invalid)?;
@@ -201,10 +246,21 @@ impl Room {
         Ok(())
     }
 
+    /// Applies an update that did not come from a member (an import or a restore), stores
+    /// it and sends it to every member.
+    pub fn apply_external(&self, update: Vec<u8>) -> Result<(), CloseReason> {
+        let mut state = self.state.lock();
+        if state.closed {
+            return Err(CloseReason::new(close::RESYNC, "room was reloaded"));
+        }
+        state.last_active = Instant::now();
+        self.apply_update(&mut state, None, update, None)
+    }
+
     fn apply_update(
         &self,
         state: &mut RoomState,
-        conn: ConnId,
+        from: Option<ConnId>,
         bytes: Vec<u8>,
         frame: Option<Bytes>,
     ) -> Result<(), CloseReason> {
@@ -220,65 +276,119 @@ impl Room {
         match outcome {
             Ok(Ok(())) => {}
             Ok(Err(error)) => {
-                self.poison(state, conn, &error.to_string());
+                self.poison(state, from, &error.to_string());
                 return Err(CloseReason::new(close::INVALID_PAYLOAD, format!("invalid update: {error}")));
             }
             Err(_) => {
-                self.poison(state, conn, "applying the update panicked");
+                self.poison(state, from, "applying the update panicked");
                 return Err(CloseReason::new(close::INVALID_PAYLOAD, "invalid update"));
             }
         }
-        if let Err(error) = self.store.append(&self.name, &bytes) {
-            tracing::error!(room = %self.name, %error, "could not record an update");
-            self.poison(state, conn, "the store refused an update");
-            return Err(CloseReason::new(close::INTERNAL_ERROR, "storage failed; reconnect later"));
+        let seq = state.last_seq + 1;
+        let ack = from.and_then(|conn| state.members.get_mut(&conn)).and_then(|member| {
+            member.updates_sent += 1;
+            member.wants_acks.then(|| {
+                let (outbox, count) = (member.outbox.clone(), member.updates_sent);
+                Box::new(move || {
+                    outbox.offer(Bytes::from(protocol::durable_ack(count)));
+                }) as crate::store::OnDurable
+            })
+        });
+        if let Err(error) = self.store.append(&self.name, seq, &bytes, ack) {
+            tracing::error!(room = %self.name, %error, "the store refused an update");
+            self.poison(state, from, "the store refused an update");
+            return Err(CloseReason::new(close::INTERNAL_ERROR, "storage unavailable; keep your edits and reconnect later"));
         }
+        state.last_seq = seq;
+        state.log.log_entries += 1;
+        state.log.log_bytes += bytes.len() as u64;
+        state.oldest_log_entry.get_or_insert_with(Instant::now);
+        state.full_state_frame = None;
         let frame = frame.unwrap_or_else(|| Bytes::from(protocol::update(bytes)));
-        broadcast(&state.members, Some(conn), &frame);
+        broadcast(&state.members, from, &frame);
         Ok(())
     }
 
-    /// The document may hold part of a refused update: take the room out of memory and make
-    /// every member reconnect, so the next joiner reloads the room from the store.
-    fn poison(&self, state: &mut RoomState, culprit: ConnId, why: &str) {
-        tracing::warn!(room = %self.name, conn = culprit, why, "room reloads from the store");
+    /// The document may hold part of a refused update, or the store refused it: take the
+    /// room out of memory and make every member reconnect, so the next joiner reloads the
+    /// room from the store.
+    fn poison(&self, state: &mut RoomState, culprit: Option<ConnId>, why: &str) {
+        tracing::warn!(room = %self.name, conn = ?culprit, why, "room leaves memory and reloads from the store");
         state.closed = true;
         for (id, member) in &state.members {
-            if *id != culprit {
+            if Some(*id) != culprit {
                 member.outbox.close(CloseReason::new(close::RESYNC, "room reloaded: reconnect"));
             }
         }
     }
 
-    /// Takes the room out of memory if nobody is in it and it was idle for `idle`; returns
-    /// its whole state for the store's snapshot.
-    pub fn evict_if_idle(&self, idle: Duration) -> Option<Vec<u8>> {
+    /// A compaction if the policy says one is due (`force`: whenever the log is not empty).
+    pub fn prepare_compaction(&self, policy: &CompactionPolicy, force: bool) -> Option<Compaction> {
         let mut state = self.state.lock();
-        if state.closed {
+        let mut shape = state.log;
+        shape.oldest_entry_age = state.oldest_log_entry.map(|t| t.elapsed());
+        let due = if force { shape.log_entries > 0 } else { policy.is_due(&shape) };
+        if !due {
             return None;
         }
-        if !state.members.is_empty() || state.last_active.elapsed() < idle {
-            return None;
-        }
-        state.closed = true;
         let snapshot = state.awareness.doc().transact().encode_state_as_update_v1(&StateVector::default());
-        Some(snapshot)
+        state.log = LogShape { snapshot_bytes: snapshot.len() as u64, ..LogShape::default() };
+        state.oldest_log_entry = None;
+        Some(Compaction { through: state.last_seq, state: snapshot })
     }
 
-    /// The whole document as one update (for snapshots and exports).
+    /// Takes the room out of memory if nobody is in it and `evictable` agrees.
+    pub fn evict_if(&self, evictable: impl FnOnce(Instant) -> bool) -> bool {
+        let mut state = self.state.lock();
+        if state.closed || !state.members.is_empty() || !evictable(state.last_active) {
+            return false;
+        }
+        state.closed = true;
+        true
+    }
+
+    /// The whole document as one update (exports, restore points).
     pub fn encode_state(&self) -> Vec<u8> {
         let state = self.state.lock();
         let update = state.awareness.doc().transact().encode_state_as_update_v1(&StateVector::default());
         update
     }
 
-    /// Closes every member, e.g. on shutdown.
-    pub fn close_all(&self, reason: &CloseReason) {
+    /// A copy of the document (restore previews and diffs), built from its encoded state.
+    pub fn snapshot_doc(&self) -> Doc {
+        let doc = Doc::new();
+        if let Ok(update) = protocol::decode_update(&self.encode_state()) {
+            let _ = doc.transact_mut().apply_update(update);
+        }
+        doc
+    }
+
+    /// Runs `f` with the room's document under the room's lock.
+    pub fn with_doc<T>(&self, f: impl FnOnce(&Doc) -> T) -> T {
         let state = self.state.lock();
+        f(state.awareness.doc())
+    }
+
+    /// Closes every member and takes the room out of memory (delete, shutdown).
+    pub fn close_all(&self, reason: &CloseReason, leave_memory: bool) {
+        let mut state = self.state.lock();
+        if leave_memory {
+            state.closed = true;
+        }
         for member in state.members.values() {
             member.outbox.close(reason.clone());
         }
     }
+}
+
+fn full_state_frame(state: &mut RoomState) -> Bytes {
+    if let Some(frame) = &state.full_state_frame {
+        return frame.clone();
+    }
+    let update = state.awareness.doc().transact().encode_state_as_update_v1(&StateVector::default());
+    let frame = Bytes::from(protocol::sync_step2(update));
+    state.full_state_frame = Some(frame.clone());
+    frame
 }
 
 fn invalid(error: ProtocolError) -> CloseReason {

@@ -1,27 +1,41 @@
 //! The rooms in memory: look a room up (loading it from the store on first use), keep it
-//! while anyone is in it and for an idle time after, then snapshot it and let it go.
+//! while anyone is in it, and let it go when it has been idle for the idle time or when the
+//! rooms in memory exceed the cache budget (least recently active first). Evicting costs
+//! nothing durable: the store already holds every update.
 //!
 //! Loading happens once per room even when many clients join at once: concurrent joiners
-//! wait on the same load. A room that fails to load is not cached, so a fixed store can be
-//! retried, and it affects no other room.
+//! wait on the same load. A room that fails to load is not cached, so a repaired store can
+//! be retried, and it affects no other room.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
 use tokio::sync::OnceCell;
 
+use crate::compaction::CompactionPolicy;
 use crate::outbound::CloseReason;
 use crate::room::Room;
 use crate::store::{SharedStore, StoreError};
 
 type Slot = Arc<OnceCell<Arc<Room>>>;
 
+/// How much the rooms in memory may hold, and for how long after their last member left.
+#[derive(Debug, Clone, Copy)]
+pub struct CacheLimits {
+    pub idle: Duration,
+    pub budget_bytes: u64,
+}
+
 pub struct Rooms {
     store: SharedStore,
-    idle: Duration,
+    limits: CacheLimits,
+    compaction: CompactionPolicy,
     slots: Mutex<HashMap<String, Slot>>,
+    joins_from_memory: AtomicU64,
+    joins_from_store: AtomicU64,
 }
 
 /// Why a room could not be opened.
@@ -33,9 +47,25 @@ pub enum OpenError {
     Interrupted,
 }
 
+/// Joins served from memory and from the store since start.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct CacheStats {
+    pub joins_from_memory: u64,
+    pub joins_from_store: u64,
+    pub rooms_in_memory: usize,
+    pub bytes_in_memory: u64,
+}
+
 impl Rooms {
-    pub fn new(store: SharedStore, idle: Duration) -> Self {
-        Rooms { store, idle, slots: Mutex::new(HashMap::new()) }
+    pub fn new(store: SharedStore, limits: CacheLimits, compaction: CompactionPolicy) -> Self {
+        Rooms {
+            store,
+            limits,
+            compaction,
+            slots: Mutex::new(HashMap::new()),
+            joins_from_memory: AtomicU64::new(0),
+            joins_from_store: AtomicU64::new(0),
+        }
     }
 
     pub fn store(&self) -> &SharedStore {
@@ -52,61 +82,108 @@ impl Rooms {
             }
             slots.entry(name.to_owned()).or_default().clone()
         };
+        let mut loaded_here = false;
         let room = slot
             .get_or_try_init(|| async {
+                loaded_here = true;
                 let store = self.store.clone();
                 let owned = name.to_owned();
                 let room = tokio::task::spawn_blocking(move || Room::load(&owned, store))
                     .await
                     .map_err(|_| OpenError::Interrupted)??;
-                tracing::debug!(room = name, "room loaded");
+                tracing::debug!(room = name, "room loaded from the store");
                 Ok::<_, OpenError>(Arc::new(room))
             })
             .await?;
+        let counter = if loaded_here { &self.joins_from_store } else { &self.joins_from_memory };
+        counter.fetch_add(1, Ordering::Relaxed);
         Ok(room.clone())
+    }
+
+    /// The room named `name` if it is in memory.
+    pub fn get_loaded(&self, name: &str) -> Option<Arc<Room>> {
+        self.slots.lock().get(name).and_then(|slot| slot.get().cloned()).filter(|room| !room.is_closed())
     }
 
     /// Rooms currently in memory.
     pub fn loaded(&self) -> Vec<Arc<Room>> {
-        self.slots.lock().values().filter_map(|slot| slot.get().cloned()).collect()
+        self.slots.lock().values().filter_map(|slot| slot.get().cloned()).filter(|r| !r.is_closed()).collect()
     }
 
-    /// Snapshots and drops every room idle for longer than the idle time.
-    pub async fn sweep(&self) {
-        let mut evicted = Vec::new();
-        for room in self.loaded() {
-            if let Some(state) = room.evict_if_idle(self.idle) {
-                evicted.push((room, state));
-            }
+    pub fn cache_stats(&self) -> CacheStats {
+        let loaded = self.loaded();
+        CacheStats {
+            joins_from_memory: self.joins_from_memory.load(Ordering::Relaxed),
+            joins_from_store: self.joins_from_store.load(Ordering::Relaxed),
+            rooms_in_memory: loaded.len(),
+            bytes_in_memory: loaded.iter().map(|r| r.approx_bytes()).sum(),
         }
-        if evicted.is_empty() {
+    }
+
+    /// Periodic upkeep: compact the rooms whose log is due, then evict idle rooms and, while
+    /// over the byte budget, the least recently active empty rooms.
+    pub async fn sweep(&self) {
+        let mut loaded = self.loaded();
+        for room in &loaded {
+            self.compact(room, false);
+        }
+        let idle = self.limits.idle;
+        loaded.retain(|room| {
+            let evicted = room.evict_if(|last_active| last_active.elapsed() >= idle);
+            if evicted {
+                self.forget(room);
+            }
+            !evicted
+        });
+        let mut total: u64 = loaded.iter().map(|r| r.approx_bytes()).sum();
+        if total <= self.limits.budget_bytes {
             return;
         }
-        {
-            let mut slots = self.slots.lock();
-            for (room, _) in &evicted {
-                let same = slots.get(room.name()).and_then(|slot| slot.get()).is_some_and(|r| Arc::ptr_eq(r, room));
-                if same {
-                    slots.remove(room.name());
-                }
+        loaded.sort_by_key(|room| room.last_active());
+        for room in loaded {
+            if total <= self.limits.budget_bytes {
+                break;
+            }
+            let bytes = room.approx_bytes();
+            if room.evict_if(|_| true) {
+                self.forget(&room);
+                total = total.saturating_sub(bytes);
             }
         }
-        let store = self.store.clone();
-        let _ = tokio::task::spawn_blocking(move || {
-            for (room, state) in evicted {
-                match store.save_snapshot(room.name(), &state) {
-                    Ok(()) => tracing::debug!(room = room.name(), bytes = state.len(), "room evicted"),
-                    Err(error) => tracing::error!(room = room.name(), %error, "snapshot on eviction failed"),
-                }
+    }
+
+    /// Compacts `room` if due (or whenever its log is not empty, with `force`).
+    pub fn compact(&self, room: &Room, force: bool) {
+        if let Some(compaction) = room.prepare_compaction(&self.compaction, force) {
+            let bytes = compaction.state.len();
+            match self.store.compact(room.name(), compaction.through, compaction.state) {
+                Ok(()) => tracing::debug!(room = room.name(), through = compaction.through, bytes, "compaction queued"),
+                Err(error) => tracing::error!(room = room.name(), %error, "compaction refused"),
             }
-        })
-        .await;
+        }
+    }
+
+    fn forget(&self, room: &Arc<Room>) {
+        let mut slots = self.slots.lock();
+        let same = slots.get(room.name()).and_then(|slot| slot.get()).is_some_and(|r| Arc::ptr_eq(r, room));
+        if same {
+            slots.remove(room.name());
+            tracing::debug!(room = room.name(), "room left memory");
+        }
+    }
+
+    /// Closes the room's members and takes it out of memory (before deleting it).
+    pub fn unload(&self, name: &str, reason: &CloseReason) {
+        if let Some(room) = self.get_loaded(name) {
+            room.close_all(reason, true);
+            self.forget(&room);
+        }
     }
 
     /// Closes every member of every room (shutdown).
     pub fn close_all(&self, reason: &CloseReason) {
         for room in self.loaded() {
-            room.close_all(reason);
+            room.close_all(reason, false);
         }
     }
 

@@ -15,7 +15,8 @@ use tokio::task::JoinHandle;
 use crate::app::{self, AppState};
 use crate::cli::Config;
 use crate::rooms::Rooms;
-use crate::store::{MemoryStore, SharedStore, StoreError};
+use crate::cli::StoreKind;
+use crate::store::{MemoryStore, SharedStore, SqliteStore, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -35,7 +36,17 @@ pub fn open_store(config: &Config) -> Result<SharedStore, ServerError> {
         path: config.data_dir.display().to_string(),
         source,
     })?;
-    Ok(Arc::new(MemoryStore::new()))
+    Ok(match config.store {
+        StoreKind::Sqlite => {
+            let store = SqliteStore::open(&config.data_dir, config.commit_window())?;
+            tracing::info!(path = %store.path().display(), "rooms stored in SQLite");
+            Arc::new(store)
+        }
+        StoreKind::Memory => {
+            tracing::warn!("rooms kept in memory only: a restart loses them");
+            Arc::new(MemoryStore::new())
+        }
+    })
 }
 
 /// A relay running in the background (tests, load generators).
@@ -65,7 +76,7 @@ pub async fn spawn(config: Config, store: SharedStore) -> Result<RunningRelay, S
         .await
         .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
     let addr = listener.local_addr().map_err(ServerError::Serve)?;
-    let state = Arc::new(AppState::new(config.clone(), Rooms::new(store, config.room_idle())));
+    let state = Arc::new(AppState::new(config.clone(), Rooms::new(store, config.cache_limits(), config.compaction())));
     let stop = tokio_util::sync::CancellationToken::new();
     let signal = stop.clone();
     let task_state = state.clone();
@@ -80,7 +91,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
         .await
         .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
     let addr = listener.local_addr().map_err(ServerError::Serve)?;
-    let state = Arc::new(AppState::new(config.clone(), Rooms::new(store, config.room_idle())));
+    let state = Arc::new(AppState::new(config.clone(), Rooms::new(store, config.cache_limits(), config.compaction())));
     tracing::warn!("no --auth-key-file: the relay is open, anyone who can reach it can join any room");
     let base = &config.base_path;
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "relay listening");
@@ -111,30 +122,16 @@ async fn serve(
     if tokio::time::timeout(grace, state.connections.wait()).await.is_err() {
         tracing::warn!("connections still open after the grace period");
     }
-    snapshot_rooms(&state).await;
+    for room in state.rooms.loaded() {
+        state.rooms.compact(&room, false);
+    }
     state.rooms.flush().await?;
     tracing::info!("relay stopped cleanly");
     served.map_err(ServerError::Serve)
 }
 
-async fn snapshot_rooms(state: &AppState) {
-    let rooms = state.rooms.loaded();
-    let store = state.rooms.store().clone();
-    let _ = tokio::task::spawn_blocking(move || {
-        for room in rooms {
-            if room.is_closed() {
-                continue;
-            }
-            if let Err(error) = store.save_snapshot(room.name(), &room.encode_state()) {
-                tracing::error!(room = room.name(), %error, "snapshot at shutdown failed");
-            }
-        }
-    })
-    .await;
-}
-
 async fn sweep_idle_rooms(state: Arc<AppState>) {
-    let every = (state.config.room_idle() / 4).clamp(Duration::from_millis(200), Duration::from_secs(30));
+    let every = (state.config.room_idle() / 4).clamp(Duration::from_millis(200), Duration::from_secs(5));
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;

@@ -23,6 +23,11 @@ pub const MSG_AUTH: u8 = 2;
 /// Message tag of "send me every awareness state".
 pub const MSG_QUERY_AWARENESS: u8 = 3;
 
+/// Message tag of the relay's durable acknowledgement, sent only to clients that asked for
+/// it (`?acks=1`): payload `varUint(n)` = the first `n` updates this connection sent are
+/// durable. Stock clients never ask, so they never see it.
+pub const MSG_DURABLE_ACK: u8 = 101;
+
 /// Why a frame was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ProtocolError {
@@ -104,6 +109,23 @@ pub fn permission_denied(reason: &str) -> Vec<u8> {
     encode(&Message::Auth(Some(reason.to_owned())))
 }
 
+/// `101 varByteArray(varUint(count))`: the first `count` updates sent on this connection
+/// are durable.
+pub fn durable_ack(count: u64) -> Vec<u8> {
+    use yrs::encoding::write::Write;
+    use yrs::updates::encoder::{Encoder, EncoderV1};
+    let mut payload = EncoderV1::new();
+    payload.write_var(count);
+    encode(&Message::Custom(MSG_DURABLE_ACK, payload.to_vec()))
+}
+
+/// Reads the count of a durable acknowledgement's payload.
+pub fn decode_durable_ack(payload: &[u8]) -> Result<u64, ProtocolError> {
+    use yrs::encoding::read::Read;
+    let mut decoder = DecoderV1::from(payload);
+    Ok(decoder.read_var::<u64>()?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +151,14 @@ mod tests {
         let Message::Awareness(aw) = &aw[0] else { panic!("not awareness: {aw:?}") };
         assert_eq!(&*aw.clients[&ClientID::new(1)].json, r#"{"u":1}"#);
         assert_eq!(awareness(aw.clone()), [1, 11, 1, 1, 1, 7, 123, 34, 117, 34, 58, 49, 125]);
+    }
+
+    #[test]
+    fn durable_acks_round_trip() {
+        let frame = durable_ack(300);
+        let messages = decode_frame(&frame).unwrap();
+        let Message::Custom(MSG_DURABLE_ACK, payload) = &messages[0] else { panic!("{messages:?}") };
+        assert_eq!(decode_durable_ack(payload).unwrap(), 300);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use relay::store::{MemoryStore, RoomStore, SharedStore};
+use relay::store::{MemoryStore, SharedStore};
 use shared::close;
 use tests::{eventually, http_get, TestClient, TestRelay};
 
@@ -79,7 +79,7 @@ async fn bad_room_names_are_refused_before_the_upgrade() {
 #[tokio::test]
 async fn a_damaged_room_is_refused_and_the_others_keep_working() {
     let store: SharedStore = Arc::new(MemoryStore::new());
-    store.append("damaged", b"\xff\xff\xff\xff garbage").unwrap();
+    store.append("damaged", 1, b"\xff\xff\xff\xff garbage", None).unwrap();
     let relay = TestRelay::start_with_store(store, |_| {}).await;
     let url = relay.ws_url();
 

@@ -1,15 +1,23 @@
 //! A store that keeps rooms in process memory: rooms survive being evicted from the room
-//! cache but not a restart. Used by tests and until a durable store is configured.
+//! cache but not a restart. Used by tests, and by `--store memory` for throwaway relays.
 
 use std::collections::HashMap;
 
 use parking_lot::Mutex;
 
-use super::{RoomStore, StoreError};
+use super::{now_ms, OnDurable, RestorePoint, RoomInfo, RoomStore, StoreError, StoredRoom};
 
 #[derive(Default)]
 pub struct MemoryStore {
-    rooms: Mutex<HashMap<String, Vec<Vec<u8>>>>,
+    rooms: Mutex<HashMap<String, MemoryRoom>>,
+}
+
+#[derive(Default)]
+struct MemoryRoom {
+    snapshot: Option<(u64, Vec<u8>)>,
+    log: Vec<(u64, Vec<u8>)>,
+    last_activity_ms: i64,
+    restore_points: Vec<(RestorePoint, Vec<u8>)>,
 }
 
 impl MemoryStore {
@@ -19,18 +27,90 @@ impl MemoryStore {
 }
 
 impl RoomStore for MemoryStore {
-    fn load(&self, room: &str) -> Result<Vec<Vec<u8>>, StoreError> {
-        Ok(self.rooms.lock().get(room).cloned().unwrap_or_default())
+    fn load(&self, room: &str) -> Result<StoredRoom, StoreError> {
+        let rooms = self.rooms.lock();
+        let Some(stored) = rooms.get(room) else { return Ok(StoredRoom::default()) };
+        let mut out = StoredRoom::default();
+        if let Some((through, state)) = &stored.snapshot {
+            out.updates.push(state.clone());
+            out.last_seq = *through;
+            out.snapshot_bytes = state.len() as u64;
+        }
+        for (seq, update) in &stored.log {
+            out.updates.push(update.clone());
+            out.last_seq = out.last_seq.max(*seq);
+            out.log_count += 1;
+            out.log_bytes += update.len() as u64;
+        }
+        Ok(out)
     }
 
-    fn append(&self, room: &str, update: &[u8]) -> Result<(), StoreError> {
-        self.rooms.lock().entry(room.to_owned()).or_default().push(update.to_vec());
+    fn append(&self, room: &str, seq: u64, update: &[u8], on_durable: Option<OnDurable>) -> Result<(), StoreError> {
+        {
+            let mut rooms = self.rooms.lock();
+            let stored = rooms.entry(room.to_owned()).or_default();
+            stored.log.push((seq, update.to_vec()));
+            stored.last_activity_ms = now_ms();
+        }
+        if let Some(done) = on_durable {
+            done();
+        }
         Ok(())
     }
 
-    fn save_snapshot(&self, room: &str, state: &[u8]) -> Result<(), StoreError> {
-        self.rooms.lock().insert(room.to_owned(), vec![state.to_vec()]);
+    fn compact(&self, room: &str, through: u64, state: Vec<u8>) -> Result<(), StoreError> {
+        let mut rooms = self.rooms.lock();
+        let stored = rooms.entry(room.to_owned()).or_default();
+        stored.log.retain(|(seq, _)| *seq > through);
+        stored.snapshot = Some((through, state));
         Ok(())
+    }
+
+    fn delete_room(&self, room: &str) -> Result<(), StoreError> {
+        self.rooms.lock().remove(room);
+        Ok(())
+    }
+
+    fn list_rooms(&self) -> Result<Vec<RoomInfo>, StoreError> {
+        let rooms = self.rooms.lock();
+        let mut list: Vec<RoomInfo> = rooms
+            .iter()
+            .map(|(name, r)| RoomInfo {
+                name: name.clone(),
+                stored_bytes: r.snapshot.as_ref().map_or(0, |s| s.1.len() as u64)
+                    + r.log.iter().map(|l| l.1.len() as u64).sum::<u64>(),
+                log_entries: r.log.len() as u64,
+                last_activity_ms: r.last_activity_ms,
+            })
+            .collect();
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(list)
+    }
+
+    fn save_restore_point(&self, room: &str, name: &str, state: Vec<u8>) -> Result<RestorePoint, StoreError> {
+        let mut rooms = self.rooms.lock();
+        let stored = rooms.entry(room.to_owned()).or_default();
+        let id = stored.restore_points.iter().map(|(p, _)| p.id).max().unwrap_or(0) + 1;
+        let point = RestorePoint { id, name: name.to_owned(), created_ms: now_ms(), bytes: state.len() as u64 };
+        stored.restore_points.push((point.clone(), state));
+        Ok(point)
+    }
+
+    fn restore_points(&self, room: &str) -> Result<Vec<RestorePoint>, StoreError> {
+        let rooms = self.rooms.lock();
+        let mut points: Vec<RestorePoint> =
+            rooms.get(room).map(|r| r.restore_points.iter().map(|(p, _)| p.clone()).collect()).unwrap_or_default();
+        points.sort_by(|a, b| b.id.cmp(&a.id));
+        Ok(points)
+    }
+
+    fn restore_point_state(&self, room: &str, id: i64) -> Result<Vec<u8>, StoreError> {
+        let rooms = self.rooms.lock();
+        rooms
+            .get(room)
+            .and_then(|r| r.restore_points.iter().find(|(p, _)| p.id == id))
+            .map(|(_, s)| s.clone())
+            .ok_or_else(|| StoreError::NotFound(format!("restore point {id} of room {room:?}")))
     }
 
     fn flush(&self) -> Result<(), StoreError> {

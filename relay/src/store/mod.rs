@@ -1,39 +1,110 @@
-//! Room storage behind one small trait, so the relay does not care where rooms live.
+//! Room storage behind one trait, so the relay does not care where rooms live.
 //!
-//! A room is stored as a sequence of v1 updates (a snapshot followed by a log of accepted
-//! updates); loading applies them in order. `append` is called for every accepted update and
-//! must not block the caller for long: durable implementations queue the write and
-//! batch it. `save_snapshot` replaces everything stored for the room with one state update.
+//! A room is stored as a snapshot (one update holding the whole room as of sequence number
+//! `through`) plus a log of the updates accepted after it, each with its sequence number.
+//! Loading folds them in order. The room assigns sequence numbers; the store keeps them.
+//!
+//! `append` never blocks on the disk: durable stores queue the write and batch many
+//! appends into one commit (group commit), then call each append's `on_durable` callback.
+//! `compact` folds the log into a new snapshot; it is written in order with the appends, so
+//! it only ever removes log entries the snapshot already covers.
 
 mod memory;
+pub mod sqlite;
 
 pub use memory::MemoryStore;
+pub use sqlite::SqliteStore;
 
 use std::sync::Arc;
 
 /// Why the store could not do what was asked.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("room {room:?} is damaged: {reason}")]
     Damaged { room: String, reason: String },
-    #[error("storage I/O failed: {0}")]
+    #[error("storage failed: {0}")]
     Io(String),
+    #[error("storage is unavailable after an earlier write failure: {0}")]
+    Unavailable(String),
+    #[error("no such {0}")]
+    NotFound(String),
 }
 
-/// Where rooms are kept between the times they are in memory.
+/// What the store holds for a room.
+#[derive(Debug, Default, Clone)]
+pub struct StoredRoom {
+    /// The snapshot (if any) followed by the log, oldest first.
+    pub updates: Vec<Vec<u8>>,
+    /// Sequence number of the newest stored update (0 for a room never stored).
+    pub last_seq: u64,
+    /// Bytes of the snapshot, and count and bytes of the log after it.
+    pub snapshot_bytes: u64,
+    pub log_count: u64,
+    pub log_bytes: u64,
+}
+
+/// A room as listed by the admin API.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RoomInfo {
+    pub name: String,
+    /// Stored bytes: snapshot plus log.
+    pub stored_bytes: u64,
+    pub log_entries: u64,
+    /// Unix milliseconds of the last stored change.
+    pub last_activity_ms: i64,
+}
+
+/// A named snapshot of a room that can be restored later.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RestorePoint {
+    pub id: i64,
+    pub name: String,
+    pub created_ms: i64,
+    pub bytes: u64,
+}
+
+/// Called once an appended update is durable.
+pub type OnDurable = Box<dyn FnOnce() + Send>;
+
+/// Where rooms are kept between the times they are in memory. Methods other than
+/// `append` and `compact` may block; the relay calls them off the async runtime.
 pub trait RoomStore: Send + Sync + 'static {
-    /// Every stored update of `room`, oldest first; empty for a room never stored.
-    /// May block: the relay calls it off the async runtime.
-    fn load(&self, room: &str) -> Result<Vec<Vec<u8>>, StoreError>;
+    /// What is stored for `room`; empty for a room never stored. Everything appended
+    /// before this call is included.
+    fn load(&self, room: &str) -> Result<StoredRoom, StoreError>;
 
-    /// Records an update accepted into `room`.
-    fn append(&self, room: &str, update: &[u8]) -> Result<(), StoreError>;
+    /// Records update number `seq` of `room`. Must not block on the disk.
+    fn append(&self, room: &str, seq: u64, update: &[u8], on_durable: Option<OnDurable>) -> Result<(), StoreError>;
 
-    /// Replaces what is stored for `room` with `state`, one update holding the whole room.
-    fn save_snapshot(&self, room: &str, state: &[u8]) -> Result<(), StoreError>;
+    /// Replaces the snapshot of `room` with `state` (the whole room as of `through`) and
+    /// drops the log entries up to `through`. Must not block on the disk.
+    fn compact(&self, room: &str, through: u64, state: Vec<u8>) -> Result<(), StoreError>;
 
-    /// Makes everything appended so far durable. Called on graceful shutdown.
+    /// Forgets a room and its restore points.
+    fn delete_room(&self, room: &str) -> Result<(), StoreError>;
+
+    /// Every stored room.
+    fn list_rooms(&self) -> Result<Vec<RoomInfo>, StoreError>;
+
+    /// Saves `state` as a restore point of `room` named `name`.
+    fn save_restore_point(&self, room: &str, name: &str, state: Vec<u8>) -> Result<RestorePoint, StoreError>;
+
+    /// The restore points of `room`, newest first.
+    fn restore_points(&self, room: &str) -> Result<Vec<RestorePoint>, StoreError>;
+
+    /// The state saved in restore point `id` of `room`.
+    fn restore_point_state(&self, room: &str, id: i64) -> Result<Vec<u8>, StoreError>;
+
+    /// Makes everything appended so far durable.
     fn flush(&self) -> Result<(), StoreError>;
 }
 
 pub type SharedStore = Arc<dyn RoomStore>;
+
+/// Unix time in milliseconds.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
