@@ -62,7 +62,8 @@ pub fn router(state: Arc<AppState>) -> Router {
     let mut router = Router::new()
         .route(&format!("{base}/ws/{{room}}"), get(upgrade))
         .route(&format!("{base}/healthz"), get(|| async { "ok\n" }))
-        .route(&format!("{base}/readyz"), get(readyz));
+        .route(&format!("{base}/readyz"), get(readyz))
+        .merge(crate::api::routes(&state));
     if let Some(dir) = &state.config.static_dir {
         let index = dir.join("index.html");
         let client = ServeDir::new(dir).fallback(ServeFile::new(index));

@@ -1,6 +1,7 @@
 //! The relay as a library, so integration tests and load generators can start it in-process
 //! on a free port exactly as the `relay` binary does.
 
+pub mod api;
 pub mod app;
 pub mod cli;
 pub mod compaction;

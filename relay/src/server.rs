@@ -39,7 +39,7 @@ pub fn open_store(config: &Config) -> Result<SharedStore, ServerError> {
     Ok(match config.store {
         StoreKind::Sqlite => {
             let store = SqliteStore::open(&config.data_dir, config.commit_window())?;
-            tracing::info!(path = %store.path().display(), "rooms stored in SQLite");
+            tracing::info!(dir = %store.data_dir().display(), "rooms stored in SQLite, one file per room");
             Arc::new(store)
         }
         StoreKind::Memory => {

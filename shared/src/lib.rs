@@ -5,4 +5,5 @@
 
 pub mod close;
 pub mod protocol;
+pub mod revert;
 pub mod scene;

@@ -11,6 +11,9 @@ use yrs::{Any, Doc, In, Map, MapPrelim, MapRef, Out, ReadTxn, Transact, Transact
 /// Name of the root map that holds every node.
 pub const NODES: &str = "nodes";
 
+/// Every root map of a scene document (what a restore brings back).
+pub const ROOT_MAPS: &[&str] = &[NODES];
+
 /// What a node is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NodeKind {
@@ -93,6 +96,17 @@ impl Scene {
         }
         self.nodes.insert(txn, id.0.as_str(), fields);
         id
+    }
+
+    /// Renames a node; false if it does not exist.
+    pub fn rename(&self, txn: &mut TransactionMut, id: &NodeId, name: &str) -> bool {
+        match self.nodes.get(txn, &id.0) {
+            Some(Out::YMap(fields)) => {
+                fields.insert(txn, "name", name);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Removes a node (its children keep their parent id; the editor re-roots them).

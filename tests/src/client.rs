@@ -22,6 +22,9 @@ pub struct TestClient {
     pub awareness: Arc<Mutex<Awareness>>,
     outgoing: mpsc::UnboundedSender<WsMessage>,
     synced: watch::Receiver<bool>,
+    /// Updates this client sent, and how many of them the relay reported durable.
+    sent: Arc<std::sync::atomic::AtomicU64>,
+    acked: watch::Receiver<u64>,
     closed: watch::Receiver<Option<(u16, String)>>,
     presence_clock: std::sync::atomic::AtomicU32,
     task: JoinHandle<()>,
@@ -35,7 +38,16 @@ impl TestClient {
 
     /// Connects with an existing document (e.g. one edited offline).
     pub async fn connect_with_doc(ws_base: &str, room: &str, doc: Doc) -> Self {
-        let url = format!("{ws_base}/{room}");
+        Self::connect_opts(ws_base, room, doc, false).await
+    }
+
+    /// Connects asking for durable acknowledgements (`?acks=1`).
+    pub async fn connect_with_acks(ws_base: &str, room: &str, doc: Doc) -> Self {
+        Self::connect_opts(ws_base, room, doc, true).await
+    }
+
+    async fn connect_opts(ws_base: &str, room: &str, doc: Doc, acks: bool) -> Self {
+        let url = if acks { format!("{ws_base}/{room}?acks=1") } else { format!("{ws_base}/{room}") };
         let (socket, _) = tokio::time::timeout(Duration::from_secs(10), tokio_tungstenite::connect_async(&url))
             .await
             .expect("connect in time")
@@ -45,11 +57,16 @@ impl TestClient {
         let (synced_tx, synced) = watch::channel(false);
         let (closed_tx, closed) = watch::channel(None);
         let awareness = Arc::new(Mutex::new(Awareness::new(doc.clone())));
+        let (acked_tx, acked) = watch::channel(0u64);
+        let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
 
         // Local edits go out as updates; remote ones (tagged with an origin) do not echo.
         let out = outgoing.clone();
+        let counter = sent.clone();
+        let _ = doc.unobserve_update_v1("test-client");
         doc.observe_update_v1("test-client", move |txn: &yrs::TransactionMut, event: &yrs::UpdateEvent| {
                 if txn.origin() != Some(&Origin::from(REMOTE)) {
+                    counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     let _ = out.send(WsMessage::binary(protocol::update(event.update.clone())));
                 }
             })
@@ -76,6 +93,11 @@ impl TestClient {
                         Some(Ok(WsMessage::Binary(frame))) => {
                             let messages = protocol::decode_frame(&frame).expect("relay frames decode");
                             for message in messages {
+                                if let Message::Custom(protocol::MSG_DURABLE_ACK, payload) = &message {
+                                    let count = protocol::decode_durable_ack(payload).expect("ack decodes");
+                                    let _ = acked_tx.send(count);
+                                    continue;
+                                }
                                 handle(message, &reader_doc, &reader_awareness, &replies, &synced_tx).await;
                             }
                         }
@@ -98,6 +120,8 @@ impl TestClient {
             awareness,
             outgoing,
             synced,
+            sent,
+            acked,
             closed,
             presence_clock: 0.into(),
             task,
@@ -117,6 +141,16 @@ impl TestClient {
             .await
             .expect("synced in time")
             .expect("client task alive");
+    }
+
+    /// Updates sent so far on this connection.
+    pub fn sent(&self) -> u64 {
+        self.sent.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Updates the relay reported durable so far.
+    pub fn acked(&self) -> u64 {
+        *self.acked.borrow()
     }
 
     pub fn client_id(&self) -> ClientID {

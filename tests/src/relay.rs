@@ -24,6 +24,17 @@ impl TestRelay {
         Self::start_with_store(store, tune).await
     }
 
+    /// Starts a relay storing rooms in SQLite under `dir` (kept by the caller, so a test
+    /// can restart a relay on the same data).
+    pub async fn start_sqlite(dir: &std::path::Path, tune: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config::for_tests(dir.to_path_buf());
+        config.store = relay::cli::StoreKind::Sqlite;
+        tune(&mut config);
+        let store = server::open_store(&config).expect("store opens");
+        let running = server::spawn(config, store.clone()).await.expect("relay starts");
+        TestRelay { running: Some(running), store, _data: tempfile::tempdir().expect("temp dir") }
+    }
+
     pub async fn start_with_store(store: SharedStore, tune: impl FnOnce(&mut Config)) -> Self {
         let data = tempfile::tempdir().expect("temp dir");
         let mut config = Config::for_tests(data.path().to_path_buf());
@@ -53,6 +64,10 @@ impl TestRelay {
 
     pub fn rooms_in_memory(&self) -> usize {
         self.running().state.rooms.loaded().len()
+    }
+
+    pub fn cache_stats(&self) -> relay::rooms::CacheStats {
+        self.running().state.rooms.cache_stats()
     }
 
     /// Graceful shutdown, as on SIGTERM.
