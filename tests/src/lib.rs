@@ -2,6 +2,7 @@
 //! y-websocket client built on yrs and the shared protocol code.
 
 pub mod client;
+pub mod process;
 pub mod relay;
 
 pub use client::TestClient;

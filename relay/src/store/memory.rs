@@ -100,7 +100,7 @@ impl RoomStore for MemoryStore {
         let rooms = self.rooms.lock();
         let mut points: Vec<RestorePoint> =
             rooms.get(room).map(|r| r.restore_points.iter().map(|(p, _)| p.clone()).collect()).unwrap_or_default();
-        points.sort_by(|a, b| b.id.cmp(&a.id));
+        points.sort_by_key(|p| std::cmp::Reverse(p.id));
         Ok(points)
     }
 

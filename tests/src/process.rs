@@ -1,0 +1,97 @@
+//! The real `relay` binary as a child process, for tests that must kill it (SIGKILL) or
+//! signal it (SIGTERM) like an operator or a crash would. The child is killed on drop, so
+//! a failing test leaves nothing running.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub struct ChildRelay {
+    child: Option<Child>,
+    pub addr: SocketAddr,
+}
+
+/// Path of the `relay` binary next to the test executables, built on first use.
+pub fn relay_binary() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = Command::new(cargo)
+                .args(["build", "--quiet", "-p", "relay", "--bin", "relay"])
+                .status()
+                .expect("cargo runs");
+            assert!(status.success(), "building the relay binary failed");
+            let exe = std::env::current_exe().expect("test executable path");
+            // target/debug/deps/<test> → target/debug/relay
+            let dir = exe.parent().and_then(Path::parent).expect("target directory");
+            dir.join("relay")
+        })
+        .clone()
+}
+
+impl ChildRelay {
+    /// Starts `relay` on a free loopback port with SQLite under `data_dir` and extra args.
+    pub fn start(data_dir: &Path, extra: &[&str]) -> Self {
+        let mut child = Command::new(relay_binary())
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("relay starts");
+        let stdout = child.stdout.take().expect("stdout piped");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("relay prints its address");
+        // "Scene editor: http://127.0.0.1:PORT/  (…)"
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
+        ChildRelay { child: Some(child), addr }
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+
+    /// SIGKILL: no flush, no goodbye.
+    pub fn kill(mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM, then waits for the exit status (bounded).
+    pub fn terminate(mut self) -> Option<std::process::ExitStatus> {
+        let mut child = self.child.take()?;
+        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        for _ in 0..200 {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        None
+    }
+}
+
+impl Drop for ChildRelay {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
