@@ -30,6 +30,9 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Every live WebSocket connection, so shutdown can wait for them.
     pub connections: TaskTracker,
+    pub counters: crate::stats::Counters,
+    /// Durability figures of the SQLite store, when that is the store.
+    pub durability: Option<Arc<crate::store::SqliteStore>>,
     next_conn: AtomicU64,
     shutting_down: AtomicBool,
 }
@@ -41,6 +44,8 @@ impl AppState {
             rooms,
             shutdown: CancellationToken::new(),
             connections: TaskTracker::new(),
+            counters: crate::stats::Counters::default(),
+            durability: None,
             next_conn: AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
         }
@@ -63,6 +68,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(&format!("{base}/ws/{{room}}"), get(upgrade))
         .route(&format!("{base}/healthz"), get(|| async { "ok\n" }))
         .route(&format!("{base}/readyz"), get(readyz))
+        .route(&format!("{base}/api/stats"), get(stats))
         .merge(crate::api::routes(&state));
     if let Some(dir) = &state.config.static_dir {
         let index = dir.join("index.html");
@@ -77,6 +83,25 @@ pub fn router(state: Arc<AppState>) -> Router {
         };
     }
     router.with_state(state)
+}
+
+/// A JSON snapshot of the relay's counters, cache, store and memory.
+async fn stats(State(state): State<Arc<AppState>>) -> axum::Json<serde_json::Value> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let (rss, peak_rss) = crate::stats::memory();
+    let c = &state.counters;
+    axum::Json(serde_json::json!({
+        "connections": c.connections_open.load(Relaxed),
+        "connections_total": c.connections_total.load(Relaxed),
+        "frames_in": c.frames_in.load(Relaxed),
+        "bytes_in": c.bytes_in.load(Relaxed),
+        "closed_for_bad_input": c.closed_for_bad_input.load(Relaxed),
+        "cache": state.rooms.cache_stats(),
+        "durability": state.durability.as_ref().map(|s| s.durability_stats()),
+        "rss_bytes": rss,
+        "peak_rss_bytes": peak_rss,
+        "disk_bytes_written": crate::stats::disk_bytes_written(),
+    }))
 }
 
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {

@@ -32,6 +32,12 @@ pub async fn serve(mut socket: WebSocket, room_name: String, wants_acks: bool, a
         }
     };
     tracing::debug!(room = %room_name, conn, "joined");
+    let counters = &app.counters;
+    counters.connections_open.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    counters.connections_total.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let _open = scopeguard(|| {
+        counters.connections_open.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    });
 
     let ping_every = app.config.ping_interval();
     let mut ping = interval_at(Instant::now() + ping_every, ping_every);
@@ -57,7 +63,11 @@ pub async fn serve(mut socket: WebSocket, room_name: String, wants_acks: bool, a
                 last_heard = Instant::now();
                 match incoming {
                     Some(Ok(WsMessage::Binary(frame))) => {
+                        counters.frame_in(frame.len());
                         if let Err(reason) = room.handle_frame(conn, frame) {
+                            if reason.code == close::INVALID_PAYLOAD {
+                                counters.closed_for_bad_input.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            }
                             break reason;
                         }
                     }
@@ -128,4 +138,17 @@ async fn write(socket: &mut WebSocket, message: WsMessage, limit: Duration) -> R
 async fn send_close(socket: &mut WebSocket, reason: CloseReason) {
     let frame = CloseFrame { code: reason.code, reason: reason.reason.into() };
     let _ = tokio::time::timeout(Duration::from_secs(2), socket.send(WsMessage::Close(Some(frame)))).await;
+}
+
+/// Runs `f` when dropped: keeps the open-connection gauge right on every exit path.
+fn scopeguard<F: FnOnce()>(f: F) -> impl Drop {
+    struct Guard<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for Guard<F> {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f();
+            }
+        }
+    }
+    Guard(Some(f))
 }

@@ -11,4 +11,5 @@ pub mod outbound;
 pub mod room;
 pub mod rooms;
 pub mod server;
+pub mod stats;
 pub mod store;

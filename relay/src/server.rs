@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -30,21 +31,32 @@ pub enum ServerError {
     Store(#[from] StoreError),
 }
 
+/// The store configured for this relay, and the SQLite store itself when that is it (for
+/// its durability figures).
+pub struct OpenedStore {
+    pub store: SharedStore,
+    pub sqlite: Option<Arc<SqliteStore>>,
+}
+
 /// Opens the store configured for this relay.
 pub fn open_store(config: &Config) -> Result<SharedStore, ServerError> {
+    Ok(open_store_parts(config)?.store)
+}
+
+fn open_store_parts(config: &Config) -> Result<OpenedStore, ServerError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|source| ServerError::DataDir {
         path: config.data_dir.display().to_string(),
         source,
     })?;
     Ok(match config.store {
         StoreKind::Sqlite => {
-            let store = SqliteStore::open(&config.data_dir, config.commit_window())?;
+            let store = Arc::new(SqliteStore::open(&config.data_dir, config.commit_window())?);
             tracing::info!(dir = %store.data_dir().display(), "rooms stored in SQLite, one file per room");
-            Arc::new(store)
+            OpenedStore { store: store.clone(), sqlite: Some(store) }
         }
         StoreKind::Memory => {
             tracing::warn!("rooms kept in memory only: a restart loses them");
-            Arc::new(MemoryStore::new())
+            OpenedStore { store: Arc::new(MemoryStore::new()), sqlite: None }
         }
     })
 }
@@ -86,12 +98,14 @@ pub async fn spawn(config: Config, store: SharedStore) -> Result<RunningRelay, S
 
 /// Runs the relay in the foreground until `shutdown` resolves.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
-    let store = open_store(&config)?;
+    let opened = open_store_parts(&config)?;
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
     let addr = listener.local_addr().map_err(ServerError::Serve)?;
-    let state = Arc::new(AppState::new(config.clone(), Rooms::new(store, config.cache_limits(), config.compaction())));
+    let mut state = AppState::new(config.clone(), Rooms::new(opened.store, config.cache_limits(), config.compaction()));
+    state.durability = opened.sqlite;
+    let state = Arc::new(state);
     tracing::warn!("no --auth-key-file: the relay is open, anyone who can reach it can join any room");
     let base = &config.base_path;
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "relay listening");
@@ -112,6 +126,12 @@ async fn serve(
         tracing::info!("shutting down: closing connections");
         on_signal.begin_shutdown();
     };
+    // Real-time traffic: small frames must leave at once, not wait for Nagle's algorithm.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+    });
     let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(graceful)
         .await;

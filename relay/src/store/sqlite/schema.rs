@@ -38,9 +38,12 @@ CREATE TABLE IF NOT EXISTS restore_points (
 ";
 
 /// Settings for a writing connection: WAL so reads never wait for the writer, a full fsync
-/// per commit so a commit is durable when it returns, a small page cache (many rooms may be
+/// per commit so a commit is durable when it returns, 1 KiB pages, a small page cache (many rooms may be
 /// open at once), and a busy timeout.
 pub fn configure_writer(conn: &Connection) -> rusqlite::Result<()> {
+    // Small pages: every commit rewrites the log's last page, so the page size is the floor
+    // of bytes written per commit (takes effect when the file is created).
+    conn.pragma_update(None, "page_size", 1024)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "cache_size", -256)?;

@@ -1,0 +1,60 @@
+//! `loadgen`: runs a workload against a relay it starts itself (so it can read the relay's
+//! CPU, memory and disk figures from /proc) and prints a table plus a JSON report.
+//! Every loop is bounded in count and time; every connection goes to loopback.
+
+mod client;
+mod relay_process;
+mod report;
+mod workloads;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "loadgen", about = "Benchmarks for the scene relay (loopback only)")]
+struct Cli {
+    /// The relay binary to start (build it with `cargo build --release -p relay`).
+    #[arg(long, global = true, default_value = "target/release/relay")]
+    relay_bin: PathBuf,
+    /// Where to write the JSON report (printed to stdout as well).
+    #[arg(long, global = true)]
+    json: Option<PathBuf>,
+    #[command(subcommand)]
+    workload: Workload,
+}
+
+#[derive(Debug, Subcommand)]
+enum Workload {
+    /// Steady editing with durable acknowledgements: durable latency and write amplification.
+    Durability(workloads::durability::Args),
+    /// Many clients join one large room at once, cold (from disk) and warm (from memory).
+    JoinStorm(workloads::join_storm::Args),
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.workload {
+        Workload::Durability(args) => workloads::durability::run(&cli.relay_bin, args).await,
+        Workload::JoinStorm(args) => workloads::join_storm::run(&cli.relay_bin, args).await,
+    };
+    match result {
+        Ok(report) => {
+            report.print_table();
+            let json = report.to_json();
+            println!("{json}");
+            if let Some(path) = cli.json {
+                if let Err(e) = std::fs::write(&path, format!("{json}\n")) {
+                    eprintln!("loadgen: cannot write {}: {e}", path.display());
+                    return std::process::ExitCode::FAILURE;
+                }
+            }
+            std::process::ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("loadgen: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! One module per workload.
+
+pub mod durability;
+pub mod join_storm;
