@@ -20,6 +20,13 @@ use crate::cli::Config;
 use crate::connection;
 use crate::rooms::Rooms;
 
+/// Frames larger than this wait for the send budget.
+const LARGE_FRAME: usize = 1 << 20;
+
+fn send_budget_permits(config: &Config) -> usize {
+    ((config.send_budget_bytes / 1024) as usize).clamp(LARGE_FRAME / 1024, tokio::sync::Semaphore::MAX_PERMITS)
+}
+
 /// Longest room name accepted, in bytes.
 pub const MAX_ROOM_NAME: usize = 200;
 
@@ -31,6 +38,8 @@ pub struct AppState {
     /// Every live WebSocket connection, so shutdown can wait for them.
     pub connections: TaskTracker,
     pub counters: crate::stats::Counters,
+    /// Bounds the bytes of large frames being written at once (in KiB permits).
+    pub large_sends: Arc<tokio::sync::Semaphore>,
     /// Durability figures of the SQLite store, when that is the store.
     pub durability: Option<Arc<crate::store::SqliteStore>>,
     next_conn: AtomicU64,
@@ -39,16 +48,28 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: Config, rooms: Rooms) -> Self {
+        let send_budget = send_budget_permits(&config);
         AppState {
             config,
             rooms,
             shutdown: CancellationToken::new(),
             connections: TaskTracker::new(),
             counters: crate::stats::Counters::default(),
+            large_sends: Arc::new(tokio::sync::Semaphore::new(send_budget)),
             durability: None,
             next_conn: AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
         }
+    }
+
+    /// Waits until a frame of `len` bytes may be written, if it is large; the permit is
+    /// held until the write completes.
+    pub async fn admit_send(&self, len: usize) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        if len <= LARGE_FRAME {
+            return None;
+        }
+        let wanted = (len.div_ceil(1024) as u32).min(send_budget_permits(&self.config) as u32);
+        self.large_sends.acquire_many(wanted).await.ok()
     }
 
     pub fn next_conn_id(&self) -> u64 {

@@ -70,6 +70,12 @@ pub struct Config {
     #[arg(long, env = "RELAY_MAX_FRAME_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_frame_bytes: usize,
 
+    /// Memory budget for large frames being written to clients at once (a join storm on a
+    /// large room sends the whole room to every joiner). Frames over 1 MiB wait their turn
+    /// once this many bytes are in flight.
+    #[arg(long, env = "RELAY_SEND_BUDGET_BYTES", default_value_t = 128 * 1024 * 1024)]
+    pub send_budget_bytes: u64,
+
     /// Where rooms are stored: an SQLite file under --data-dir (durable, the default), or
     /// process memory (lost on restart; for throwaway relays and tests).
     #[arg(long, env = "RELAY_STORE", value_enum, default_value_t = StoreKind::Sqlite)]
@@ -147,6 +153,7 @@ impl Config {
             room_idle_secs: 300,
             outbound_queue: 1024,
             max_frame_bytes: 16 * 1024 * 1024,
+            send_budget_bytes: 128 * 1024 * 1024,
             store: StoreKind::Memory,
             cache_bytes: 512 * 1024 * 1024,
             commit_window_ms: 10,

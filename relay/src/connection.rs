@@ -55,6 +55,7 @@ pub async fn serve(mut socket: WebSocket, room_name: String, wants_acks: bool, a
                 break CloseReason::new(close::GOING_AWAY, "relay shutting down");
             }
             Some(frame) = inbox.frames.recv() => {
+                let _permit = app.admit_send(frame.len()).await;
                 if let Err(reason) = write(&mut socket, WsMessage::Binary(frame), write_timeout).await {
                     break reason;
                 }
