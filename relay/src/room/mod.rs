@@ -22,7 +22,7 @@ use shared::protocol::{self, Message, ProtocolError, SyncMessage};
 use yrs::sync::Awareness;
 use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update};
 
-use crate::compaction::{CompactionPolicy, LogShape};
+use crate::compaction::LogShape;
 use crate::outbound::{CloseReason, Outbox};
 use crate::store::{SharedStore, StoreError};
 
@@ -33,11 +33,9 @@ pub type ConnId = u64;
 #[derive(Debug)]
 pub struct Evicted;
 
-/// A compaction prepared under the room's lock, written by the store later.
-pub struct Compaction {
-    pub through: u64,
-    pub state: Vec<u8>,
-}
+mod upkeep;
+
+pub use upkeep::Compaction;
 
 pub struct Room {
     name: String,
@@ -320,31 +318,6 @@ impl Room {
                 member.outbox.close(CloseReason::new(close::RESYNC, "room reloaded: reconnect"));
             }
         }
-    }
-
-    /// A compaction if the policy says one is due (`force`: whenever the log is not empty).
-    pub fn prepare_compaction(&self, policy: &CompactionPolicy, force: bool) -> Option<Compaction> {
-        let mut state = self.state.lock();
-        let mut shape = state.log;
-        shape.oldest_entry_age = state.oldest_log_entry.map(|t| t.elapsed());
-        let due = if force { shape.log_entries > 0 } else { policy.is_due(&shape) };
-        if !due {
-            return None;
-        }
-        let snapshot = state.awareness.doc().transact().encode_state_as_update_v1(&StateVector::default());
-        state.log = LogShape { snapshot_bytes: snapshot.len() as u64, ..LogShape::default() };
-        state.oldest_log_entry = None;
-        Some(Compaction { through: state.last_seq, state: snapshot })
-    }
-
-    /// Takes the room out of memory if nobody is in it and `evictable` agrees.
-    pub fn evict_if(&self, evictable: impl FnOnce(Instant) -> bool) -> bool {
-        let mut state = self.state.lock();
-        if state.closed || !state.members.is_empty() || !evictable(state.last_active) {
-            return false;
-        }
-        state.closed = true;
-        true
     }
 
     /// The whole document as one update (exports, restore points).
