@@ -1,0 +1,406 @@
+//! The WebSocket session with the relay, and the reconnect loop around it.
+//!
+//! One session: open `ws(s)://<this page's directory>/ws/<room>`, send SyncStep1 (our state
+//! vector) and our awareness state, answer the relay's SyncStep1 with a SyncStep2 (this is how
+//! edits made while offline reach the room), apply its SyncStep2 (then we are "synced") and its
+//! updates, and send every local document change as an update. When the socket closes, the loop
+//! waits with exponential backoff (capped at 10 s) and starts a new session; close codes that
+//! `shared::close` says not to retry are shown to the user, who can retry by hand.
+//!
+//! The state the UI shows lives in [`Status`] signals; the document and the presence table are
+//! owned by the loop's task.
+
+use std::time::Duration;
+
+use futures_channel::mpsc;
+use futures_util::future::{select, Either};
+use futures_util::{stream, SinkExt, StreamExt};
+use gloo_net::websocket::futures::WebSocket;
+use gloo_net::websocket::{Message as WsMessage, WebSocketError};
+use gloo_timers::future::{sleep, IntervalStream};
+use leptos::prelude::*;
+use shared::close;
+use shared::protocol::{self, Message, SyncMessage};
+use yrs::{Doc, Origin, ReadTxn, Transact, TransactionMut};
+
+use crate::presence::{Peer, Presence, User};
+
+/// Origin of the transactions that apply changes received from the relay, so the update
+/// observer does not send them back.
+const FROM_RELAY: &str = "relay";
+/// Key of the document observer that feeds the live session.
+const SESSION_OBSERVER: &str = "session";
+
+/// First reconnect delay; doubled after every failed attempt.
+const BACKOFF_START_MS: u32 = 500;
+/// Longest wait between two attempts.
+const BACKOFF_CAP_MS: u32 = 10_000;
+/// How long the socket may take to open before the attempt counts as failed.
+const OPEN_TIMEOUT_MS: u64 = 10_000;
+/// How often the session checks its awareness renewal and peer expiry.
+const TICK_MS: u32 = 5_000;
+
+/// Where the connection to the relay stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionState {
+    /// Opening the WebSocket.
+    Connecting,
+    /// Open; waiting for the relay's answer to our state vector.
+    Syncing,
+    /// Open and up to date with the room.
+    Synced,
+    /// No connection: waiting to retry, or stopped after an error.
+    Offline,
+}
+
+impl ConnectionState {
+    /// The word shown in the page and read by browser tests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionState::Connecting => "connecting",
+            ConnectionState::Syncing => "syncing",
+            ConnectionState::Synced => "synced",
+            ConnectionState::Offline => "offline",
+        }
+    }
+}
+
+/// What the UI shows about the connection. All fields are signals, so the struct is `Copy`.
+#[derive(Clone, Copy)]
+pub struct Status {
+    pub state: RwSignal<ConnectionState>,
+    /// Why the last connection ended, when it did not end normally.
+    pub problem: RwSignal<Option<String>>,
+    /// Seconds until the next automatic attempt, while offline and retrying.
+    pub retry_in_secs: RwSignal<Option<u32>>,
+    /// The other clients in the room.
+    pub peers: RwSignal<Vec<Peer>>,
+    retry: StoredValue<mpsc::UnboundedSender<()>>,
+}
+
+impl Status {
+    /// Asks the loop to reconnect now instead of waiting for its backoff.
+    pub fn retry_now(&self) {
+        self.retry.with_value(|tx| {
+            let _ = tx.unbounded_send(());
+        });
+    }
+}
+
+/// Starts syncing `doc` with `room` through the relay that served this page. The loop runs as
+/// long as the page is open.
+pub fn connect(doc: Doc, room: &str, user: User) -> Status {
+    let (retry_tx, retry_rx) = mpsc::unbounded();
+    let status = Status {
+        state: RwSignal::new(ConnectionState::Connecting),
+        problem: RwSignal::new(None),
+        retry_in_secs: RwSignal::new(None),
+        peers: RwSignal::new(Vec::new()),
+        retry: StoredValue::new(retry_tx),
+    };
+    let url = socket_url(room);
+    let presence = Presence::new(doc.client_id(), user);
+    leptos::task::spawn_local(run(doc, url, presence, status, retry_rx));
+    status
+}
+
+/// The WebSocket URL of `room` on the relay that served this page: same origin, `ws:` or
+/// `wss:`, under the page's directory, so the app also works under a base path like `/collab/`.
+pub fn socket_url(room: &str) -> String {
+    let location = web_sys::window().expect("a browser window").location();
+    let scheme = if location.protocol().as_deref() == Ok("https:") { "wss:" } else { "ws:" };
+    let host = location.host().unwrap_or_default();
+    let path = location.pathname().unwrap_or_else(|_| "/".to_owned());
+    let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
+    let dir = if dir.is_empty() { "/" } else { dir };
+    let room: String = js_sys::encode_uri_component(room).into();
+    format!("{scheme}//{host}{dir}ws/{room}")
+}
+
+/// Runs sessions forever, with backoff between them.
+async fn run(doc: Doc, url: String, mut presence: Presence, status: Status, mut retry_rx: mpsc::UnboundedReceiver<()>) {
+    let mut failures: u32 = 0;
+    loop {
+        status.state.set(ConnectionState::Connecting);
+        status.retry_in_secs.set(None);
+        let end = session(&doc, &url, &mut presence, status).await;
+        let _ = doc.unobserve_update_v1(SESSION_OBSERVER);
+        presence.forget_peers();
+        status.peers.set(Vec::new());
+        status.state.set(ConnectionState::Offline);
+
+        let reconnect = match &end.close {
+            Some((code, reason)) => {
+                let normal = *code == close::NORMAL || *code == close::GOING_AWAY;
+                let problem = if end.opened {
+                    describe_close(*code, reason)
+                } else {
+                    format!("cannot reach the relay (code {code})")
+                };
+                status.problem.set((!normal || !reason.is_empty() || !end.opened).then_some(problem));
+                *code == close::NORMAL || close::should_reconnect(*code)
+            }
+            None => {
+                status.problem.set(Some(end.error.unwrap_or_else(|| "connection lost".to_owned())));
+                true
+            }
+        };
+        failures = if end.synced { 0 } else { failures.saturating_add(1) };
+
+        if reconnect {
+            let delay = backoff_ms(failures);
+            leptos::logging::log!("relay connection ended; reconnecting in {delay} ms");
+            wait_or_retry(delay, status, &mut retry_rx).await;
+        } else {
+            // Retrying would fail the same way: wait for the user's "Reconnect".
+            if retry_rx.next().await.is_none() {
+                return;
+            }
+        }
+        // Several clicks while waiting count as one.
+        while retry_rx.try_recv().is_ok() {}
+    }
+}
+
+/// Delay before the next attempt: 0.5 s, 1 s, 2 s, … capped at 10 s, with ±20 % jitter so a
+/// restarted relay is not hit by every client at once.
+fn backoff_ms(failures: u32) -> u32 {
+    let base = BACKOFF_START_MS.saturating_mul(1 << failures.min(8)).min(BACKOFF_CAP_MS);
+    let jitter = 0.8 + 0.4 * js_sys::Math::random();
+    (base as f64 * jitter) as u32
+}
+
+/// Sleeps `delay_ms`, counting down in `status.retry_in_secs`, or until the user asks to
+/// reconnect now.
+async fn wait_or_retry(delay_ms: u32, status: Status, retry_rx: &mut mpsc::UnboundedReceiver<()>) {
+    let mut left = delay_ms;
+    while left > 0 {
+        status.retry_in_secs.set(Some(left.div_ceil(1000)));
+        let step = left.min(1000);
+        if let Either::Right(_) = select(sleep(Duration::from_millis(step as u64)), retry_rx.next()).await {
+            break;
+        }
+        left -= step;
+    }
+    status.retry_in_secs.set(None);
+}
+
+fn describe_close(code: u16, reason: &str) -> String {
+    let meaning = match code {
+        close::NORMAL => "closed",
+        close::GOING_AWAY => "relay going away",
+        close::UNSUPPORTED_DATA => "unsupported data",
+        close::INVALID_PAYLOAD => "invalid data",
+        close::POLICY_VIOLATION => "policy violation",
+        close::MESSAGE_TOO_BIG => "message too big",
+        close::INTERNAL_ERROR => "relay error",
+        close::RESYNC => "fell behind, resyncing",
+        close::ROOM_UNAVAILABLE => "room unavailable",
+        1005 => "closed without a code",
+        1006 => "connection lost",
+        _ => "closed",
+    };
+    if reason.is_empty() {
+        format!("{meaning} (code {code})")
+    } else {
+        format!("{meaning} (code {code}): {reason}")
+    }
+}
+
+/// How a session ended.
+#[derive(Default)]
+struct SessionEnd {
+    /// The close frame's code and reason, when the socket got that far.
+    close: Option<(u16, String)>,
+    /// What went wrong otherwise.
+    error: Option<String>,
+    /// Whether the socket opened at all.
+    opened: bool,
+    /// Whether the session reached "synced" (then the backoff starts over).
+    synced: bool,
+}
+
+/// Something the session reacts to.
+enum Event {
+    Net(Result<WsMessage, WebSocketError>),
+    NetEnded,
+    Local(Vec<u8>),
+    Tick,
+}
+
+/// One connection, from open to close.
+async fn session(doc: &Doc, url: &str, presence: &mut Presence, status: Status) -> SessionEnd {
+    let mut end = SessionEnd::default();
+    // Keep a handle on the browser's socket: gloo's wrapper does not close it when dropped.
+    let raw = match web_sys::WebSocket::new(url) {
+        Ok(raw) => raw,
+        Err(error) => {
+            end.error = Some(format!("cannot open {url}: {error:?}"));
+            return end;
+        }
+    };
+    let mut socket = match WebSocket::try_from(raw.clone()) {
+        Ok(socket) => socket,
+        Err(error) => {
+            end.error = Some(format!("cannot open {url}: {error}"));
+            return end;
+        }
+    };
+
+    // Wait for the socket to open or fail: gloo's sink turns ready once the socket is no longer
+    // connecting (its "open" and "error" events wake it).
+    let ready = futures_util::future::poll_fn(|cx| socket.poll_ready_unpin(cx));
+    let opened = match select(ready, sleep(Duration::from_millis(OPEN_TIMEOUT_MS))).await {
+        Either::Left(_) if raw.ready_state() == web_sys::WebSocket::OPEN => Ok(()),
+        Either::Left(_) => Err(format!("cannot connect to {url}")),
+        Either::Right(_) => Err(format!("no answer from {url} within {} s", OPEN_TIMEOUT_MS / 1000)),
+    };
+    let (mut sink, incoming) = socket.split();
+
+    // Local changes from here on go to this session. Changes made while we were offline are
+    // not lost: the relay's SyncStep1 makes us upload them as a SyncStep2.
+    let (local_tx, local_rx) = mpsc::unbounded::<Vec<u8>>();
+    if opened.is_ok() {
+        let observed = doc.observe_update_v1(SESSION_OBSERVER, move |txn: &TransactionMut, event| {
+            if !from_relay(txn) {
+                let _ = local_tx.unbounded_send(event.update.clone());
+            }
+        });
+        if let Err(error) = observed {
+            end.error = Some(format!("cannot observe the document: {error}"));
+            let _ = raw.close();
+            return end;
+        }
+    }
+
+    let mut events = stream::select(
+        incoming.map(Event::Net).chain(stream::once(futures_util::future::ready(Event::NetEnded))),
+        stream::select(local_rx.map(Event::Local), IntervalStream::new(TICK_MS).map(|_| Event::Tick)),
+    );
+
+    let mut send_error = match opened {
+        Ok(()) => {
+            end.opened = true;
+            status.state.set(ConnectionState::Syncing);
+            let hello = protocol::sync_step1(&doc.transact().state_vector());
+            match sink.send(WsMessage::Bytes(hello)).await {
+                Ok(()) => sink.send(WsMessage::Bytes(presence.announce(now_ms()))).await.err().map(|e| e.to_string()),
+                Err(error) => Some(error.to_string()),
+            }
+        }
+        Err(error) => Some(error),
+    };
+
+    while send_error.is_none() {
+        let Some(event) = events.next().await else { break };
+        let outgoing: Vec<Vec<u8>> = match event {
+            Event::Net(Ok(WsMessage::Bytes(frame))) => handle_frame(doc, presence, status, &frame, &mut end),
+            Event::Net(Ok(WsMessage::Text(_))) => Vec::new(), // the protocol is binary only
+            Event::Net(Err(WebSocketError::ConnectionClose(event))) => {
+                end.close = Some((event.code, event.reason));
+                Vec::new()
+            }
+            Event::Net(Err(_)) => Vec::new(), // an "error" event; the close event follows
+            Event::NetEnded => break,
+            Event::Local(update) => vec![protocol::update(update)],
+            Event::Tick => {
+                let now = now_ms();
+                if presence.expire(now) {
+                    status.peers.set(presence.peers());
+                }
+                presence.renew_if_due(now).into_iter().collect()
+            }
+        };
+        for frame in outgoing {
+            if let Err(error) = sink.send(WsMessage::Bytes(frame)).await {
+                send_error = Some(error.to_string());
+                break;
+            }
+        }
+    }
+
+    if let Some(error) = send_error {
+        // The socket failed under us (or never opened): close it, and collect its close event
+        // for the code and reason, but do not wait long for it.
+        end.error = Some(error);
+        let _ = raw.close();
+        let drain = async {
+            while let Some(event) = events.next().await {
+                match event {
+                    Event::Net(Err(WebSocketError::ConnectionClose(event))) => return Some((event.code, event.reason)),
+                    Event::NetEnded => return None,
+                    _ => {}
+                }
+            }
+            None
+        };
+        if let Either::Left((close, _)) = select(Box::pin(drain), sleep(Duration::from_secs(1))).await {
+            end.close = close;
+        }
+    }
+    end
+}
+
+/// Handles one frame from the relay; returns the frames to send back.
+fn handle_frame(
+    doc: &Doc,
+    presence: &mut Presence,
+    status: Status,
+    frame: &[u8],
+    end: &mut SessionEnd,
+) -> Vec<Vec<u8>> {
+    let messages = match protocol::decode_frame(frame) {
+        Ok(messages) => messages,
+        Err(error) => {
+            leptos::logging::warn!("ignoring a frame from the relay: {error}");
+            return Vec::new();
+        }
+    };
+    let mut replies = Vec::new();
+    for message in messages {
+        match message {
+            Message::Sync(SyncMessage::SyncStep1(remote)) => {
+                let diff = doc.transact().encode_state_as_update_v1(&remote);
+                replies.push(protocol::sync_step2(diff));
+            }
+            Message::Sync(SyncMessage::SyncStep2(update)) => {
+                apply_remote(doc, &update);
+                end.synced = true;
+                status.state.set(ConnectionState::Synced);
+                status.problem.set(None);
+            }
+            Message::Sync(SyncMessage::Update(update)) => apply_remote(doc, &update),
+            Message::Awareness(update) => {
+                if protocol::validate_awareness(&update).is_ok() && presence.apply(update, now_ms()) {
+                    status.peers.set(presence.peers());
+                }
+            }
+            Message::AwarenessQuery => replies.push(presence.announce(now_ms())),
+            Message::Auth(Some(reason)) => status.problem.set(Some(format!("permission denied: {reason}"))),
+            Message::Auth(None) | Message::Custom(..) => {}
+        }
+    }
+    replies
+}
+
+/// Applies a change that came from the relay, tagged so it is not sent back.
+fn apply_remote(doc: &Doc, update: &[u8]) {
+    let update = match protocol::decode_update(update) {
+        Ok(update) => update,
+        Err(error) => {
+            leptos::logging::warn!("ignoring an update from the relay: {error}");
+            return;
+        }
+    };
+    if let Err(error) = doc.transact_mut_with(FROM_RELAY).apply_update(update) {
+        leptos::logging::warn!("could not apply an update from the relay: {error}");
+    }
+}
+
+fn from_relay(txn: &TransactionMut) -> bool {
+    txn.origin() == Some(&Origin::from(FROM_RELAY))
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}

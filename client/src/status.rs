@@ -1,0 +1,123 @@
+//! The page header: the room and its shareable link, the connection state (with why it
+//! dropped, and a way to reconnect at once), and who else is here.
+
+use leptos::prelude::*;
+
+use crate::connection::{ConnectionState, Status};
+use crate::presence::User;
+use crate::room::Room;
+
+#[component]
+pub fn Header(room: Room, status: Status, user: User) -> impl IntoView {
+    view! {
+        <header class="topbar">
+            <div class="brand">
+                <span class="logo" aria-hidden="true"></span>
+                <h1>"Scene editor"</h1>
+            </div>
+            <ShareLink room=room />
+            <div class="session">
+                <Peers status=status user=user />
+                <ConnectionBadge status=status />
+            </div>
+        </header>
+        <ConnectionProblem status=status />
+    }
+}
+
+/// The room name and the link to send to collaborators, with a copy button.
+#[component]
+fn ShareLink(room: Room) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let link = room.link.clone();
+    let copy = move |_| {
+        let link = link.clone();
+        leptos::task::spawn_local(async move {
+            let Some(window) = web_sys::window() else { return };
+            let promise = window.navigator().clipboard().write_text(&link);
+            if wasm_bindgen_futures::JsFuture::from(promise).await.is_ok() {
+                copied.set(true);
+                gloo_timers::future::sleep(std::time::Duration::from_secs(2)).await;
+                copied.set(false);
+            }
+        });
+    };
+    view! {
+        <div class="share">
+            <span class="label">"Room"</span>
+            <code id="room-name" class="room-name">{room.name.clone()}</code>
+            <a id="share-link" class="share-link" href=room.link.clone() title="Share this link to edit together">
+                {room.link.clone()}
+            </a>
+            <button id="copy-link" class="ghost" on:click=copy>
+                {move || if copied.get() { "Copied" } else { "Copy link" }}
+            </button>
+        </div>
+    }
+}
+
+/// Connection state as a coloured pill; `id="connection-state"` holds just the state word.
+#[component]
+fn ConnectionBadge(status: Status) -> impl IntoView {
+    let state = status.state;
+    view! {
+        <div class="badge" data-state=move || state.get().as_str()>
+            <span class="dot" aria-hidden="true"></span>
+            <span id="connection-state">{move || state.get().as_str()}</span>
+        </div>
+    }
+}
+
+/// Our own avatar and the others', with the count of others in `id="peer-count"`.
+#[component]
+fn Peers(status: Status, user: User) -> impl IntoView {
+    let peers = status.peers;
+    let me = format!("{} (you)", user.name);
+    view! {
+        <div class="peers" title="People in this room">
+            <span class="avatar me" style=format!("background:{}", user.color) title=me>
+                {initials(&user.name)}
+            </span>
+            <For
+                each=move || peers.get()
+                key=|peer| peer.client
+                children=move |peer| {
+                    view! {
+                        <span class="avatar" style=format!("background:{}", peer.color) title=peer.name.clone()>
+                            {initials(&peer.name)}
+                        </span>
+                    }
+                }
+            />
+            <span class="peer-label">
+                <span id="peer-count">{move || peers.with(Vec::len)}</span>
+                {move || if peers.with(Vec::len) == 1 { " other here" } else { " others here" }}
+            </span>
+        </div>
+    }
+}
+
+/// Why the connection dropped, when it did, with a "Reconnect now" button while offline.
+#[component]
+fn ConnectionProblem(status: Status) -> impl IntoView {
+    let offline = move || status.state.get() == ConnectionState::Offline;
+    let visible = move || offline() || status.problem.with(Option::is_some);
+    view! {
+        <Show when=visible>
+            <div class="problem" role="status">
+                <span id="connection-error">
+                    {move || status.problem.get().unwrap_or_else(|| "disconnected".to_owned())}
+                </span>
+                {move || status.retry_in_secs.get().map(|s| format!(" — retrying in {s} s"))}
+                <Show when=offline>
+                    <button class="ghost" on:click=move |_| status.retry_now()>"Reconnect now"</button>
+                </Show>
+            </div>
+        </Show>
+    }
+}
+
+/// "Swift Otter" → "SO".
+fn initials(name: &str) -> String {
+    name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect::<String>().to_uppercase()
+}
