@@ -7,7 +7,8 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, Path, Query, State, WebSocketUpgrade};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -17,7 +18,7 @@ use tokio_util::task::TaskTracker;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::cli::Config;
-use crate::connection;
+use crate::{admission, connection};
 use crate::rooms::Rooms;
 
 /// Frames larger than this wait for the send budget.
@@ -40,6 +41,9 @@ pub struct AppState {
     pub counters: crate::stats::Counters,
     /// Bounds the bytes of large frames being written at once (in KiB permits).
     pub large_sends: Arc<tokio::sync::Semaphore>,
+    /// The key room tokens are verified with; `None` runs the relay open.
+    pub token_key: Option<crate::auth::TokenKey>,
+    pub address_counts: Arc<crate::admission::AddressCounts>,
     /// Durability figures of the SQLite store, when that is the store.
     pub durability: Option<Arc<crate::store::SqliteStore>>,
     next_conn: AtomicU64,
@@ -57,6 +61,8 @@ impl AppState {
             counters: crate::stats::Counters::default(),
             large_sends: Arc::new(tokio::sync::Semaphore::new(send_budget)),
             durability: None,
+            token_key: None,
+            address_counts: Arc::default(),
             next_conn: AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
         }
@@ -139,12 +145,17 @@ pub struct ConnectParams {
     /// `acks=1`: send durable acknowledgements (see `shared::protocol::MSG_DURABLE_ACK`).
     #[serde(default)]
     pub acks: Option<String>,
+    /// A room token (when the relay requires them).
+    #[serde(default)]
+    pub token: Option<String>,
 }
 
 async fn upgrade(
     ws: WebSocketUpgrade,
     Path(room): Path<String>,
     Query(params): Query<ConnectParams>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
     State(state): State<Arc<AppState>>,
 ) -> Response {
     if let Err(problem) = check_room_name(&room) {
@@ -153,12 +164,34 @@ async fn upgrade(
     if state.shutting_down.load(Ordering::SeqCst) {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
     }
+    if !admission::origin_allowed(&state.config, &headers) {
+        tracing::warn!(%peer, origin = ?headers.get("origin"), "WebSocket from a foreign origin refused");
+        return (StatusCode::FORBIDDEN, "origin not allowed\n").into_response();
+    }
+    let ip = admission::client_ip(&state.config, peer, &headers);
+    let admitted = admission::admit(
+        &state.config,
+        state.token_key.as_ref(),
+        &state.address_counts,
+        &room,
+        params.token.as_deref(),
+        &headers,
+        ip,
+    );
+    let ws = match &admitted.subprotocol {
+        Some(protocol) => ws.protocols([protocol.clone()]),
+        None => ws,
+    };
+    let joining = connection::Joining {
+        room,
+        wants_acks: matches!(params.acks.as_deref(), Some("1" | "true")),
+        admission: admitted,
+    };
     let max = state.config.max_frame_bytes;
     let tracker = state.connections.clone();
-    let wants_acks = matches!(params.acks.as_deref(), Some("1" | "true"));
     ws.max_message_size(max)
         .max_frame_size(max)
-        .on_upgrade(move |socket| tracker.track_future(connection::serve(socket, room, wants_acks, state)))
+        .on_upgrade(move |socket| tracker.track_future(connection::serve(socket, joining, state)))
 }
 
 /// Room names are opaque to the relay but must be printable and of sane length.

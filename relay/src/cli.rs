@@ -23,6 +23,25 @@ pub struct Cli {
 pub enum Command {
     /// Serve rooms (the default when no subcommand is given).
     Serve(Config),
+    /// Mint a room token signed with the auth key, and print it.
+    Token(TokenArgs),
+}
+
+/// `relay token --room R --role viewer --ttl 1h`
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// The room the token opens, or a prefix ending in '*' (e.g. 'team/*').
+    #[arg(long)]
+    pub room: String,
+    /// What the holder may do: edit, or only watch (and show presence).
+    #[arg(long, value_enum, default_value_t = crate::auth::Role::Editor)]
+    pub role: crate::auth::Role,
+    /// How long the token is valid, e.g. 30m, 1h, 7d.
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    pub ttl: Duration,
+    /// File holding the signing key (at least 32 bytes); the relay must use the same one.
+    #[arg(long, env = "RELAY_AUTH_KEY_FILE")]
+    pub auth_key_file: PathBuf,
 }
 
 /// How the relay serves.
@@ -110,6 +129,48 @@ pub struct Config {
     #[arg(long, env = "RELAY_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
 
+    /// File holding the key room tokens are signed with (at least 32 bytes). With it every
+    /// WebSocket needs a token (?token=… or the subprotocol 'token.…'); without it the relay
+    /// is open to anyone who can reach it, and says so at start.
+    #[arg(long, env = "RELAY_AUTH_KEY_FILE")]
+    pub auth_key_file: Option<PathBuf>,
+
+    /// Origins allowed to open WebSockets from a browser (repeatable), e.g.
+    /// https://scenes.example.com. Without any, every Origin is accepted. Requests without
+    /// an Origin header (non-browser clients) are always accepted.
+    #[arg(long = "allowed-origin", env = "RELAY_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
+    /// Take the client address from X-Forwarded-For (the rightmost entry). Set this only
+    /// behind a reverse proxy that sets the header; otherwise clients could forge it.
+    #[arg(long, env = "RELAY_TRUST_PROXY")]
+    pub trust_proxy: bool,
+
+    /// Largest a room's stored form may grow, in bytes; updates beyond it are refused.
+    #[arg(long, env = "RELAY_MAX_ROOM_BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub max_room_bytes: u64,
+
+    /// Connections one room accepts at once.
+    #[arg(long, env = "RELAY_MAX_CONNS_PER_ROOM", default_value_t = 1000)]
+    pub max_conns_per_room: usize,
+
+    /// Connections one client address may hold at once.
+    #[arg(long, env = "RELAY_MAX_CONNS_PER_IP", default_value_t = 64)]
+    pub max_conns_per_ip: usize,
+
+    /// Messages per second one connection may send on average (token bucket)...
+    #[arg(long, env = "RELAY_MESSAGE_RATE", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
+    pub message_rate: u32,
+
+    /// ...and in a burst.
+    #[arg(long, env = "RELAY_MESSAGE_BURST", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub message_burst: u32,
+
+    /// Seconds a connection may stay open without sending a message (pongs do not count;
+    /// stock clients renew their presence every 15 s). 0 disables.
+    #[arg(long, env = "RELAY_IDLE_TIMEOUT_SECS", default_value_t = 600)]
+    pub idle_timeout_secs: u64,
+
     /// Seconds a graceful shutdown waits for connections to close before it exits anyway.
     #[arg(long, env = "RELAY_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
@@ -125,7 +186,7 @@ impl Config {
     }
 
     pub fn cache_limits(&self) -> crate::rooms::CacheLimits {
-        crate::rooms::CacheLimits { idle: self.room_idle(), budget_bytes: self.cache_bytes }
+        crate::rooms::CacheLimits { idle: self.room_idle(), budget_bytes: self.cache_bytes, max_room_bytes: self.max_room_bytes }
     }
 
     pub fn commit_window(&self) -> Duration {
@@ -161,6 +222,15 @@ impl Config {
             compact_log_entries: 10_000,
             compact_log_age_secs: 600,
             admin_token: None,
+            auth_key_file: None,
+            allowed_origins: Vec::new(),
+            trust_proxy: false,
+            max_room_bytes: 256 * 1024 * 1024,
+            max_conns_per_room: 1000,
+            max_conns_per_ip: 1000,
+            message_rate: 100_000,
+            message_burst: 100_000,
+            idle_timeout_secs: 600,
             shutdown_grace_secs: 5,
         }
     }

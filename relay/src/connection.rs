@@ -3,27 +3,46 @@
 //! A single task per connection (a small footprint for idle connections) does three things
 //! in one `select!`: writes the frames the room queued for it, reads the client's frames
 //! and hands them to the room, and pings. It stops when the client leaves, when the room or
-//! the relay asks it to (each with a close code and reason), or when the client has been
-//! silent for two ping intervals.
+//! the relay asks it to, when the client breaks a limit (message rate, idle time), or when
+//! it has been silent for two ping intervals; every stop but the client's own sends a close
+//! code and a reason.
 
+use std::num::NonZeroU32;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
 use bytes::Bytes;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use shared::close;
 use tokio::time::{interval_at, Instant, MissedTickBehavior};
 
+use crate::admission::Admission;
 use crate::app::AppState;
 use crate::outbound::{self, CloseReason};
-use crate::room::Room;
+use crate::room::{JoinError, Member, Room};
 
-/// Serves one connection to `room_name` until it closes.
-pub async fn serve(mut socket: WebSocket, room_name: String, wants_acks: bool, app: Arc<AppState>) {
+/// What the upgrade handler learned about a connection before it joins.
+pub struct Joining {
+    pub room: String,
+    pub wants_acks: bool,
+    pub admission: Admission,
+}
+
+/// Serves one connection until it closes.
+pub async fn serve(mut socket: WebSocket, joining: Joining, app: Arc<AppState>) {
+    let Joining { room: room_name, wants_acks, admission } = joining;
+    if let Some(reason) = admission.refusal {
+        tracing::info!(room = %room_name, ip = %admission.ip, code = reason.code, reason = %reason.reason, "connection refused");
+        send_close(&mut socket, reason).await;
+        return;
+    }
+    let _address_slot = admission.slot;
     let conn = app.next_conn_id();
-    let (outbox, mut inbox) = outbound::channel(app.config.outbound_queue as usize);
-
-    let room = match join(&app, &room_name, conn, outbox, wants_acks).await {
+    let (outbox, inbox) = outbound::channel(app.config.outbound_queue as usize);
+    let member = Member::new(outbox, wants_acks, admission.role);
+    let room = match join(&app, &room_name, conn, member).await {
         Ok(room) => room,
         Err(reason) => {
             tracing::warn!(room = %room_name, conn, reason = %reason.reason, "join refused");
@@ -31,18 +50,21 @@ pub async fn serve(mut socket: WebSocket, room_name: String, wants_acks: bool, a
             return;
         }
     };
-    tracing::debug!(room = %room_name, conn, "joined");
+    tracing::debug!(room = %room_name, conn, role = ?admission.role, "joined");
     let counters = &app.counters;
-    counters.connections_open.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    counters.connections_total.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let _open = scopeguard(|| {
-        counters.connections_open.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    counters.connections_open.fetch_add(1, Relaxed);
+    counters.connections_total.fetch_add(1, Relaxed);
+    let _open = on_drop(|| {
+        counters.connections_open.fetch_sub(1, Relaxed);
     });
 
+    let limiter = rate_limiter(app.config.message_rate, app.config.message_burst);
+    let idle_limit = (app.config.idle_timeout_secs > 0).then(|| Duration::from_secs(app.config.idle_timeout_secs));
     let ping_every = app.config.ping_interval();
     let mut ping = interval_at(Instant::now() + ping_every, ping_every);
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_heard = Instant::now();
+    let mut last_message = Instant::now();
     let write_timeout = ping_every * 2;
 
     let reason = loop {
@@ -54,7 +76,7 @@ pub async fn serve(mut socket: WebSocket, room_name: String, wants_acks: bool, a
             _ = app.shutdown.cancelled() => {
                 break CloseReason::new(close::GOING_AWAY, "relay shutting down");
             }
-            Some(frame) = inbox.frames.recv() => {
+            Some(frame) = inbox.next() => {
                 let _permit = app.admit_send(frame.len()).await;
                 if let Err(reason) = write(&mut socket, WsMessage::Binary(frame), write_timeout).await {
                     break reason;
@@ -64,10 +86,14 @@ pub async fn serve(mut socket: WebSocket, room_name: String, wants_acks: bool, a
                 last_heard = Instant::now();
                 match incoming {
                     Some(Ok(WsMessage::Binary(frame))) => {
+                        last_message = last_heard;
                         counters.frame_in(frame.len());
+                        if limiter.check().is_err() {
+                            break CloseReason::new(close::RATE_LIMITED, "too many messages: slow down and reconnect");
+                        }
                         if let Err(reason) = room.handle_frame(conn, frame) {
                             if reason.code == close::INVALID_PAYLOAD {
-                                counters.closed_for_bad_input.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                counters.closed_for_bad_input.fetch_add(1, Relaxed);
                             }
                             break reason;
                         }
@@ -96,6 +122,9 @@ pub async fn serve(mut socket: WebSocket, room_name: String, wants_acks: bool, a
                 if last_heard.elapsed() > ping_every * 2 {
                     break CloseReason::new(close::POLICY_VIOLATION, "no answer to pings");
                 }
+                if idle_limit.is_some_and(|limit| last_message.elapsed() > limit) {
+                    break CloseReason::new(close::IDLE_TIMEOUT, "idle for too long");
+                }
                 if let Err(reason) = write(&mut socket, WsMessage::Ping(Bytes::new()), write_timeout).await {
                     break reason;
                 }
@@ -109,20 +138,24 @@ pub async fn serve(mut socket: WebSocket, room_name: String, wants_acks: bool, a
     send_close(&mut socket, reason).await;
 }
 
+fn rate_limiter(per_second: u32, burst: u32) -> DefaultDirectRateLimiter {
+    let rate = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
+    let burst = NonZeroU32::new(burst).unwrap_or(rate);
+    RateLimiter::direct(Quota::per_second(rate).allow_burst(burst))
+}
+
 /// Opens the room and joins it, retrying when the room was evicted in between.
-async fn join(
-    app: &AppState,
-    room_name: &str,
-    conn: u64,
-    outbox: outbound::Outbox,
-    wants_acks: bool,
-) -> Result<Arc<Room>, CloseReason> {
+async fn join(app: &AppState, room_name: &str, conn: u64, member: Member) -> Result<Arc<Room>, CloseReason> {
     for _ in 0..8 {
         let room = app.rooms.open(room_name).await.map_err(|error| {
             CloseReason::new(close::ROOM_UNAVAILABLE, format!("room unavailable: {error}"))
         })?;
-        if room.join(conn, outbox.clone(), wants_acks).is_ok() {
-            return Ok(room);
+        match room.join(conn, member.clone(), app.config.max_conns_per_room) {
+            Ok(()) => return Ok(room),
+            Err(JoinError::Evicted) => continue,
+            Err(JoinError::Full) => {
+                return Err(CloseReason::new(close::TRY_AGAIN_LATER, "room is full"));
+            }
         }
     }
     Err(CloseReason::new(close::INTERNAL_ERROR, "room kept being reloaded; try again"))
@@ -142,7 +175,7 @@ async fn send_close(socket: &mut WebSocket, reason: CloseReason) {
 }
 
 /// Runs `f` when dropped: keeps the open-connection gauge right on every exit path.
-fn scopeguard<F: FnOnce()>(f: F) -> impl Drop {
+fn on_drop<F: FnOnce()>(f: F) -> impl Drop {
     struct Guard<F: FnOnce()>(Option<F>);
     impl<F: FnOnce()> Drop for Guard<F> {
         fn drop(&mut self) {

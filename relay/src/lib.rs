@@ -1,8 +1,10 @@
 //! The relay as a library, so integration tests and load generators can start it in-process
 //! on a free port exactly as the `relay` binary does.
 
+pub mod admission;
 pub mod api;
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod compaction;
 pub mod connection;

@@ -8,6 +8,7 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let config = match cli.command {
         Some(Command::Serve(config)) => config,
+        Some(Command::Token(args)) => return mint_token(&args),
         None => cli.serve,
     };
     relay::logging::init(config.log_format);
@@ -19,4 +20,21 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+fn mint_token(args: &relay::cli::TokenArgs) -> std::process::ExitCode {
+    let key = match relay::auth::TokenKey::from_file(&args.auth_key_file) {
+        Ok(key) => key,
+        Err(error) => {
+            eprintln!("relay token: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let claims = relay::auth::Claims {
+        room: args.room.clone(),
+        role: args.role,
+        exp: relay::auth::unix_now().saturating_add(args.ttl.as_secs()),
+    };
+    println!("{}", key.mint(&claims));
+    std::process::ExitCode::SUCCESS
 }

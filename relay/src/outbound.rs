@@ -1,18 +1,26 @@
-//! A connection's outbound side as the room sees it: a bounded queue of frames and a way to
-//! close the connection with a reason.
+//! A connection's outbound side as the room sees it: prioritised bounded queues and a way
+//! to close the connection with a reason.
 //!
-//! The room never waits on a slow client. It offers each frame with `try_send`; when the
-//! queue is full the connection is closed with [`close::RESYNC`] instead of dropping the
-//! frame, so no update is ever lost silently: the client reconnects and the state-vector
-//! handshake brings it up to date.
+//! Three queues, drained in order: control (the sync handshake, durable acks), document
+//! updates, awareness. The room never waits on a slow client: it offers frames without
+//! blocking. When the update queue is full the connection is closed with
+//! [`close::RESYNC`] instead of dropping anything, so no update is lost silently: the
+//! client reconnects and the state-vector handshake brings it up to date. Awareness is
+//! different: only the latest state of each client matters, so under pressure queued
+//! awareness frames are merged into one, keeping the newest state per client.
 
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use bytes::Bytes;
 use parking_lot::Mutex;
 use shared::close;
-use tokio::sync::mpsc;
+use shared::protocol::{self, AwarenessUpdate, AwarenessUpdateEntry, Message};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+
+/// Awareness frames queued before they are merged into one.
+const AWARENESS_COALESCE_AT: usize = 32;
 
 /// Why a connection is closed: a WebSocket close code and a human-readable reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,16 +44,29 @@ impl CloseReason {
     }
 }
 
+#[derive(Default)]
+struct Queues {
+    control: VecDeque<Bytes>,
+    updates: VecDeque<Bytes>,
+    awareness: VecDeque<Bytes>,
+}
+
+struct Shared {
+    queues: Mutex<Queues>,
+    ready: Notify,
+    capacity: usize,
+    kick: Kick,
+}
+
 /// The room's handle on one connection.
 #[derive(Clone)]
 pub struct Outbox {
-    frames: mpsc::Sender<Bytes>,
-    kick: Kick,
+    shared: Arc<Shared>,
 }
 
 /// The connection's side: frames to write and the signal to stop.
 pub struct Inbox {
-    pub frames: mpsc::Receiver<Bytes>,
+    shared: Arc<Shared>,
     pub kick: Kick,
 }
 
@@ -76,45 +97,163 @@ impl Kick {
     }
 }
 
-/// A queue holding up to `capacity` frames.
+/// Queues holding up to `capacity` control frames and `capacity` updates each.
 pub fn channel(capacity: usize) -> (Outbox, Inbox) {
-    let (tx, rx) = mpsc::channel(capacity);
     let kick = Kick::default();
-    (Outbox { frames: tx, kick: kick.clone() }, Inbox { frames: rx, kick })
+    let shared = Arc::new(Shared { queues: Mutex::default(), ready: Notify::new(), capacity, kick: kick.clone() });
+    (Outbox { shared: shared.clone() }, Inbox { shared, kick })
 }
 
 impl Outbox {
-    /// Queues a frame; a full queue closes the connection for a resync instead.
-    /// Returns false when the frame was not queued.
-    pub fn offer(&self, frame: Bytes) -> bool {
-        match self.frames.try_send(frame) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                self.kick.close(CloseReason::new(close::RESYNC, "fell behind: reconnect to resync"));
-                false
+    /// Queues a handshake or acknowledgement frame (sent first).
+    pub fn offer_control(&self, frame: Bytes) -> bool {
+        self.push(|q| &mut q.control, frame)
+    }
+
+    /// Queues a document update; a full queue closes the connection for a resync.
+    pub fn offer_update(&self, frame: Bytes) -> bool {
+        self.push(|q| &mut q.updates, frame)
+    }
+
+    /// Queues an awareness frame (sent last; merged with its queue-mates under pressure).
+    pub fn offer_awareness(&self, frame: Bytes) {
+        {
+            let mut queues = self.shared.queues.lock();
+            queues.awareness.push_back(frame);
+            if queues.awareness.len() >= AWARENESS_COALESCE_AT {
+                let merged = coalesce(queues.awareness.drain(..));
+                queues.awareness.extend(merged);
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
         }
+        self.shared.ready.notify_one();
+    }
+
+    fn push(&self, queue: impl FnOnce(&mut Queues) -> &mut VecDeque<Bytes>, frame: Bytes) -> bool {
+        {
+            let mut queues = self.shared.queues.lock();
+            let queue = queue(&mut queues);
+            if queue.len() >= self.shared.capacity {
+                drop(queues);
+                self.shared.kick.close(CloseReason::new(close::RESYNC, "fell behind: reconnect to resync"));
+                return false;
+            }
+            queue.push_back(frame);
+        }
+        self.shared.ready.notify_one();
+        true
     }
 
     pub fn close(&self, reason: CloseReason) {
-        self.kick.close(reason);
+        self.shared.kick.close(reason);
     }
+}
+
+impl Inbox {
+    /// The next frame to write, by priority; waits while all queues are empty.
+    pub async fn next(&self) -> Option<Bytes> {
+        loop {
+            {
+                let mut queues = self.shared.queues.lock();
+                let next = queues.control.pop_front().or_else(|| queues.updates.pop_front()).or_else(|| queues.awareness.pop_front());
+                if next.is_some() {
+                    return next;
+                }
+            }
+            self.shared.ready.notified().await;
+        }
+    }
+
+    /// Frames waiting, per queue (control, updates, awareness).
+    pub fn depths(&self) -> (usize, usize, usize) {
+        let queues = self.shared.queues.lock();
+        (queues.control.len(), queues.updates.len(), queues.awareness.len())
+    }
+}
+
+/// Merges awareness frames into one holding the newest state of each client. Frames that
+/// do not decode (they cannot: the room encoded or validated them) are kept as they are.
+fn coalesce(frames: impl Iterator<Item = Bytes>) -> Vec<Bytes> {
+    let mut newest: HashMap<yrs::ClientID, AwarenessUpdateEntry> = HashMap::new();
+    let mut kept = Vec::new();
+    for frame in frames {
+        match protocol::decode_frame(&frame) {
+            Ok(messages) => {
+                for message in messages {
+                    if let Message::Awareness(update) = message {
+                        for (client, entry) in update.clients {
+                            match newest.get(&client) {
+                                Some(existing) if existing.clock >= entry.clock => {}
+                                _ => {
+                                    newest.insert(client, entry);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Err(_) => kept.push(frame),
+        }
+    }
+    if !newest.is_empty() {
+        kept.push(Bytes::from(protocol::awareness(AwarenessUpdate { clients: newest })));
+    }
+    kept
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn presence(client: u64, clock: u32, json: &str) -> Bytes {
+        let mut update = AwarenessUpdate { clients: HashMap::new() };
+        update.clients.insert(yrs::ClientID::new(client), AwarenessUpdateEntry { clock, json: json.into() });
+        Bytes::from(protocol::awareness(update))
+    }
+
     #[tokio::test]
-    async fn a_full_queue_requests_a_resync_instead_of_dropping() {
-        let (outbox, mut inbox) = channel(2);
-        assert!(outbox.offer(Bytes::from_static(b"a")));
-        assert!(outbox.offer(Bytes::from_static(b"b")));
-        assert!(!outbox.offer(Bytes::from_static(b"c")));
+    async fn a_full_update_queue_requests_a_resync_instead_of_dropping() {
+        let (outbox, inbox) = channel(2);
+        assert!(outbox.offer_update(Bytes::from_static(b"a")));
+        assert!(outbox.offer_update(Bytes::from_static(b"b")));
+        assert!(!outbox.offer_update(Bytes::from_static(b"c")));
         inbox.kick.requested().await;
         assert_eq!(inbox.kick.reason().map(|r| r.code), Some(close::RESYNC));
-        assert_eq!(inbox.frames.recv().await.as_deref(), Some(&b"a"[..]));
+        assert_eq!(inbox.next().await.as_deref(), Some(&b"a"[..]));
+    }
+
+    #[tokio::test]
+    async fn control_then_updates_then_awareness() {
+        let (outbox, inbox) = channel(8);
+        outbox.offer_awareness(Bytes::from_static(b"aw"));
+        outbox.offer_update(Bytes::from_static(b"up"));
+        outbox.offer_control(Bytes::from_static(b"sync"));
+        assert_eq!(inbox.next().await.as_deref(), Some(&b"sync"[..]));
+        assert_eq!(inbox.next().await.as_deref(), Some(&b"up"[..]));
+        assert_eq!(inbox.next().await.as_deref(), Some(&b"aw"[..]));
+    }
+
+    #[tokio::test]
+    async fn awareness_under_pressure_keeps_only_the_newest_state_per_client() {
+        let (outbox, inbox) = channel(8);
+        for clock in 1..=(AWARENESS_COALESCE_AT as u32 * 3) {
+            outbox.offer_awareness(presence(1, clock, &format!("{{\"x\":{clock}}}")));
+            outbox.offer_awareness(presence(2, clock, "{\"y\":0}"));
+        }
+        assert!(inbox.depths().2 < AWARENESS_COALESCE_AT, "queue stays short: {:?}", inbox.depths());
+        let mut latest = HashMap::new();
+        while inbox.depths().2 > 0 {
+            let frame = inbox.next().await.unwrap();
+            for message in protocol::decode_frame(&frame).unwrap() {
+                let Message::Awareness(update) = message else { panic!() };
+                for (client, entry) in update.clients {
+                    let e = latest.entry(client.get()).or_insert(0);
+                    *e = (*e).max(entry.clock);
+                }
+            }
+        }
+        let top = AWARENESS_COALESCE_AT as u32 * 3;
+        assert_eq!(latest.get(&1), Some(&top));
+        assert_eq!(latest.get(&2), Some(&top));
     }
 
     #[test]

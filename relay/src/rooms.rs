@@ -27,6 +27,8 @@ type Slot = Arc<OnceCell<Arc<Room>>>;
 pub struct CacheLimits {
     pub idle: Duration,
     pub budget_bytes: u64,
+    /// Largest a room may grow (its stored form), in bytes.
+    pub max_room_bytes: u64,
 }
 
 pub struct Rooms {
@@ -87,8 +89,8 @@ impl Rooms {
             .get_or_try_init(|| async {
                 loaded_here = true;
                 let store = self.store.clone();
-                let owned = name.to_owned();
-                let room = tokio::task::spawn_blocking(move || Room::load(&owned, store))
+                let (owned, max_bytes) = (name.to_owned(), self.limits.max_room_bytes);
+                let room = tokio::task::spawn_blocking(move || Room::load(&owned, store, max_bytes))
                     .await
                     .map_err(|_| OpenError::Interrupted)??;
                 tracing::debug!(room = name, "room loaded from the store");

@@ -29,6 +29,8 @@ pub enum ServerError {
     Serve(std::io::Error),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Auth(crate::auth::AuthError),
 }
 
 /// The store configured for this relay, and the SQLite store itself when that is it (for
@@ -61,6 +63,14 @@ fn open_store_parts(config: &Config) -> Result<OpenedStore, ServerError> {
     })
 }
 
+/// The auth key, if one is configured; a bad key file stops the relay from starting.
+pub fn load_token_key(config: &Config) -> Result<Option<crate::auth::TokenKey>, ServerError> {
+    match &config.auth_key_file {
+        None => Ok(None),
+        Some(path) => crate::auth::TokenKey::from_file(path).map(Some).map_err(ServerError::Auth),
+    }
+}
+
 /// A relay running in the background (tests, load generators).
 pub struct RunningRelay {
     pub addr: SocketAddr,
@@ -88,7 +98,9 @@ pub async fn spawn(config: Config, store: SharedStore) -> Result<RunningRelay, S
         .await
         .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
     let addr = listener.local_addr().map_err(ServerError::Serve)?;
-    let state = Arc::new(AppState::new(config.clone(), Rooms::new(store, config.cache_limits(), config.compaction())));
+    let mut state = AppState::new(config.clone(), Rooms::new(store, config.cache_limits(), config.compaction()));
+    state.token_key = load_token_key(&config)?;
+    let state = Arc::new(state);
     let stop = tokio_util::sync::CancellationToken::new();
     let signal = stop.clone();
     let task_state = state.clone();
@@ -105,8 +117,11 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
     let addr = listener.local_addr().map_err(ServerError::Serve)?;
     let mut state = AppState::new(config.clone(), Rooms::new(opened.store, config.cache_limits(), config.compaction()));
     state.durability = opened.sqlite;
+    state.token_key = load_token_key(&config)?;
     let state = Arc::new(state);
-    tracing::warn!("no --auth-key-file: the relay is open, anyone who can reach it can join any room");
+    if state.token_key.is_none() {
+        tracing::warn!("no --auth-key-file: the relay is open, anyone who can reach it can join any room");
+    }
     let base = &config.base_path;
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "relay listening");
     println!("Scene editor: http://{addr}{base}/  (WebSocket rooms at ws://{addr}{base}/ws/ROOM)");

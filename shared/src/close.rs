@@ -18,13 +18,25 @@ pub const POLICY_VIOLATION: u16 = 1008;
 pub const MESSAGE_TOO_BIG: u16 = 1009;
 /// The relay hit an internal error while serving this room.
 pub const INTERNAL_ERROR: u16 = 1011;
+/// Too many connections (to this room, or from this address); try again later.
+pub const TRY_AGAIN_LATER: u16 = 1013;
 /// The connection fell behind its outbound budget. Nothing was dropped silently: reconnect,
 /// and the state-vector handshake brings the client back up to date.
 pub const RESYNC: u16 = 4001;
 /// The room could not be loaded (for example its stored data is damaged).
 pub const ROOM_UNAVAILABLE: u16 = 4004;
+/// The connection sent nothing for the idle timeout.
+pub const IDLE_TIMEOUT: u16 = 4008;
+/// The update would make the room larger than the relay allows.
+pub const ROOM_TOO_LARGE: u16 = 4009;
+/// The connection sent messages faster than its rate limit.
+pub const RATE_LIMITED: u16 = 4029;
+/// No valid token: missing, malformed, forged or expired.
+pub const UNAUTHORIZED: u16 = 4401;
+/// The token does not allow this: another room, or a viewer trying to edit.
+pub const FORBIDDEN: u16 = 4403;
 
 /// True when a client should reconnect on its own after the relay closed with `code`.
 pub fn should_reconnect(code: u16) -> bool {
-    matches!(code, GOING_AWAY | RESYNC | INTERNAL_ERROR | 1005 | 1006)
+    matches!(code, GOING_AWAY | RESYNC | INTERNAL_ERROR | TRY_AGAIN_LATER | IDLE_TIMEOUT | 1005 | 1006)
 }

@@ -165,6 +165,13 @@ impl TestClient {
         text.insert(&mut txn, len, s);
     }
 
+    /// Length of the text `name` (cheap, unlike building the string).
+    pub fn text_len(&self, name: &str) -> u32 {
+        let text = self.doc.get_or_insert_text(name);
+        let txn = self.doc.transact();
+        text.len(&txn)
+    }
+
     pub fn text(&self, name: &str) -> String {
         let text = self.doc.get_or_insert_text(name);
         let txn = self.doc.transact();

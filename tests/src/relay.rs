@@ -36,6 +36,10 @@ impl TestRelay {
     }
 
     pub async fn start_with_store(store: SharedStore, tune: impl FnOnce(&mut Config)) -> Self {
+        // Relay logs show up in failing tests' output when RUST_LOG asks for them.
+        if std::env::var_os("RUST_LOG").is_some() {
+            relay::logging::init(relay::cli::LogFormat::Text);
+        }
         let data = tempfile::tempdir().expect("temp dir");
         let mut config = Config::for_tests(data.path().to_path_buf());
         tune(&mut config);

@@ -23,15 +23,24 @@ use yrs::sync::Awareness;
 use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update};
 
 use crate::compaction::LogShape;
+use crate::auth::Role;
 use crate::outbound::{CloseReason, Outbox};
 use crate::store::{SharedStore, StoreError};
 
 /// Identifies one WebSocket connection for the lifetime of the process.
 pub type ConnId = u64;
 
-/// The room left memory between lookup and join; look it up again.
-#[derive(Debug)]
-pub struct Evicted;
+/// Why a member could not join.
+#[derive(Debug, PartialEq, Eq)]
+pub enum JoinError {
+    /// The room left memory between lookup and join; look it up again.
+    Evicted,
+    /// The room has as many members as it accepts.
+    Full,
+}
+
+/// How often a viewer may try to write before it is closed.
+const VIEWER_WRITES_TOLERATED: u32 = 1;
 
 mod upkeep;
 
@@ -40,6 +49,8 @@ pub use upkeep::Compaction;
 pub struct Room {
     name: String,
     store: SharedStore,
+    /// Largest the room's stored form may grow, in bytes.
+    max_bytes: u64,
     state: Mutex<RoomState>,
 }
 
@@ -58,20 +69,31 @@ struct RoomState {
     full_state_frame: Option<Bytes>,
 }
 
-struct Member {
+/// A connection as a member of a room.
+#[derive(Clone)]
+pub struct Member {
     outbox: Outbox,
+    role: Role,
     /// Awareness client ids this connection published, removed for everyone when it leaves.
     controlled: HashSet<ClientID>,
     /// Whether the client asked for durable acknowledgements, and how many updates it sent.
     wants_acks: bool,
     updates_sent: u64,
+    /// Writes refused because the member is a viewer.
+    denied_writes: u32,
+}
+
+impl Member {
+    pub fn new(outbox: Outbox, wants_acks: bool, role: Role) -> Self {
+        Member { outbox, role, controlled: HashSet::new(), wants_acks, updates_sent: 0, denied_writes: 0 }
+    }
 }
 
 impl Room {
     /// Builds the room from what the store holds. Blocking; run off the async runtime.
     /// Stored data that does not decode or apply refuses the room instead of serving part
     /// of it.
-    pub fn load(name: &str, store: SharedStore) -> Result<Room, StoreError> {
+    pub fn load(name: &str, store: SharedStore, max_bytes: u64) -> Result<Room, StoreError> {
         let stored = store.load(name)?;
         let doc = Doc::new();
         {
@@ -93,6 +115,7 @@ impl Room {
         Ok(Room {
             name: name.to_owned(),
             store,
+            max_bytes,
             state: Mutex::new(RoomState {
                 awareness: Awareness::new(doc),
                 members: HashMap::new(),
@@ -136,17 +159,20 @@ impl Room {
 
     /// Adds a member and greets it: the relay's SyncStep1 (so the client uploads edits the
     /// room lacks) and every current awareness state, each in its own frame.
-    pub fn join(&self, conn: ConnId, outbox: Outbox, wants_acks: bool) -> Result<(), Evicted> {
+    pub fn join(&self, conn: ConnId, member: Member, max_members: usize) -> Result<(), JoinError> {
         let mut state = self.state.lock();
         if state.closed {
-            return Err(Evicted);
+            return Err(JoinError::Evicted);
+        }
+        if state.members.len() >= max_members {
+            return Err(JoinError::Full);
         }
         let state_vector = state.awareness.doc().transact().state_vector();
-        outbox.offer(Bytes::from(protocol::sync_step1(&state_vector)));
+        member.outbox.offer_control(Bytes::from(protocol::sync_step1(&state_vector)));
         if let Some(frame) = awareness_frame(&state.awareness) {
-            outbox.offer(frame);
+            member.outbox.offer_awareness(frame);
         }
-        state.members.insert(conn, Member { outbox, controlled: HashSet::new(), wants_acks, updates_sent: 0 });
+        state.members.insert(conn, member);
         state.last_active = Instant::now();
         Ok(())
     }
@@ -169,7 +195,7 @@ impl Room {
         }
         if let Ok(update) = state.awareness.update_with_clients(removed) {
             let frame = Bytes::from(protocol::awareness(update));
-            broadcast(&state.members, None, &frame);
+            broadcast(&state.members, None, &frame, Outbox::offer_awareness);
         }
     }
 
@@ -205,7 +231,14 @@ impl Room {
                     let diff = state.awareness.doc().transact().encode_state_as_update_v1(&remote);
                     Bytes::from(protocol::sync_step2(diff))
                 };
-                send_to(state, conn, answer);
+                if let Some(member) = state.members.get(&conn) {
+                    member.outbox.offer_control(answer);
+                }
+            }
+            Message::Sync(SyncMessage::SyncStep2(bytes) | SyncMessage::Update(bytes))
+                if state.members.get(&conn).is_some_and(|m| m.role == Role::Viewer) =>
+            {
+                self.refuse_viewer_write(state, conn, &bytes)?;
             }
             Message::Sync(SyncMessage::SyncStep2(bytes)) => {
                 // Content like an update; forwarded to the others as an update.
@@ -230,12 +263,12 @@ impl Room {
                     CloseReason::new(close::INVALID_PAYLOAD, format!("awareness: {e}"))
                 })?;
                 if changed.is_some() {
-                    broadcast(&state.members, Some(conn), &frame);
+                    broadcast(&state.members, Some(conn), &frame, Outbox::offer_awareness);
                 }
             }
             Message::AwarenessQuery => {
-                if let Some(frame) = awareness_frame(&state.awareness) {
-                    send_to(state, conn, frame);
+                if let (Some(frame), Some(member)) = (awareness_frame(&state.awareness), state.members.get(&conn)) {
+                    member.outbox.offer_awareness(frame);
                 }
             }
             // Auth replies and message types we do not know are ignored, as stock servers do.
@@ -266,6 +299,13 @@ impl Room {
         if update.is_empty() {
             return Ok(());
         }
+        let stored = state.log.snapshot_bytes + state.log.log_bytes;
+        if stored + bytes.len() as u64 > self.max_bytes {
+            return Err(CloseReason::new(
+                close::ROOM_TOO_LARGE,
+                format!("room would exceed its limit of {} bytes", self.max_bytes),
+            ));
+        }
         let outcome = {
             let doc = state.awareness.doc();
             let mut txn = doc.transact_mut();
@@ -288,7 +328,7 @@ impl Room {
             member.wants_acks.then(|| {
                 let (outbox, count) = (member.outbox.clone(), member.updates_sent);
                 Box::new(move || {
-                    outbox.offer(Bytes::from(protocol::durable_ack(count)));
+                    outbox.offer_control(Bytes::from(protocol::durable_ack(count)));
                 }) as crate::store::OnDurable
             })
         });
@@ -303,7 +343,24 @@ impl Room {
         state.oldest_log_entry.get_or_insert_with(Instant::now);
         state.full_state_frame = None;
         let frame = frame.unwrap_or_else(|| Bytes::from(protocol::update(bytes)));
-        broadcast(&state.members, from, &frame);
+        broadcast(&state.members, from, &frame, Outbox::offer_update);
+        Ok(())
+    }
+
+    /// A viewer's write is never applied: the first gets the y-protocols permission-denied
+    /// message, a repetition closes the connection. Empty updates (the answer every client
+    /// gives to the relay's SyncStep1 when it has nothing new) are not writes.
+    fn refuse_viewer_write(&self, state: &mut RoomState, conn: ConnId, bytes: &[u8]) -> Result<(), CloseReason> {
+        let update = protocol::decode_update(bytes).map_err(invalid)?;
+        if update.is_empty() {
+            return Ok(());
+        }
+        let Some(member) = state.members.get_mut(&conn) else { return Ok(()) };
+        member.denied_writes += 1;
+        if member.denied_writes > VIEWER_WRITES_TOLERATED {
+            return Err(CloseReason::new(close::FORBIDDEN, "read-only: viewers cannot edit"));
+        }
+        member.outbox.offer_control(Bytes::from(protocol::permission_denied("read-only: viewers cannot edit")));
         Ok(())
     }
 
@@ -376,16 +433,10 @@ fn awareness_frame(awareness: &Awareness) -> Option<Bytes> {
     Some(Bytes::from(protocol::awareness(update)))
 }
 
-fn send_to(state: &RoomState, conn: ConnId, frame: Bytes) {
-    if let Some(member) = state.members.get(&conn) {
-        member.outbox.offer(frame);
-    }
-}
-
-fn broadcast(members: &HashMap<ConnId, Member>, except: Option<ConnId>, frame: &Bytes) {
+fn broadcast<R>(members: &HashMap<ConnId, Member>, except: Option<ConnId>, frame: &Bytes, offer: impl Fn(&Outbox, Bytes) -> R) {
     for (id, member) in members {
         if Some(*id) != except {
-            member.outbox.offer(frame.clone());
+            offer(&member.outbox, frame.clone());
         }
     }
 }

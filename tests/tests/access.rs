@@ -1,0 +1,278 @@
+//! Access control and limits, one test per rule: tokens (forged, expired, other room,
+//! missing, via query or subprotocol), viewers, Origin allowlist, connection limits,
+//! message floods, idle connections, and a slow consumer that must not slow the room.
+
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use relay::auth::{Claims, Role, TokenKey};
+use shared::close;
+use shared::protocol::{self, Message};
+use tests::{eventually, TestClient, TestRelay};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use yrs::{Map, StateVector, Transact};
+
+const WAIT: Duration = Duration::from_secs(10);
+const KEY: &[u8] = b"a-test-key-that-is-at-least-32-bytes-long";
+
+struct Secured {
+    relay: TestRelay,
+    key: TokenKey,
+    _dir: tempfile::TempDir,
+}
+
+async fn secured(tune: impl FnOnce(&mut relay::cli::Config)) -> Secured {
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("auth.key");
+    std::fs::write(&key_file, KEY).unwrap();
+    let relay = TestRelay::start_with(|c| {
+        c.auth_key_file = Some(key_file);
+        tune(c);
+    })
+    .await;
+    Secured { relay, key: TokenKey::new(KEY.to_vec()).unwrap(), _dir: dir }
+}
+
+fn token(key: &TokenKey, room: &str, role: Role, ttl_secs: i64) -> String {
+    let exp = (relay::auth::unix_now() as i64 + ttl_secs).max(0) as u64;
+    key.mint(&Claims { room: room.into(), role, exp })
+}
+
+/// Connects to `{base}/{room_and_query}` and returns how the relay closed the connection.
+async fn closed_with(base: &str, room_and_query: &str) -> (u16, String) {
+    let client = TestClient::connect(base, room_and_query).await;
+    client.wait_closed().await
+}
+
+#[tokio::test]
+async fn tokens_are_required_and_checked() {
+    let s = secured(|_| {}).await;
+    let base = s.relay.ws_url();
+    let good = token(&s.key, "room", Role::Editor, 3600);
+
+    let missing = TestClient::connect(&base, "room").await;
+    assert_eq!(missing.wait_closed().await.0, close::UNAUTHORIZED);
+
+    let forger = TokenKey::new(vec![b'x'; 40]).unwrap();
+    let forged = token(&forger, "room", Role::Editor, 3600);
+    let (code, reason) = closed_with(&base, &format!("room?token={forged}")).await;
+    assert_eq!(code, close::UNAUTHORIZED, "{reason}");
+    assert!(reason.contains("signature"), "{reason}");
+
+    let expired = token(&s.key, "room", Role::Editor, -10);
+    let (code, reason) = closed_with(&base, &format!("room?token={expired}")).await;
+    assert_eq!((code, reason.contains("expired")), (close::UNAUTHORIZED, true), "{reason}");
+
+    let (code, reason) = closed_with(&base, &format!("other-room?token={good}")).await;
+    assert_eq!(code, close::FORBIDDEN, "{reason}");
+
+    let a = TestClient::join(&base, &format!("room?token={good}")).await;
+    a.append_text("t", "signed in");
+    assert!(!a.is_closed());
+}
+
+#[tokio::test]
+async fn a_token_can_travel_as_a_websocket_subprotocol_and_is_echoed() {
+    let s = secured(|_| {}).await;
+    let protocol = format!("token.{}", token(&s.key, "sub", Role::Editor, 60));
+    let mut request = format!("{}/sub", s.relay.ws_url()).into_client_request().unwrap();
+    request.headers_mut().insert("Sec-WebSocket-Protocol", protocol.parse().unwrap());
+    let (mut socket, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert_eq!(response.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok()), Some(protocol.as_str()));
+    socket.send(WsMessage::binary(protocol::sync_step1(&StateVector::default()))).await.unwrap();
+    let mut got_step2 = false;
+    while let Ok(Some(Ok(frame))) = tokio::time::timeout(WAIT, socket.next()).await {
+        if let WsMessage::Binary(bytes) = frame {
+            if bytes.starts_with(&[0, 1]) {
+                got_step2 = true;
+                break;
+            }
+        }
+    }
+    assert!(got_step2, "the handshake completed over a token subprotocol");
+}
+
+#[tokio::test]
+async fn viewers_see_everything_but_cannot_edit() {
+    let s = secured(|_| {}).await;
+    let base = s.relay.ws_url();
+    let editor = TestClient::join(&base, &format!("r?token={}", token(&s.key, "r", Role::Editor, 60))).await;
+    editor.append_text("t", "from the editor");
+    let viewer = TestClient::join(&base, &format!("r?token={}", token(&s.key, "r", Role::Viewer, 60))).await;
+    eventually(WAIT, "viewers receive the document", || async { viewer.text("t") == "from the editor" }).await;
+
+    viewer.set_presence(r#"{"user":{"name":"watcher"}}"#);
+    eventually(WAIT, "the editor sees the viewer's presence", || async {
+        editor.presence_of(viewer.client_id()).await.is_some()
+    })
+    .await;
+
+    viewer.append_text("t", " + viewer edit");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(editor.text("t"), "from the editor", "a viewer's write is never applied");
+    assert!(!viewer.is_closed(), "the first refused write gets a permission-denied message, not a close");
+
+    viewer.append_text("t", " + again");
+    let (code, reason) = viewer.wait_closed().await;
+    assert_eq!(code, close::FORBIDDEN, "{reason}");
+    editor.append_text("t", "!");
+    assert_eq!(editor.text("t"), "from the editor!");
+}
+
+#[tokio::test]
+async fn viewers_get_the_permission_denied_message_on_their_first_write() {
+    let s = secured(|_| {}).await;
+    let url = format!("{}/p?token={}", s.relay.ws_url(), token(&s.key, "p", Role::Viewer, 60));
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let doc = yrs::Doc::new();
+    let update = {
+        use yrs::{Text, Transact};
+        let text = doc.get_or_insert_text("t");
+        let mut txn = doc.transact_mut();
+        text.insert(&mut txn, 0, "nope");
+        txn.encode_update_v1()
+    };
+    socket.send(WsMessage::binary(protocol::update(update))).await.unwrap();
+    let mut denied = None;
+    while let Ok(Some(Ok(frame))) = tokio::time::timeout(WAIT, socket.next()).await {
+        if let WsMessage::Binary(bytes) = frame {
+            if let Ok(messages) = protocol::decode_frame(&bytes) {
+                if let Some(Message::Auth(Some(reason))) = messages.into_iter().next() {
+                    denied = Some(reason);
+                    break;
+                }
+            }
+        }
+    }
+    assert!(denied.is_some_and(|r| r.contains("read-only")));
+}
+
+#[tokio::test]
+async fn foreign_origins_are_refused_before_the_upgrade() {
+    let relay = TestRelay::start_with(|c| c.allowed_origins = vec!["https://scenes.example".into()]).await;
+    let url = format!("{}/o", relay.ws_url());
+    let mut foreign = url.clone().into_client_request().unwrap();
+    foreign.headers_mut().insert("Origin", "https://evil.example".parse().unwrap());
+    match tokio_tungstenite::connect_async(foreign).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
+        other => panic!("expected a 403, got {:?}", other.map(|(_, r)| r.status())),
+    }
+    let mut allowed = url.clone().into_client_request().unwrap();
+    allowed.headers_mut().insert("Origin", "https://scenes.example".parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(allowed).await.is_ok());
+    // Non-browser clients send no Origin and are not affected.
+    let _plain = TestClient::join(&relay.ws_url(), "o").await;
+}
+
+#[tokio::test]
+async fn connection_limits_per_room_and_per_address() {
+    let relay = TestRelay::start_with(|c| {
+        c.max_conns_per_room = 2;
+        c.max_conns_per_ip = 3;
+    })
+    .await;
+    let url = relay.ws_url();
+    let _a = TestClient::join(&url, "full").await;
+    let _b = TestClient::join(&url, "full").await;
+    let third = TestClient::connect(&url, "full").await;
+    let (code, reason) = third.wait_closed().await;
+    assert_eq!(code, close::TRY_AGAIN_LATER, "{reason}");
+    assert!(reason.contains("full"));
+
+    let _c = TestClient::join(&url, "elsewhere").await;
+    let fourth = TestClient::connect(&url, "another").await;
+    let (code, reason) = fourth.wait_closed().await;
+    assert_eq!(code, close::TRY_AGAIN_LATER, "{reason}");
+    assert!(reason.contains("address"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_message_flood_is_cut_off() {
+    let relay = TestRelay::start_with(|c| {
+        c.message_rate = 50;
+        c.message_burst = 100;
+    })
+    .await;
+    let calm = TestClient::join(&relay.ws_url(), "flood").await;
+    let flooder = TestClient::join(&relay.ws_url(), "flood").await;
+    for i in 0..1000 {
+        flooder.set_presence(&format!("{{\"i\":{i}}}"));
+    }
+    let (code, reason) = flooder.wait_closed().await;
+    assert_eq!(code, close::RATE_LIMITED, "{reason}");
+    assert!(!calm.is_closed());
+}
+
+#[tokio::test]
+async fn idle_connections_are_closed() {
+    let relay = TestRelay::start_with(|c| {
+        c.ping_interval_secs = 1;
+        c.idle_timeout_secs = 2;
+    })
+    .await;
+    let idle = TestClient::join(&relay.ws_url(), "idle").await;
+    let (code, _) = idle.wait_closed().await;
+    assert_eq!(code, close::IDLE_TIMEOUT);
+}
+
+#[tokio::test]
+async fn a_room_cannot_grow_past_its_limit() {
+    let relay = TestRelay::start_with(|c| c.max_room_bytes = 64 * 1024).await;
+    let a = TestClient::join(&relay.ws_url(), "capped").await;
+    a.append_text("t", &"x".repeat(10 * 1024));
+    a.append_text("t", &"y".repeat(60 * 1024));
+    let (code, reason) = a.wait_closed().await;
+    assert_eq!(code, close::ROOM_TOO_LARGE, "{reason}");
+    let b = TestClient::join(&relay.ws_url(), "capped").await;
+    assert_eq!(b.text("t").len(), 10 * 1024, "the refused update was not applied");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_consumer_is_resynced_while_a_fast_peer_keeps_its_latency() {
+    let relay = TestRelay::start_with(|c| c.outbound_queue = 256).await;
+    let url = relay.ws_url();
+    let writer = TestClient::join(&url, "slow").await;
+    let fast = TestClient::join(&url, "slow").await;
+
+    // The slow consumer syncs, then never reads again.
+    let (mut slow, _) = tokio_tungstenite::connect_async(format!("{url}/slow")).await.unwrap();
+    slow.send(WsMessage::binary(protocol::sync_step1(&StateVector::default()))).await.unwrap();
+
+    // 1500 updates of 8 KiB (12 MB): more than the slow socket's buffers and queue can hold.
+    // (Map writes: appending to one Y.Text gets slower as it grows, in yrs itself.)
+    let chunk = "s".repeat(8 * 1024);
+    let (written, seen) = (writer.doc.get_or_insert_map("m"), fast.doc.get_or_insert_map("m"));
+    let mut worst = Duration::ZERO;
+    for batch in 0..30u32 {
+        let sent_at = Instant::now();
+        for i in 0..50 {
+            written.insert(&mut writer.doc.transact_mut(), format!("{batch}-{i}"), chunk.as_str());
+        }
+        let expected = (batch + 1) * 50;
+        eventually(WAIT, "the fast peer keeps up", || async { seen.len(&fast.doc.transact()) == expected }).await;
+        worst = worst.max(sent_at.elapsed());
+    }
+    assert!(worst < Duration::from_secs(2), "a batch took {worst:?} to reach the fast peer");
+    assert!(!fast.is_closed(), "the fast peer was never pushed out");
+
+    // The slow consumer was closed with the resync code, not left silently behind.
+    let mut code = None;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while let Ok(Some(frame)) = tokio::time::timeout_at(deadline, slow.next()).await {
+        match frame {
+            Ok(WsMessage::Close(Some(frame))) => {
+                code = Some(u16::from(frame.code));
+                break;
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    assert_eq!(code, Some(close::RESYNC));
+
+    // After reconnecting it converges.
+    let back = TestClient::join(&url, "slow").await;
+    assert_eq!(back.doc.get_or_insert_map("m").len(&back.doc.transact()), 1500);
+    assert_eq!(back.state().len(), writer.state().len());
+}
