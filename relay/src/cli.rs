@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve rooms (the default when no subcommand is given).
-    Serve(Config),
+    Serve(Box<Config>),
     /// Mint a room token signed with the auth key, and print it.
     Token(TokenArgs),
 }

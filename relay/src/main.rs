@@ -7,7 +7,7 @@ use relay::cli::{Cli, Command};
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let config = match cli.command {
-        Some(Command::Serve(config)) => config,
+        Some(Command::Serve(config)) => *config,
         Some(Command::Token(args)) => return mint_token(&args),
         None => cli.serve,
     };
