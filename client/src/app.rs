@@ -40,7 +40,7 @@ pub fn App() -> impl IntoView {
         }
     });
 
-    let status = connection::connect(doc.clone(), &room.name, user.clone());
+    let status = connection::connect(doc.clone(), &room.name, room.token.clone(), user.clone());
 
     view! {
         <Header room=room status=status user=user />

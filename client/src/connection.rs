@@ -89,7 +89,7 @@ impl Status {
 
 /// Starts syncing `doc` with `room` through the relay that served this page. The loop runs as
 /// long as the page is open.
-pub fn connect(doc: Doc, room: &str, user: User) -> Status {
+pub fn connect(doc: Doc, room: &str, token: Option<String>, user: User) -> Status {
     let (retry_tx, retry_rx) = mpsc::unbounded();
     let status = Status {
         state: RwSignal::new(ConnectionState::Connecting),
@@ -100,7 +100,7 @@ pub fn connect(doc: Doc, room: &str, user: User) -> Status {
     };
     let url = socket_url(room);
     let presence = Presence::new(doc.client_id(), user);
-    leptos::task::spawn_local(run(doc, url, presence, status, retry_rx));
+    leptos::task::spawn_local(run(doc, url, token, presence, status, retry_rx));
     status
 }
 
@@ -118,12 +118,19 @@ pub fn socket_url(room: &str) -> String {
 }
 
 /// Runs sessions forever, with backoff between them.
-async fn run(doc: Doc, url: String, mut presence: Presence, status: Status, mut retry_rx: mpsc::UnboundedReceiver<()>) {
+async fn run(
+    doc: Doc,
+    url: String,
+    token: Option<String>,
+    mut presence: Presence,
+    status: Status,
+    mut retry_rx: mpsc::UnboundedReceiver<()>,
+) {
     let mut failures: u32 = 0;
     loop {
         status.state.set(ConnectionState::Connecting);
         status.retry_in_secs.set(None);
-        let end = session(&doc, &url, &mut presence, status).await;
+        let end = session(&doc, &url, token.as_deref(), &mut presence, status).await;
         let _ = doc.unobserve_update_v1(SESSION_OBSERVER);
         presence.forget_peers();
         status.peers.set(Vec::new());
@@ -186,20 +193,7 @@ async fn wait_or_retry(delay_ms: u32, status: Status, retry_rx: &mut mpsc::Unbou
 }
 
 fn describe_close(code: u16, reason: &str) -> String {
-    let meaning = match code {
-        close::NORMAL => "closed",
-        close::GOING_AWAY => "relay going away",
-        close::UNSUPPORTED_DATA => "unsupported data",
-        close::INVALID_PAYLOAD => "invalid data",
-        close::POLICY_VIOLATION => "policy violation",
-        close::MESSAGE_TOO_BIG => "message too big",
-        close::INTERNAL_ERROR => "relay error",
-        close::RESYNC => "fell behind, resyncing",
-        close::ROOM_UNAVAILABLE => "room unavailable",
-        1005 => "closed without a code",
-        1006 => "connection lost",
-        _ => "closed",
-    };
+    let meaning = close::describe(code);
     if reason.is_empty() {
         format!("{meaning} (code {code})")
     } else {
@@ -229,10 +223,16 @@ enum Event {
 }
 
 /// One connection, from open to close.
-async fn session(doc: &Doc, url: &str, presence: &mut Presence, status: Status) -> SessionEnd {
+async fn session(doc: &Doc, url: &str, token: Option<&str>, presence: &mut Presence, status: Status) -> SessionEnd {
     let mut end = SessionEnd::default();
     // Keep a handle on the browser's socket: gloo's wrapper does not close it when dropped.
-    let raw = match web_sys::WebSocket::new(url) {
+    // Browsers cannot set headers on a WebSocket: the token travels as a subprotocol, which
+    // the relay echoes.
+    let opened = match token {
+        Some(token) => web_sys::WebSocket::new_with_str(url, &format!("token.{token}")),
+        None => web_sys::WebSocket::new(url),
+    };
+    let raw = match opened {
         Ok(raw) => raw,
         Err(error) => {
             end.error = Some(format!("cannot open {url}: {error:?}"));

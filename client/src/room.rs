@@ -9,12 +9,13 @@ use web_sys::{Url, Window};
 pub struct Room {
     /// The room name as the relay sees it (before URL encoding).
     pub name: String,
-    /// The full address of this page in this room: the link to share.
+    /// The full address of this page in this room: the link to share (never the token).
     pub link: String,
+    /// A room token from the address's fragment (`#token=…`), for relays that require one.
+    /// The fragment never reaches a server's logs and is left out of the share link.
+    pub token: Option<String>,
 }
 
-/// Longest room name the relay accepts, in bytes (the relay's `MAX_ROOM_NAME`).
-const MAX_ROOM_NAME: usize = 200;
 
 /// Letters that are easy to read aloud and to type: no 0/o, 1/l/i.
 const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
@@ -26,25 +27,34 @@ pub fn resolve(window: &Window) -> Room {
     let Ok(url) = Url::new(&href) else {
         // Cannot happen for a page the browser loaded; still, stay usable.
         let name = random_name(window);
-        return Room { link: href, name };
+        return Room { link: href, name, token: None };
     };
+    let token = token_from_fragment(&url.hash());
     let params = url.search_params();
-    if let Some(name) = params.get("room").filter(|name| is_valid(name)) {
-        return Room { name, link: url.href() };
+    let named = params.get("room").filter(|name| is_valid(name));
+    let name = named.clone().unwrap_or_else(|| random_name(window));
+    if named.is_none() {
+        params.set("room", &name);
+        if let Ok(history) = window.history() {
+            // Best effort: if it fails the link shown is still right.
+            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url.href()));
+        }
     }
-    let name = random_name(window);
-    params.set("room", &name);
-    let link = url.href();
-    if let Ok(history) = window.history() {
-        // Best effort: if it fails the link shown is still right.
-        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&link));
+    if token.is_some() {
+        url.set_hash("");
     }
-    Room { name, link }
+    Room { name, link: url.href(), token }
 }
 
-/// The relay's rule for room names: 1 to 200 bytes, no control characters.
+/// The relay's rule for room names (shared with it).
 fn is_valid(name: &str) -> bool {
-    !name.is_empty() && name.len() <= MAX_ROOM_NAME && !name.chars().any(char::is_control)
+    shared::room_name::check(name).is_ok()
+}
+
+/// `#token=…` (the fragment may carry other parameters too).
+fn token_from_fragment(hash: &str) -> Option<String> {
+    let fragment = hash.strip_prefix('#').unwrap_or(hash);
+    web_sys::UrlSearchParams::new_with_str(fragment).ok()?.get("token").filter(|t| !t.is_empty())
 }
 
 /// Ten letters from the browser's cryptographic random source (about 50 bits): hard to guess,
@@ -68,9 +78,9 @@ mod tests {
     fn room_names_follow_the_relays_rule() {
         assert!(is_valid("a"));
         assert!(is_valid("with space/and ü"));
-        assert!(is_valid(&"x".repeat(MAX_ROOM_NAME)));
+        assert!(is_valid(&"x".repeat(shared::room_name::MAX_ROOM_NAME)));
         assert!(!is_valid(""));
-        assert!(!is_valid(&"x".repeat(MAX_ROOM_NAME + 1)));
+        assert!(!is_valid(&"x".repeat(shared::room_name::MAX_ROOM_NAME + 1)));
         assert!(!is_valid("tab\there"));
     }
 }

@@ -28,8 +28,6 @@ fn send_budget_permits(config: &Config) -> usize {
     ((config.send_budget_bytes / 1024) as usize).clamp(LARGE_FRAME / 1024, tokio::sync::Semaphore::MAX_PERMITS)
 }
 
-/// Longest room name accepted, in bytes.
-pub const MAX_ROOM_NAME: usize = 200;
 
 pub struct AppState {
     pub config: Config,
@@ -194,13 +192,7 @@ async fn upgrade(
         .on_upgrade(move |socket| tracker.track_future(connection::serve(socket, joining, state)))
 }
 
-/// Room names are opaque to the relay but must be printable and of sane length.
-pub fn check_room_name(room: &str) -> Result<(), &'static str> {
-    if room.is_empty() || room.len() > MAX_ROOM_NAME {
-        return Err("room name must be 1 to 200 bytes\n");
-    }
-    if room.chars().any(|c| c.is_control()) {
-        return Err("room name may not contain control characters\n");
-    }
-    Ok(())
+/// The shared room-name rule, with the reason as a response body.
+pub fn check_room_name(room: &str) -> Result<(), String> {
+    shared::room_name::check(room).map_err(|e| format!("{e}\n"))
 }

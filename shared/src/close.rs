@@ -40,3 +40,27 @@ pub const FORBIDDEN: u16 = 4403;
 pub fn should_reconnect(code: u16) -> bool {
     matches!(code, GOING_AWAY | RESYNC | INTERNAL_ERROR | TRY_AGAIN_LATER | IDLE_TIMEOUT | 1005 | 1006)
 }
+
+/// A short human description of `code`, for the same wording in every client.
+pub fn describe(code: u16) -> &'static str {
+    match code {
+        NORMAL => "closed",
+        GOING_AWAY => "relay going away",
+        UNSUPPORTED_DATA => "unsupported data",
+        INVALID_PAYLOAD => "invalid data",
+        POLICY_VIOLATION => "policy violation",
+        MESSAGE_TOO_BIG => "message too big",
+        INTERNAL_ERROR => "relay error",
+        TRY_AGAIN_LATER => "too many connections, try again later",
+        RESYNC => "fell behind, resyncing",
+        ROOM_UNAVAILABLE => "room unavailable",
+        IDLE_TIMEOUT => "idle for too long",
+        ROOM_TOO_LARGE => "room too large",
+        RATE_LIMITED => "sending too fast",
+        UNAUTHORIZED => "not signed in (token missing, invalid or expired)",
+        FORBIDDEN => "not allowed",
+        1005 => "closed without a code",
+        1006 => "connection lost",
+        _ => "closed",
+    }
+}

@@ -6,4 +6,5 @@
 pub mod close;
 pub mod protocol;
 pub mod revert;
+pub mod room_name;
 pub mod scene;
