@@ -8,6 +8,7 @@ pub mod auth;
 pub mod cli;
 pub mod compaction;
 pub mod connection;
+pub mod fuzzing;
 pub mod logging;
 pub mod outbound;
 pub mod room;

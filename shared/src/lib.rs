@@ -4,6 +4,7 @@
 //! [`scene`] and nowhere else. Both compile for native targets and for `wasm32-unknown-unknown`.
 
 pub mod close;
+pub mod fuzzing;
 pub mod protocol;
 pub mod revert;
 pub mod room_name;

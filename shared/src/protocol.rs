@@ -37,6 +37,10 @@ pub enum ProtocolError {
     Malformed(#[from] ReadError),
     #[error("invalid update: {0}")]
     InvalidUpdate(ReadError),
+    #[error("invalid update: it declares {clients} clients in {bytes} bytes")]
+    ImplausibleUpdate { clients: u64, bytes: usize },
+    #[error("invalid {what}: it declares {entries} entries in {bytes} bytes")]
+    ImplausibleCount { what: &'static str, entries: u64, bytes: usize },
     #[error("awareness state of client {client} is not valid JSON")]
     InvalidAwarenessJson { client: u64 },
 }
@@ -50,6 +54,7 @@ pub fn decode_frame(frame: &[u8]) -> Result<Vec<Message>, ProtocolError> {
     let mut messages = Vec::with_capacity(1);
     let mut rest = frame;
     while !rest.is_empty() {
+        check_declared_counts(rest)?;
         let mut decoder = DecoderV1::from(rest);
         messages.push(Message::decode(&mut decoder)?);
         let remaining = yrs::updates::decoder::Decoder::read_to_end(&mut decoder)?.len();
@@ -58,9 +63,43 @@ pub fn decode_frame(frame: &[u8]) -> Result<Vec<Message>, ProtocolError> {
     Ok(messages)
 }
 
+/// State vectors and awareness updates start with their number of entries, and yrs reserves
+/// a hash table of that size before reading them: a few bytes could make it allocate and
+/// clear hundreds of MB (found by fuzzing). A count the bytes cannot hold (a state-vector
+/// entry takes at least 2 bytes, an awareness entry 3) is refused before yrs decodes the
+/// message. Messages that do not parse this far are left to yrs to refuse.
+fn check_declared_counts(message: &[u8]) -> Result<(), ProtocolError> {
+    use yrs::encoding::read::Read;
+    let mut decoder = DecoderV1::from(message);
+    let payload = match decoder.read_var::<u8>() {
+        Ok(MSG_SYNC) => match decoder.read_var::<u8>() {
+            Ok(0) => decoder.read_buf().ok().map(|buf| ("state vector", buf, 2)),
+            _ => None,
+        },
+        Ok(MSG_AWARENESS) => decoder.read_buf().ok().map(|buf| ("awareness update", buf, 3)),
+        _ => None,
+    };
+    let Some((what, payload, min_entry)) = payload else { return Ok(()) };
+    let Ok(entries) = DecoderV1::from(payload).read_var::<u64>() else { return Ok(()) };
+    if entries > (payload.len() / min_entry) as u64 {
+        return Err(ProtocolError::ImplausibleCount { what, entries, bytes: payload.len() });
+    }
+    Ok(())
+}
+
 /// Decodes and so validates a document update (v1 encoding). Callers apply or forward an
 /// update only after this succeeds.
+///
+/// An update starts with its number of clients, and yrs reserves a hash table of that size
+/// before reading them: a 15-byte frame could make it allocate and clear hundreds of MB
+/// (found by fuzzing). Each client takes at least 3 bytes, so a count the bytes cannot hold
+/// is refused before yrs sees it.
 pub fn decode_update(update: &[u8]) -> Result<Update, ProtocolError> {
+    use yrs::encoding::read::Read;
+    let clients: u64 = DecoderV1::from(update).read_var().map_err(ProtocolError::InvalidUpdate)?;
+    if clients > (update.len() / 3) as u64 {
+        return Err(ProtocolError::ImplausibleUpdate { clients, bytes: update.len() });
+    }
     Update::decode_v1(update).map_err(ProtocolError::InvalidUpdate)
 }
 
@@ -209,5 +248,31 @@ mod tests {
         ));
         update.clients.insert(ClientID::new(7), AwarenessUpdateEntry { clock: 2, json: "null".into() });
         assert!(validate_awareness(&update).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod fuzz_findings {
+    use super::*;
+
+    #[test]
+    fn an_update_declaring_more_clients_than_it_can_hold_is_refused_before_decoding() {
+        // Found by the frame_decoding fuzz target: yrs would reserve a table for ~2^32 clients.
+        let frame = [0x00, 0x02, 0x0c, 0x92, 0xff, 0x90, 0x92, 0x9a, 0x03, 0x01, 0xfe, 0x00, 0x00, 0x00, 0x00];
+        let messages = decode_frame(&frame).unwrap();
+        let Message::Sync(SyncMessage::Update(update)) = &messages[0] else { panic!("{messages:?}") };
+        assert!(matches!(decode_update(update), Err(ProtocolError::ImplausibleUpdate { .. })));
+    }
+
+    #[test]
+    fn state_vectors_and_awareness_declaring_huge_counts_are_refused() {
+        // SyncStep1 whose state vector claims 2^28 clients in 5 bytes.
+        let step1 = [0x00, 0x00, 0x05, 0x80, 0x80, 0x80, 0x80, 0x01];
+        assert!(matches!(decode_frame(&step1), Err(ProtocolError::ImplausibleCount { what: "state vector", .. })));
+        let awareness = [0x01, 0x05, 0x80, 0x80, 0x80, 0x80, 0x01];
+        assert!(matches!(decode_frame(&awareness), Err(ProtocolError::ImplausibleCount { what: "awareness update", .. })));
+        // Ordinary messages pass.
+        assert!(decode_frame(&[0, 0, 1, 0]).is_ok());
+        assert!(decode_frame(&[1, 11, 1, 1, 1, 7, 123, 34, 117, 34, 58, 49, 125]).is_ok());
     }
 }

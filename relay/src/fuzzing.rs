@@ -1,0 +1,37 @@
+//! The property the `room_frames` fuzz target (`fuzz/relay/`) and the corpus replay in the
+//! tests check, kept here so both run exactly the same code: frames from a hostile client,
+//! fed to a real room the way a connection does, are handled or refused with a close
+//! reason; nothing panics outside the room's own guard around yrs, and the room's state
+//! always encodes to an update that a fresh document accepts and that reloads from the store.
+//!
+//! Input: a sequence of frames, each prefixed by one length byte.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use yrs::{Doc, Transact};
+
+use crate::auth::Role;
+use crate::outbound;
+use crate::room::{Member, Room};
+use crate::store::{MemoryStore, SharedStore};
+
+pub fn room_frames(data: &[u8]) {
+    let store: SharedStore = Arc::new(MemoryStore::new());
+    let room = Room::load("fuzz", store.clone(), 1 << 20).expect("an empty room loads");
+    let (outbox, _inbox) = outbound::channel(1 << 16);
+    room.join(1, Member::new(outbox, false, Role::Editor), 10).expect("the first member joins");
+    let mut rest = data;
+    while let Some((&len, tail)) = rest.split_first() {
+        let len = usize::from(len).min(tail.len());
+        let (frame, next) = tail.split_at(len);
+        rest = next;
+        if room.handle_frame(1, Bytes::copy_from_slice(frame)).is_err() {
+            break;
+        }
+    }
+    let state = room.encode_state();
+    let update = shared::protocol::decode_update(&state).expect("the room's state decodes");
+    Doc::new().transact_mut().apply_update(update).expect("the room's state applies");
+    Room::load("fuzz", store, 1 << 20).expect("what the room stored reloads");
+}
