@@ -56,6 +56,12 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::room::EncodeFailed> for ApiError {
+    fn from(error: crate::room::EncodeFailed) -> Self {
+        ApiError::Damaged(error.to_string())
+    }
+}
+
 impl From<OpenError> for ApiError {
     fn from(error: OpenError) -> Self {
         match error {
@@ -138,7 +144,7 @@ async fn export_room(State(state): State<Arc<AppState>>, headers: HeaderMap, Pat
     require_admin(&state, &headers)?;
     room_name(&room)?;
     let opened = state.rooms.open(&room).await?;
-    let bytes = opened.encode_state();
+    let bytes = opened.encode_state()?;
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
 }
 
@@ -178,7 +184,7 @@ async fn create_point(
         return Err(ApiError::BadRequest("name must be 1 to 200 bytes".into()));
     }
     let opened = state.rooms.open(&room).await?;
-    let snapshot = opened.encode_state();
+    let snapshot = opened.encode_state()?;
     let store = state.rooms.store().clone();
     let point = blocking(move || store.save_restore_point(&room, &name, snapshot)).await?;
     Ok((StatusCode::CREATED, Json(point)))
@@ -201,7 +207,7 @@ async fn diff_point(State(state): State<Arc<AppState>>, Path((room, id)): Path<(
     room_name(&room)?;
     let target = point_doc(&state, &room, id).await?;
     let opened = state.rooms.open(&room).await?;
-    let current = opened.snapshot_doc();
+    let current = opened.snapshot_doc()?;
     Ok(Json(revert::diff(&current, &target)))
 }
 
@@ -218,14 +224,14 @@ async fn restore_point(State(state): State<Arc<AppState>>, Path((room, id)): Pat
     room_name(&room)?;
     let target = point_doc(&state, &room, id).await?;
     let opened = state.rooms.open(&room).await?;
-    let before = opened.encode_state();
+    let before = opened.encode_state()?;
     let store = state.rooms.store().clone();
     let (owned, label) = (room.clone(), format!("Before restoring #{id}"));
     let undo_point = blocking(move || store.save_restore_point(&owned, &label, before)).await?;
 
     // Compute the restore on a copy, then apply it like any other update, so it is stored,
     // broadcast and merged with whatever members do meanwhile.
-    let copy = opened.snapshot_doc();
+    let copy = opened.snapshot_doc()?;
     let change_diff = revert::diff(&copy, &target);
     let update = {
         let mut txn = copy.transact_mut();

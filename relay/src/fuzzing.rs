@@ -30,7 +30,7 @@ pub fn room_frames(data: &[u8]) {
             break;
         }
     }
-    let state = room.encode_state();
+    let state = room.encode_state().expect("the room never holds a state it cannot encode");
     let update = shared::protocol::decode_update(&state).expect("the room's state decodes");
     Doc::new().transact_mut().apply_update(update).expect("the room's state applies");
     Room::load("fuzz", store, 1 << 20).expect("what the room stored reloads");

@@ -112,6 +112,11 @@ impl Room {
             }
         }
         let has_log = stored.log_count > 0;
+        let full_state = encode_diff(&doc, &StateVector::default()).map_err(|failure| StoreError::Damaged {
+            room: name.to_owned(),
+            reason: failure.to_string(),
+        })?;
+        let full_state_frame = Some(Bytes::from(protocol::sync_step2(full_state)));
         Ok(Room {
             name: name.to_owned(),
             store,
@@ -129,7 +134,7 @@ impl Room {
                     oldest_entry_age: None,
                 },
                 oldest_log_entry: has_log.then(Instant::now),
-                full_state_frame: None,
+                full_state_frame,
             }),
         })
     }
@@ -228,9 +233,12 @@ impl Room {
                 let answer = if remote.is_empty() {
                     full_state_frame(state)
                 } else {
-                    let diff = state.awareness.doc().transact().encode_state_as_update_v1(&remote);
-                    Bytes::from(protocol::sync_step2(diff))
+                    encode_diff(state.awareness.doc(), &remote).map(|diff| Bytes::from(protocol::sync_step2(diff)))
                 };
+                let answer = answer.map_err(|failure| {
+                    self.poison(state, None, &failure.to_string());
+                    CloseReason::new(close::INTERNAL_ERROR, "the room cannot be encoded; it was taken offline")
+                })?;
                 if let Some(member) = state.members.get(&conn) {
                     member.outbox.offer_control(answer);
                 }
@@ -378,19 +386,18 @@ impl Room {
     }
 
     /// The whole document as one update (exports, restore points).
-    pub fn encode_state(&self) -> Vec<u8> {
+    pub fn encode_state(&self) -> Result<Vec<u8>, EncodeFailed> {
         let state = self.state.lock();
-        let update = state.awareness.doc().transact().encode_state_as_update_v1(&StateVector::default());
-        update
+        encode_diff(state.awareness.doc(), &StateVector::default())
     }
 
     /// A copy of the document (restore previews and diffs), built from its encoded state.
-    pub fn snapshot_doc(&self) -> Doc {
+    pub fn snapshot_doc(&self) -> Result<Doc, EncodeFailed> {
+        let state = self.encode_state()?;
         let doc = Doc::new();
-        if let Ok(update) = protocol::decode_update(&self.encode_state()) {
-            let _ = doc.transact_mut().apply_update(update);
-        }
-        doc
+        let update = protocol::decode_update(&state).map_err(|e| EncodeFailed(e.to_string()))?;
+        doc.transact_mut().apply_update(update).map_err(|e| EncodeFailed(e.to_string()))?;
+        Ok(doc)
     }
 
     /// Runs `f` with the room's document under the room's lock.
@@ -411,14 +418,34 @@ impl Room {
     }
 }
 
-fn full_state_frame(state: &mut RoomState) -> Bytes {
+/// yrs could not encode the room (it panicked: some updates it accepts as pending cannot
+/// be merged back, found by fuzzing). The room must not stay in service.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the room's state cannot be encoded: {0}")]
+pub struct EncodeFailed(pub String);
+
+/// The part of `doc` that a peer at `remote` lacks, or why yrs could not encode it.
+pub(crate) fn encode_diff(doc: &Doc, remote: &StateVector) -> Result<Vec<u8>, EncodeFailed> {
+    catch_unwind(AssertUnwindSafe(|| doc.transact().encode_state_as_update_v1(remote)))
+        .map_err(|panic| EncodeFailed(panic_message(&panic)))
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "yrs panicked".to_owned())
+}
+
+fn full_state_frame(state: &mut RoomState) -> Result<Bytes, EncodeFailed> {
     if let Some(frame) = &state.full_state_frame {
-        return frame.clone();
+        return Ok(frame.clone());
     }
-    let update = state.awareness.doc().transact().encode_state_as_update_v1(&StateVector::default());
+    let update = encode_diff(state.awareness.doc(), &StateVector::default())?;
     let frame = Bytes::from(protocol::sync_step2(update));
     state.full_state_frame = Some(frame.clone());
-    frame
+    Ok(frame)
 }
 
 fn invalid(error: ProtocolError) -> CloseReason {

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use yrs::{ReadTxn, StateVector, Transact};
+use yrs::StateVector;
 
 use super::Room;
 use crate::compaction::{CompactionPolicy, LogShape};
@@ -24,7 +24,13 @@ impl Room {
         if !due {
             return None;
         }
-        let snapshot = state.awareness.doc().transact().encode_state_as_update_v1(&StateVector::default());
+        let snapshot = match super::encode_diff(state.awareness.doc(), &StateVector::default()) {
+            Ok(snapshot) => snapshot,
+            Err(failure) => {
+                tracing::error!(room = %self.name, %failure, "compaction skipped");
+                return None;
+            }
+        };
         state.log = LogShape { snapshot_bytes: snapshot.len() as u64, ..LogShape::default() };
         state.oldest_log_entry = None;
         Some(Compaction { through: state.last_seq, state: snapshot })
