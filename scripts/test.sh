@@ -15,5 +15,6 @@ scripts/build-client.sh
 
 step "Interop with stock Yjs clients (yjs + y-websocket from npm)"
 scripts/interop.sh
+scripts/browser-test.sh
 
 step "All tests passed"
