@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Runs every test of the project on a fresh machine: installs what the tests need, then
-# runs the Rust unit and integration tests, builds the wasm client, and runs the interop
-# tests against stock Yjs clients from npm.
+# Runs every test of the project on a fresh machine. Each step installs what it needs:
+# the Rust tests (including the fuzz-corpus replay and the crash tests with the real
+# binary), the wasm client build (wasm32 target, pinned wasm-bindgen-cli, npm binaryen),
+# the interop tests against stock Yjs clients from npm, the browser tests in headless
+# Chromium (Debian chromium + chromium-driver), and a short bounded fuzz of the protocol
+# decoder (cargo-fuzz).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "Rust unit and integration tests (shared, relay, tests)"
+step "Rust unit and integration tests (shared, relay, tests, loadgen)"
 cargo test --locked
 
 step "Browser client (wasm32 build)"
@@ -15,6 +18,11 @@ scripts/build-client.sh
 
 step "Interop with stock Yjs clients (yjs + y-websocket from npm)"
 scripts/interop.sh
+
+step "Browser tests (headless Chromium)"
 scripts/browser-test.sh
+
+step "Short bounded fuzz of the protocol decoder"
+scripts/fuzz.sh "${FUZZ_SECONDS:-30}" frame_decoding
 
 step "All tests passed"
