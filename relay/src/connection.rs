@@ -91,7 +91,11 @@ pub async fn serve(mut socket: WebSocket, joining: Joining, app: Arc<AppState>) 
                         if limiter.check().is_err() {
                             break CloseReason::new(close::RATE_LIMITED, "too many messages: slow down and reconnect");
                         }
-                        if let Err(reason) = room.handle_frame(conn, frame) {
+                        // Panics inside yrs are contained where they can happen; this is
+                        // the last line: whatever happens, the connection leaves cleanly.
+                        let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| room.handle_frame(conn, frame)))
+                            .unwrap_or_else(|_| Err(CloseReason::new(close::INTERNAL_ERROR, "the relay could not handle that message")));
+                        if let Err(reason) = handled {
                             if reason.code == close::INVALID_PAYLOAD {
                                 counters.closed_for_bad_input.fetch_add(1, Relaxed);
                             }

@@ -37,6 +37,8 @@ pub enum ProtocolError {
     Malformed(#[from] ReadError),
     #[error("invalid update: {0}")]
     InvalidUpdate(ReadError),
+    #[error("invalid update: the decoder refused it")]
+    DecoderPanicked,
     #[error("invalid update: it does not survive re-encoding ({0})")]
     NotReencodable(ReadError),
     #[error("invalid update: it declares {clients} clients in {bytes} bytes")]
@@ -102,12 +104,17 @@ pub fn decode_update(update: &[u8]) -> Result<Update, ProtocolError> {
     if clients > (update.len() / 3) as u64 {
         return Err(ProtocolError::ImplausibleUpdate { clients, bytes: update.len() });
     }
-    let decoded = Update::decode_v1(update).map_err(ProtocolError::InvalidUpdate)?;
-    // yrs accepts some byte strings that it cannot encode back into decodable bytes; once
-    // such an update is in a document (typically as a pending update), encoding the
-    // document fails (found by fuzzing). Refuse those here, while refusing costs nothing.
-    Update::decode_v1(&decoded.encode_v1()).map_err(ProtocolError::NotReencodable)?;
-    Ok(decoded)
+    // yrs' decoder can panic on hostile bytes (arithmetic overflow in delete-set ranges,
+    // found by fuzzing): contain it here, at the boundary, as a refused update.
+    let checked = std::panic::catch_unwind(|| {
+        let decoded = Update::decode_v1(update).map_err(ProtocolError::InvalidUpdate)?;
+        // yrs accepts some byte strings that it cannot encode back into decodable bytes;
+        // once such an update is in a document (typically as a pending update), encoding
+        // the document fails (found by fuzzing). Refuse those here, while it costs nothing.
+        Update::decode_v1(&decoded.encode_v1()).map_err(ProtocolError::NotReencodable)?;
+        Ok(decoded)
+    });
+    checked.unwrap_or(Err(ProtocolError::DecoderPanicked))
 }
 
 /// Checks that every state in an awareness update is JSON, as stock clients `JSON.parse` them.
