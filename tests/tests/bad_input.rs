@@ -92,3 +92,34 @@ async fn a_damaged_room_is_refused_and_the_others_keep_working() {
     assert_room_still_works(&url, "healthy", &fine).await;
     relay.stop().await;
 }
+
+#[tokio::test]
+async fn an_update_with_missing_dependencies_sends_its_client_to_resync_and_nothing_is_lost() {
+    use yrs::{Text, Transact};
+    let relay = TestRelay::start().await;
+    let url = relay.ws_url();
+    let watcher = TestClient::join(&url, "gap").await;
+    // Two edits by one author; the second alone depends on the first.
+    let author = yrs::Doc::new();
+    let text = author.get_or_insert_text("t");
+    let first = {
+        let mut txn = author.transact_mut();
+        text.insert(&mut txn, 0, "one ");
+        txn.encode_update_v1()
+    };
+    let second = {
+        let mut txn = author.transact_mut();
+        text.insert(&mut txn, 4, "two");
+        txn.encode_update_v1()
+    };
+    let sender = TestClient::join(&url, "gap").await;
+    sender.send_raw(shared::protocol::update(second));
+    let (code, reason) = sender.wait_closed().await;
+    assert_eq!(code, close::RESYNC, "{reason}");
+    assert_eq!(watcher.text("t"), "", "the gapped update was not applied or forwarded");
+    // The author reconnects with its whole document and everything arrives.
+    let _ = first;
+    let back = TestClient::connect_with_doc(&url, "gap", author).await;
+    back.wait_synced().await;
+    eventually(WAIT, "the watcher gets both edits", || async { watcher.text("t") == "one two" }).await;
+}

@@ -307,6 +307,20 @@ impl Room {
         if update.is_empty() {
             return Ok(());
         }
+        // An update whose blocks start past what the room has would wait in yrs as a
+        // pending update. The fuzzer found sequences (a block left pending, then another
+        // claiming the same ids) that make yrs 0.28 read freed memory, so the relay never
+        // keeps pending blocks: such a client is sent to resync, and its reconnect
+        // handshake uploads what it has in one causally complete step. (Stock clients only
+        // get here in rare races, e.g. between tabs sharing changes over BroadcastChannel.)
+        let known = state.awareness.doc().transact().state_vector();
+        let lower = update.state_vector_lower();
+        if let Some((client, clock)) = lower.iter().find(|(client, clock)| **clock > known.get(client)) {
+            return Err(CloseReason::new(
+                close::RESYNC,
+                format!("update from client {} starts at clock {clock}, past what the room has: reconnect", client.get()),
+            ));
+        }
         let stored = state.log.snapshot_bytes + state.log.log_bytes;
         if stored + bytes.len() as u64 > self.max_bytes {
             return Err(CloseReason::new(
