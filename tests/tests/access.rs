@@ -276,3 +276,55 @@ async fn a_slow_consumer_is_resynced_while_a_fast_peer_keeps_its_latency() {
     assert_eq!(back.doc.get_or_insert_map("m").len(&back.doc.transact()), 1500);
     assert_eq!(back.state().len(), writer.state().len());
 }
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Connects with an X-Forwarded-For header; the open socket, or the close code it got.
+async fn connect_from(url: &str, forwarded_for: &str) -> Result<Socket, u16> {
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert("X-Forwarded-For", forwarded_for.parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.map_err(|_| 0u16)?;
+    // Refusals arrive as a close frame right after the upgrade; admitted sockets get SyncStep1.
+    match tokio::time::timeout(WAIT, socket.next()).await {
+        Ok(Some(Ok(WsMessage::Close(Some(frame))))) => Err(u16::from(frame.code)),
+        Ok(Some(Ok(WsMessage::Binary(_)))) => Ok(socket),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn client_addresses_come_from_x_forwarded_for_only_behind_a_trusted_proxy() {
+    let trusting = TestRelay::start_with(|c| {
+        c.trust_proxy = true;
+        c.max_conns_per_ip = 1;
+    })
+    .await;
+    let url = format!("{}/xff", trusting.ws_url());
+    let _first = connect_from(&url, "203.0.113.7").await.expect("admitted");
+    let _second = connect_from(&url, "203.0.113.8").await.expect("another client behind the proxy is admitted");
+    let third = connect_from(&url, "10.0.0.1, 203.0.113.7").await;
+    assert_eq!(third.err(), Some(close::TRY_AGAIN_LATER), "the rightmost entry counts");
+
+    let direct = TestRelay::start_with(|c| c.max_conns_per_ip = 1).await;
+    let url = format!("{}/xff", direct.ws_url());
+    let _only = connect_from(&url, "203.0.113.7").await.expect("admitted");
+    let forged = connect_from(&url, "203.0.113.8").await;
+    assert_eq!(forged.err(), Some(close::TRY_AGAIN_LATER), "a forged header is ignored");
+}
+
+#[tokio::test]
+async fn relay_token_mints_tokens_the_relay_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("auth.key");
+    std::fs::write(&key_file, KEY).unwrap();
+    let output = std::process::Command::new(tests::process::relay_binary())
+        .args(["token", "--room", "minted", "--role", "viewer", "--ttl", "1h", "--auth-key-file"])
+        .arg(&key_file)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let token = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    let key = TokenKey::new(KEY.to_vec()).unwrap();
+    assert_eq!(key.verify(&token, "minted", relay::auth::unix_now()), Ok(Role::Viewer));
+    assert!(key.verify(&token, "minted", relay::auth::unix_now() + 3700).is_err(), "expires after the ttl");
+}
