@@ -111,6 +111,12 @@ impl Room {
                 }
             }
         }
+        if has_pending(&doc) {
+            return Err(StoreError::Damaged {
+                room: name.to_owned(),
+                reason: "stored changes wait for dependencies that were never stored".into(),
+            });
+        }
         let has_log = stored.log_count > 0;
         let full_state = encode_diff(&doc, &StateVector::default()).map_err(|failure| StoreError::Damaged {
             room: name.to_owned(),
@@ -321,6 +327,18 @@ impl Room {
                 format!("update from client {} starts at clock {clock}, past what the room has: reconnect", client.get()),
             ));
         }
+        // The same for deletions of content neither the room nor the update holds (yrs would
+        // keep them as a pending delete set, which it then cannot always encode).
+        let upper = update.state_vector();
+        for (client, ranges) in update.delete_set().iter() {
+            let holds = known.get(client).max(upper.get(client));
+            if ranges.iter().any(|range| range.end > holds) {
+                return Err(CloseReason::new(
+                    close::RESYNC,
+                    format!("update deletes content of client {} the room has not seen: reconnect", client.get()),
+                ));
+            }
+        }
         let stored = state.log.snapshot_bytes + state.log.log_bytes;
         if stored + bytes.len() as u64 > self.max_bytes {
             return Err(CloseReason::new(
@@ -334,6 +352,16 @@ impl Room {
             catch_unwind(AssertUnwindSafe(|| txn.apply_update(update)))
         };
         match outcome {
+            Ok(Ok(())) if has_pending(state.awareness.doc()) => {
+                // Blocks or deletions that wait for content nobody sent (their origins are
+                // missing). Never keep them (see above): the room reloads from the store,
+                // which does not hold this update, and everyone resyncs.
+                self.poison(state, from, "an update left changes waiting for missing dependencies");
+                return Err(CloseReason::new(
+                    close::RESYNC,
+                    "update depends on changes the room has not seen: reconnect to resync",
+                ));
+            }
             Ok(Ok(())) => {}
             Ok(Err(error)) => {
                 self.poison(state, from, &error.to_string());
@@ -430,6 +458,13 @@ impl Room {
             member.outbox.close(reason.clone());
         }
     }
+}
+
+/// Whether yrs holds blocks or deletions of `doc` back, waiting for missing dependencies.
+fn has_pending(doc: &Doc) -> bool {
+    let txn = doc.transact();
+    let store = txn.store();
+    store.pending_update().is_some() || store.pending_ds().is_some()
 }
 
 /// yrs could not encode the room (it panicked: some updates it accepts as pending cannot
