@@ -27,6 +27,10 @@ impl RelayProcess {
     pub fn start(bin: &Path, data_dir: &Path, extra: &[&str]) -> Result<Self, LoadError> {
         let mut child = Command::new(bin)
             .args(["--listen", "127.0.0.1:0", "--ping-interval-secs", "30"])
+            // Every simulated client comes from 127.0.0.1 and some send fast: the benchmarks
+            // measure the relay's capacity, not its per-address and per-connection limits.
+            .args(["--max-conns-per-ip", "1000000", "--max-conns-per-room", "1000000"])
+            .args(["--message-rate", "1000000", "--message-burst", "1000000"])
             .arg("--data-dir")
             .arg(data_dir)
             .args(extra)
