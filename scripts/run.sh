@@ -7,4 +7,7 @@ cd "$(dirname "$0")/.."
 
 scripts/build-client.sh
 cargo build --release --locked -p relay
-exec target/release/relay --static-dir dist --data-dir ./data "$@"
+# Defaults through the environment, so any flag given here still wins.
+export RELAY_STATIC_DIR="${RELAY_STATIC_DIR:-dist}"
+export RELAY_DATA_DIR="${RELAY_DATA_DIR:-./data}"
+exec target/release/relay "$@"
