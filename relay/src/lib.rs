@@ -8,6 +8,8 @@ pub mod auth;
 pub mod cli;
 pub mod compaction;
 pub mod connection;
+/// Property checks for the fuzz targets and the corpus replay; they panic by design.
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod logging;
 pub mod outbound;

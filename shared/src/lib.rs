@@ -4,6 +4,8 @@
 //! [`scene`] and nowhere else. Both compile for native targets and for `wasm32-unknown-unknown`.
 
 pub mod close;
+/// Property checks for the fuzz targets and the corpus replay; they panic by design.
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod protocol;
 pub mod revert;

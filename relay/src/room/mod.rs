@@ -42,8 +42,11 @@ pub enum JoinError {
 /// How often a viewer may try to write before it is closed.
 const VIEWER_WRITES_TOLERATED: u32 = 1;
 
+mod guard;
 mod upkeep;
 
+pub use guard::EncodeFailed;
+use guard::{encode_diff, has_pending};
 pub use upkeep::Compaction;
 
 pub struct Room {
@@ -313,36 +316,8 @@ impl Room {
         if update.is_empty() {
             return Ok(());
         }
-        // An update whose blocks start past what the room has would wait in yrs as a
-        // pending update. The fuzzer found sequences (a block left pending, then another
-        // claiming the same ids) that make yrs 0.28 read freed memory, so the relay never
-        // keeps pending blocks: such a client is sent to resync, and its reconnect
-        // handshake uploads what it has in one causally complete step. (Stock clients only
-        // get here in rare races, e.g. between tabs sharing changes over BroadcastChannel.)
-        let known = state.awareness.doc().transact().state_vector();
-        let lower = update.state_vector_lower();
-        if let Some((client, clock)) = lower.iter().find(|(client, clock)| **clock > known.get(client)) {
-            return Err(CloseReason::new(
-                close::RESYNC,
-                format!("update from client {} starts at clock {clock}, past what the room has: reconnect", client.get()),
-            ));
-        }
-        // The same for deletions of content neither the room nor the update holds (yrs would
-        // keep them as a pending delete set, which it then cannot always encode).
-        let upper = update.state_vector();
-        for (client, ranges) in update.delete_set().iter() {
-            let holds = known.get(client).max(upper.get(client));
-            if ranges.iter().any(|range| range.end > holds) {
-                return Err(CloseReason::new(
-                    close::RESYNC,
-                    format!("update deletes content of client {} the room has not seen: reconnect", client.get()),
-                ));
-            }
-        }
-        // Some updates integrate into a document whose own encoding no longer decodes
-        // (found by fuzzing). Check on a scratch document holding only this update, which
-        // keeps the check affordable, before the room's document sees it.
-        if !encodes_cleanly_alone(&bytes) {
+        guard::check_causally_complete(state.awareness.doc(), &update)?;
+        if !guard::encodes_cleanly_alone(&bytes) {
             return Err(CloseReason::new(close::INVALID_PAYLOAD, "invalid update: it does not encode back"));
         }
         let stored = state.log.snapshot_bytes + state.log.log_bytes;
@@ -464,48 +439,6 @@ impl Room {
             member.outbox.close(reason.clone());
         }
     }
-}
-
-/// Applies `update` to an empty document and checks that the result encodes to an update
-/// that decodes. Panics inside yrs count as "no".
-fn encodes_cleanly_alone(update: &[u8]) -> bool {
-    catch_unwind(|| {
-        let Ok(decoded) = protocol::decode_update(update) else { return false };
-        let scratch = Doc::new();
-        if scratch.transact_mut().apply_update(decoded).is_err() {
-            return false;
-        }
-        let state = scratch.transact().encode_state_as_update_v1(&StateVector::default());
-        protocol::decode_update(&state).is_ok()
-    })
-    .unwrap_or(false)
-}
-
-/// Whether yrs holds blocks or deletions of `doc` back, waiting for missing dependencies.
-fn has_pending(doc: &Doc) -> bool {
-    let txn = doc.transact();
-    let store = txn.store();
-    store.pending_update().is_some() || store.pending_ds().is_some()
-}
-
-/// yrs could not encode the room (it panicked: some updates it accepts as pending cannot
-/// be merged back, found by fuzzing). The room must not stay in service.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("the room's state cannot be encoded: {0}")]
-pub struct EncodeFailed(pub String);
-
-/// The part of `doc` that a peer at `remote` lacks, or why yrs could not encode it.
-pub(crate) fn encode_diff(doc: &Doc, remote: &StateVector) -> Result<Vec<u8>, EncodeFailed> {
-    catch_unwind(AssertUnwindSafe(|| doc.transact().encode_state_as_update_v1(remote)))
-        .map_err(|panic| EncodeFailed(panic_message(&panic)))
-}
-
-fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "yrs panicked".to_owned())
 }
 
 fn full_state_frame(state: &mut RoomState) -> Result<Bytes, EncodeFailed> {
