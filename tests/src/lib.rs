@@ -1,6 +1,8 @@
 //! Helpers for the integration tests: a relay on a free loopback port and a native
 //! y-websocket client built on yrs and the shared protocol code.
 
+#[cfg(feature = "browser")]
+pub mod browser;
 pub mod client;
 pub mod process;
 pub mod relay;

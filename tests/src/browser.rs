@@ -1,0 +1,417 @@
+//! The browser-test harness: chromedriver on a free loopback port, headless Chromium
+//! sessions that are always closed, pages of the built client read through one snapshot
+//! script, and the relay binary serving dist/. Only with the `browser` feature; the tests
+//! themselves are in tests/tests/browser.rs.
+
+use std::future::Future;
+use std::net::{SocketAddr, TcpListener};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use shared::scene::Scene;
+use yrs::Transact;
+
+use crate::process::ChildRelay;
+use crate::TestClient;
+
+/// Longest a whole test may take; past it the test fails (after closing its browsers).
+pub const TEST_LIMIT: Duration = Duration::from_secs(75);
+/// Longest one expected page state may take to show up.
+pub const WAIT: Duration = Duration::from_secs(20);
+/// Longest chromedriver may take to start answering.
+pub const DRIVER_START: Duration = Duration::from_secs(15);
+/// Longest one WebDriver session may take to start (Chromium's launch).
+pub const SESSION_START: Duration = Duration::from_secs(30);
+/// Longest closing one session may take.
+pub const SESSION_CLOSE: Duration = Duration::from_secs(10);
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// The built client. Missing is a failure, never a skip.
+pub fn dist_dir() -> PathBuf {
+    let dist = repo_root().join("dist");
+    assert!(
+        dist.join("index.html").is_file() && dist.join("client_bg.wasm").is_file(),
+        "no built client in {}: run scripts/build-client.sh (scripts/browser-test.sh does)",
+        dist.display()
+    );
+    dist
+}
+
+pub fn program(var: &str, default: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| default.to_owned())
+}
+
+// ---------------------------------------------------------------------------------------------
+// chromedriver
+
+/// A chromedriver child in a process group of its own (so the Chromium processes it starts
+/// can be stopped with it); the group is stopped on drop.
+pub struct Driver {
+    pub child: Option<Child>,
+    pub url: String,
+}
+
+impl Driver {
+    pub async fn start() -> Driver {
+        let binary = program("CHROMEDRIVER", "/usr/bin/chromedriver");
+        let mut last_problem = String::new();
+        // A port picked free can be taken before chromedriver binds it: try a few.
+        for _ in 0..3 {
+            let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+            let child = Command::new(&binary)
+                .arg(format!("--port={port}"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .process_group(0)
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start {binary}: {e} (scripts/browser-test.sh installs it)"));
+            let mut driver = Driver { child: Some(child), url: format!("http://127.0.0.1:{port}") };
+            let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+            let deadline = Instant::now() + DRIVER_START;
+            loop {
+                if let Some(Ok(Some(status))) = driver.child.as_mut().map(Child::try_wait) {
+                    last_problem = format!("chromedriver exited with {status}");
+                    break;
+                }
+                match driver_status(addr).await {
+                    Ok(status) if status.contains("\"ready\":true") => return driver,
+                    Ok(status) => last_problem = format!("/status answered {status:?}"),
+                    Err(error) => last_problem = error,
+                }
+                if Instant::now() > deadline {
+                    last_problem = format!("chromedriver did not answer within {DRIVER_START:?} ({last_problem})");
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            driver.stop();
+        }
+        panic!("cannot start chromedriver: {last_problem}");
+    }
+
+    /// SIGTERM to the whole group (chromedriver and any browser left), then SIGKILL.
+    pub fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else { return };
+        let group = format!("-{}", child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).stderr(Stdio::null()).status();
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Whatever is left of the group (the leader, or browsers that outlived it).
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// chromedriver's `GET /status` response (head and body), read until the status JSON is
+/// complete: chromedriver keeps the connection open, so reading to the end would wait.
+pub async fn driver_status(addr: SocketAddr) -> Result<String, String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+        let request = format!("GET /status HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
+        let mut response = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut buf).await.map_err(|e| e.to_string())?;
+            response.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&response);
+            let body = text.split_once("\r\n\r\n").map(|(_, body)| body.trim_end());
+            if n == 0 || body.is_some_and(|b| b.ends_with('}') && serde_json::from_str::<Value>(b).is_ok()) {
+                return Ok(text.into_owned());
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(2), exchange).await.map_err(|_| "no /status answer in 2 s".to_owned())?
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Browser sessions
+
+/// Opens browser sessions for a test and remembers every one, so all get closed at the end.
+#[derive(Clone)]
+pub struct Browsers {
+    pub webdriver: String,
+    pub profiles: PathBuf,
+    pub sessions: Arc<Mutex<Vec<Client>>>,
+}
+
+/// Runs `body` with a fresh chromedriver; afterwards closes every session `body` opened and
+/// stops chromedriver, whether `body` passed, panicked or ran past `TEST_LIMIT`, and only then
+/// reports the outcome.
+pub async fn with_browsers<F, Fut>(body: F)
+where
+    F: FnOnce(Browsers) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let driver = Driver::start().await;
+    let profiles = tempfile::tempdir().expect("temp dir for browser profiles");
+    let browsers = Browsers {
+        webdriver: driver.url.clone(),
+        profiles: profiles.path().to_path_buf(),
+        sessions: Arc::new(Mutex::new(Vec::new())),
+    };
+    let sessions = browsers.sessions.clone();
+    // A task of its own, so a panic in the body is caught here rather than skipping cleanup.
+    let outcome = tokio::spawn(tokio::time::timeout(TEST_LIMIT, body(browsers))).await;
+
+    let open: Vec<Client> = std::mem::take(&mut *sessions.lock().unwrap());
+    for session in open {
+        // Already closed ones answer with an error at once.
+        let _ = tokio::time::timeout(SESSION_CLOSE, session.close()).await;
+    }
+    drop(driver);
+    drop(profiles);
+
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(_)) => panic!("the test did not finish within {TEST_LIMIT:?}"),
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(error) => panic!("the test task failed: {error}"),
+    }
+}
+
+impl Browsers {
+    /// Starts a new browser (its own Chromium with a fresh profile) and opens `url` in it.
+    pub async fn open(&self, url: &str) -> Page {
+        let profile = tempfile::tempdir_in(&self.profiles).expect("profile dir").keep();
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": program("CHROMIUM", "/usr/bin/chromium"),
+                "args": [
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                    "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.display()),
+                ],
+            },
+            "timeouts": { "pageLoad": 20_000, "script": 10_000, "implicit": 0 },
+        });
+        let Value::Object(capabilities) = capabilities else { unreachable!() };
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = tokio::time::timeout(
+            SESSION_START,
+            ClientBuilder::new(connector).capabilities(capabilities).connect(&self.webdriver),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("no browser session within {SESSION_START:?}"))
+        .unwrap_or_else(|e| panic!("cannot start a browser session: {e}"));
+        let name = {
+            let mut sessions = self.sessions.lock().unwrap();
+            sessions.push(client.clone());
+            format!("browser {}", sessions.len())
+        };
+        client.goto(url).await.unwrap_or_else(|e| panic!("{name}: cannot open {url}: {e}"));
+        Page { client, name }
+    }
+}
+
+/// One browser showing the client.
+pub struct Page {
+    pub client: Client,
+    pub name: String,
+}
+
+/// What the page shows, read in one round trip.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub state: Option<String>,
+    pub peers: Option<String>,
+    pub nodes: Option<String>,
+    /// Names and kinds of the entries of #node-list, in order.
+    pub list: Vec<(String, String)>,
+    pub room: Option<String>,
+    pub share_text: Option<String>,
+    pub share_href: Option<String>,
+    pub url: String,
+    /// The connection problem shown, if any, and the boot message (a failed wasm start).
+    pub problem: Option<String>,
+    pub boot: Option<String>,
+}
+
+pub const SNAPSHOT_JS: &str = r#"
+    const text = (id) => { const e = document.getElementById(id); return e ? e.textContent.trim() : null; };
+    const share = document.getElementById('share-link');
+    return {
+        state: text('connection-state'),
+        peers: text('peer-count'),
+        nodes: text('node-count'),
+        list: Array.from(document.querySelectorAll('#node-list li')).map((li) => {
+            const name = li.querySelector('.name');
+            const kind = li.querySelector('.kind');
+            return [name ? name.textContent : '', kind ? (kind.getAttribute('data-kind') || '') : ''];
+        }),
+        room: text('room-name'),
+        share_text: share ? share.textContent.trim() : null,
+        share_href: share ? share.getAttribute('href') : null,
+        url: location.href,
+        problem: text('connection-error'),
+        boot: text('boot'),
+    };
+"#;
+
+impl Page {
+    pub async fn snapshot(&self) -> Result<Snapshot, String> {
+        let value = self.client.execute(SNAPSHOT_JS, Vec::new()).await.map_err(|e| e.to_string())?;
+        let s = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
+        let list = value
+            .get("list")
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|pair| {
+                        let at = |i: usize| pair.get(i).and_then(Value::as_str).unwrap_or_default().to_owned();
+                        (at(0), at(1))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Snapshot {
+            state: s("state"),
+            peers: s("peers"),
+            nodes: s("nodes"),
+            list,
+            room: s("room"),
+            share_text: s("share_text"),
+            share_href: s("share_href"),
+            url: s("url").unwrap_or_default(),
+            problem: s("problem"),
+            boot: s("boot"),
+        })
+    }
+
+    /// Polls the page until `check` holds; fails with the last snapshot after `WAIT`.
+    pub async fn wait_until(&self, what: &str, check: impl Fn(&Snapshot) -> bool) -> Snapshot {
+        let deadline = Instant::now() + WAIT;
+        let mut last: Result<Snapshot, String>;
+        loop {
+            // One stuck WebDriver call must not outlast the wait either.
+            match tokio::time::timeout(Duration::from_secs(5), self.snapshot()).await {
+                Ok(Ok(snapshot)) => {
+                    if check(&snapshot) {
+                        return snapshot;
+                    }
+                    last = Ok(snapshot);
+                }
+                Ok(Err(error)) => last = Err(error),
+                Err(_) => last = Err("reading the page timed out".to_owned()),
+            }
+            if Instant::now() > deadline {
+                panic!("{}: timed out after {WAIT:?} waiting for {what}; the page showed {last:#?}", self.name);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn wait_synced(&self) -> Snapshot {
+        self.wait_until("connection state \"synced\"", |s| s.state.as_deref() == Some("synced")).await
+    }
+
+    pub async fn wait_peers(&self, peers: usize) -> Snapshot {
+        let want = peers.to_string();
+        self.wait_until(&format!("peer count {peers}"), |s| s.peers.as_deref() == Some(want.as_str())).await
+    }
+
+    pub async fn wait_nodes(&self, nodes: usize) -> Snapshot {
+        let want = nodes.to_string();
+        self.wait_until(&format!("node count {nodes} (and as many list entries)"), |s| {
+            s.nodes.as_deref() == Some(want.as_str()) && s.list.len() == nodes
+        })
+        .await
+    }
+
+    /// A real click (WebDriver element click) on #add-node.
+    pub async fn add_node(&self) {
+        let button = self
+            .client
+            .find(Locator::Css("#add-node"))
+            .await
+            .unwrap_or_else(|e| panic!("{}: no #add-node button: {e}", self.name));
+        button.click().await.unwrap_or_else(|e| panic!("{}: clicking #add-node failed: {e}", self.name));
+    }
+
+    /// Ends this browser's session (its Chromium quits, so its WebSocket closes).
+    pub async fn close(self) {
+        tokio::time::timeout(SESSION_CLOSE, self.client.close())
+            .await
+            .unwrap_or_else(|_| panic!("closing {} timed out", self.name))
+            .unwrap_or_else(|e| panic!("closing {} failed: {e}", self.name));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Relay
+
+/// The real relay binary serving dist/, with a temp data dir kept as long as it runs.
+pub struct Relay {
+    pub relay: ChildRelay,
+    pub _data: tempfile::TempDir,
+    pub base: &'static str,
+}
+
+impl Relay {
+    pub async fn start(base: &'static str) -> Relay {
+        let dist = dist_dir();
+        let data = tempfile::tempdir().expect("temp data dir");
+        let data_path = data.path().to_path_buf();
+        // Building the relay binary on first use blocks: keep it off the async workers.
+        let relay = tokio::task::spawn_blocking(move || {
+            let dist = dist.to_str().expect("utf-8 path").to_owned();
+            let mut args = vec!["--static-dir", dist.as_str()];
+            if !base.is_empty() {
+                args.extend(["--base-path", base]);
+            }
+            ChildRelay::start(&data_path, &args)
+        })
+        .await
+        .expect("relay starts");
+        Relay { relay, _data: data, base }
+    }
+
+    /// The page of `room` (a plain name: no escaping needed).
+    pub fn page(&self, room: &str) -> String {
+        format!("http://{}{}/?room={room}", self.relay.addr, self.base)
+    }
+
+    /// Where native clients connect; they append `/ROOM`.
+    pub fn ws(&self) -> String {
+        format!("ws://{}{}/ws", self.relay.addr, self.base)
+    }
+}
+
+/// Nodes in a native client's copy of the document.
+pub fn native_node_count(client: &TestClient, scene: &Scene) -> usize {
+    scene.node_count(&client.doc.transact())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
