@@ -42,11 +42,7 @@ impl RelayProcess {
         let stdout = child.stdout.take().ok_or_else(|| LoadError::Relay("no stdout".into()))?;
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).map_err(|e| LoadError::Relay(e.to_string()))?;
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .and_then(|a| a.parse().ok())
+        let addr = relay::server::addr_from_banner(&line)
             .ok_or_else(|| LoadError::Relay(format!("unexpected first line {line:?}")))?;
         Ok(RelayProcess { child: Some(child), addr })
     }

@@ -63,6 +63,17 @@ fn open_store_parts(config: &Config) -> Result<OpenedStore, ServerError> {
     })
 }
 
+/// The first line the relay prints on stdout: where it serves. Launchers (tests, loadgen)
+/// read the bound address back from it with [`addr_from_banner`].
+pub fn banner(addr: SocketAddr, base: &str) -> String {
+    format!("Scene editor: http://{addr}{base}/  (WebSocket rooms at ws://{addr}{base}/ws/ROOM)")
+}
+
+/// The address in a line printed by [`banner`].
+pub fn addr_from_banner(line: &str) -> Option<SocketAddr> {
+    line.split("http://").nth(1)?.split('/').next()?.parse().ok()
+}
+
 /// The auth key, if one is configured; a bad key file stops the relay from starting.
 pub fn load_token_key(config: &Config) -> Result<Option<crate::auth::TokenKey>, ServerError> {
     match &config.auth_key_file {
@@ -124,7 +135,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
     }
     let base = &config.base_path;
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "relay listening");
-    println!("Scene editor: http://{addr}{base}/  (WebSocket rooms at ws://{addr}{base}/ws/ROOM)");
+    println!("{}", banner(addr, base));
     serve(listener, state, shutdown).await
 }
 
@@ -195,5 +206,17 @@ pub async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_banner_gives_back_its_address() {
+        let addr: SocketAddr = "127.0.0.1:40123".parse().unwrap();
+        assert_eq!(addr_from_banner(&banner(addr, "/collab")), Some(addr));
+        assert_eq!(addr_from_banner("something else"), None);
     }
 }

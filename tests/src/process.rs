@@ -49,13 +49,7 @@ impl ChildRelay {
         let stdout = child.stdout.take().expect("stdout piped");
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).expect("relay prints its address");
-        // "Scene editor: http://127.0.0.1:PORT/  (…)"
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
+        let addr = relay::server::addr_from_banner(&line).unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
         ChildRelay { child: Some(child), addr }
     }
 
