@@ -6,7 +6,8 @@
 #
 # Targets: frame_decoding (fuzz/protocol: decoding and validation of any frame) and
 # room_frames (fuzz/relay: frame sequences through a real room). Inputs that find new
-# coverage are added to the target's corpus; crashes land in fuzz/*/artifacts/. cargo-fuzz
+# coverage go to fuzz/*/corpus-new/ (merge the useful ones into corpus/ with
+# `cargo fuzz cmin`); crashes land in fuzz/*/artifacts/. cargo-fuzz
 # needs nightly features: RUSTC_BOOTSTRAP=1 enables them on the stable toolchain.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +34,9 @@ for target in "${targets[@]}"; do
     esac
     echo "==> fuzzing $target for ${seconds}s"
     log="$(mktemp)"
-    if ! cargo fuzz run -O --fuzz-dir "$dir" "$target" "$dir/corpus/$target" -- \
+    # New inputs go to corpus-new/ (not committed); the committed corpus is only read.
+    mkdir -p "$dir/corpus-new/$target"
+    if ! cargo fuzz run -O --fuzz-dir "$dir" "$target" "$dir/corpus-new/$target" "$dir/corpus/$target" -- \
         -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=32768 -timeout=10 >"$log" 2>&1; then
         grep -v '^ *at ' "$log" | tail -60 >&2
         echo "fuzzing $target failed; inputs that crash are in $dir/artifacts/$target" >&2
