@@ -39,7 +39,7 @@ pub fn ScenePanel(doc: Doc, scene: Scene, nodes: Memo<Vec<Node>>) -> impl IntoVi
                         each=move || nodes.get()
                         key=|node| node.id.clone()
                         children=move |node| {
-                            let kind = node.kind.map_or("unknown", NodeKind::as_str);
+                            let kind = node.kind.as_str();
                             view! {
                                 <li data-node-id=node.id.0.clone()>
                                     <span class="kind" data-kind=kind>{kind}</span>
