@@ -25,6 +25,10 @@ mod write;
 
 #[cfg(test)]
 mod merge_tests;
+#[cfg(test)]
+mod ops_tests;
+#[cfg(test)]
+mod undo_tests;
 
 use yrs::{Doc, Map, MapRef, Out, ReadTxn, Transact};
 
