@@ -1,9 +1,13 @@
 //! Durable rooms: SQLite survives restarts, acknowledges what is durable, compacts, keeps
 //! the cache within budget, and refuses damaged rooms one at a time.
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use relay::store::journal::{format, JOURNAL_DIR};
 use relay::store::sqlite::room_file;
+use relay::store::{RoomStore, SqliteStore};
 use shared::close;
 use tests::{eventually, TestClient, TestRelay};
 use yrs::{Doc, Map, Transact};
@@ -61,10 +65,14 @@ async fn compaction_folds_the_log_and_the_room_reloads_identically() {
     relay.stop().await;
 
     let conn = rusqlite::Connection::open(room_file(dir.path(), "compact")).unwrap();
-    let log: i64 = conn.query_row("SELECT COUNT(*) FROM updates", [], |r| r.get(0)).unwrap();
     let snapshots: i64 = conn.query_row("SELECT COUNT(*) FROM snapshot", [], |r| r.get(0)).unwrap();
     assert_eq!(snapshots, 1, "a snapshot was written");
+    drop(conn);
+    let store = SqliteStore::open(dir.path(), Duration::from_millis(1)).unwrap();
+    let rooms = store.list_rooms().unwrap();
+    let log = rooms.iter().find(|r| r.name == "compact").map(|r| r.log_entries).unwrap();
     assert!(log < 200, "the log was folded: {log} entries left");
+    store.close();
 
     let again = TestRelay::start_sqlite(dir.path(), |_| {}).await;
     let b = TestClient::join(&again.ws_url(), "compact").await;
@@ -111,16 +119,13 @@ async fn garbage_in_one_rooms_rows_refuses_that_room_only() {
         eventually(WAIT, "acked", || async { c.acked() == 1 }).await;
     }
     relay.stop().await;
-    {
-        // Garbage with a valid checksum (decodes as nothing sensible) …
-        let conn = rusqlite::Connection::open(room_file(dir.path(), "garbled")).unwrap();
-        let garbage: Vec<u8> = vec![0xff, 0xfe, 0x01, 0x99, 0x42];
-        let crc = i64::from(crc32fast::hash(&garbage));
-        assert_eq!(conn.execute("UPDATE updates SET data = ?1, crc = ?2", rusqlite::params![garbage, crc]).unwrap(), 1);
-        // … and bytes that no longer match their checksum.
-        let conn = rusqlite::Connection::open(room_file(dir.path(), "bad-crc")).unwrap();
-        assert_eq!(conn.execute("UPDATE updates SET data = x'00'", []).unwrap(), 1);
-    }
+    // Garbage with a valid checksum (decodes as nothing sensible) as the room's next update …
+    let newest = journal_segments(dir.path()).pop().unwrap();
+    let mut record = Vec::new();
+    format::encode_batch(&mut record, "garbled", 2, [&[0xff, 0xfe, 0x01, 0x99, 0x42][..]].into_iter());
+    std::fs::OpenOptions::new().append(true).open(&newest).unwrap().write_all(&record).unwrap();
+    // … and a stored update whose bytes no longer match their checksum.
+    damage_journal_body(dir.path(), "bad-crc");
     let again = TestRelay::start_sqlite(dir.path(), |_| {}).await;
     for room in ["garbled", "bad-crc"] {
         let c = TestClient::connect(&again.ws_url(), room).await;
@@ -192,4 +197,25 @@ async fn concurrent_map_edits_from_two_clients_survive_a_restart() {
     let map = c.doc.get_or_insert_map("m");
     assert_eq!(map.len(&c.doc.transact()), 60);
     again.stop().await;
+}
+
+fn journal_segments(data_dir: &Path) -> Vec<PathBuf> {
+    let mut segments: Vec<PathBuf> =
+        std::fs::read_dir(data_dir.join(JOURNAL_DIR)).unwrap().map(|entry| entry.unwrap().path()).collect();
+    segments.sort();
+    segments
+}
+
+/// Flips the last byte of the body of `room`'s newest journal record.
+fn damage_journal_body(data_dir: &Path, room: &str) {
+    for path in journal_segments(data_dir).into_iter().rev() {
+        let mut bytes = std::fs::read(&path).unwrap();
+        let scan = format::scan(&bytes);
+        if let Some(record) = scan.records.iter().rev().find(|r| r.room == room) {
+            bytes[(record.offset + u64::from(record.len) - 1) as usize] ^= 0xff;
+            std::fs::write(&path, bytes).unwrap();
+            return;
+        }
+    }
+    panic!("no journal record of {room}");
 }

@@ -96,8 +96,12 @@ pub async fn run(bin: &Path, args: Args) -> Result<Report, LoadError> {
     report.add("client send->durable ack max", max, "ms");
     report.add("bytes received on websockets", received as f64, "B");
     report.add("update payload bytes stored", durable_bytes as f64, "B");
-    report.add("bytes written to storage", written as f64, "B");
-    report.add("write amplification (written / received)", written as f64 / received.max(1) as f64, "x");
+    let store_written = stats["durability"]["journal_bytes_written"].as_u64().unwrap_or(0)
+        + stats["durability"]["room_file_bytes_written"].as_u64().unwrap_or(0);
+    report.add("bytes the store wrote (journal + snapshots)", store_written as f64, "B");
+    report.add("write amplification, store (store wrote / received)", store_written as f64 / received.max(1) as f64, "x");
+    report.add("bytes written to the device (/proc write_bytes)", written as f64, "B");
+    report.add("write amplification, device (write_bytes / received)", written as f64 / received.max(1) as f64, "x");
     report.add("relay cpu", after.cpu_seconds - before.cpu_seconds, "s");
     report.add("relay rss at end", after.rss_bytes as f64 / 1048576.0, "MiB");
     report.add("relay peak rss", after.peak_rss_bytes as f64 / 1048576.0, "MiB");

@@ -10,6 +10,7 @@
 //! it only ever removes log entries the snapshot already covers.
 
 mod memory;
+pub mod journal;
 pub mod sqlite;
 
 pub use memory::MemoryStore;

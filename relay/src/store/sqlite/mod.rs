@@ -1,12 +1,15 @@
-//! The embedded default store: one SQLite file per room under `{data-dir}/rooms/`, WAL
-//! mode, a single writer thread doing group commit (see [`writer`]), and short-lived
-//! read-only connections for loads and listings.
+//! The embedded default store: accepted updates in the shared journal
+//! (`{data-dir}/journal/`, see [`crate::store::journal`]), and one SQLite file per room under
+//! `{data-dir}/rooms/` (WAL mode) for what stays with the room: its snapshot and restore
+//! points. A single writer thread does group commit (see [`writer`]); loads and listings
+//! use short-lived read-only connections and the journal's index.
 //!
-//! Damage is contained per room: a file SQLite reports as corrupt or truncated, a row whose
-//! CRC does not match, or a log with a gap refuses that room with [`StoreError::Damaged`];
-//! other rooms load as usual.
+//! Damage is contained per room: a file SQLite reports as corrupt or truncated, a blob whose
+//! CRC does not match, a journal batch that fails its checksum, or a log with a gap refuses
+//! that room with [`StoreError::Damaged`]; other rooms load as usual.
 
 mod files;
+mod room_files;
 mod schema;
 mod writer;
 
@@ -24,12 +27,14 @@ use hdrhistogram::Histogram;
 use parking_lot::Mutex;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
+use super::journal::{Journal, JournalRead, JournalReader, DEFAULT_SEGMENT_BYTES};
 use super::{OnDurable, RestorePoint, RoomInfo, RoomStore, StoreError, StoredRoom};
 use schema::crc;
 use writer::Job;
 
 pub struct SqliteStore {
     data_dir: PathBuf,
+    journal: JournalReader,
     jobs: Mutex<Option<Sender<Job>>>,
     shared: Arc<Shared>,
     writer: Mutex<Option<JoinHandle<()>>>,
@@ -39,15 +44,29 @@ pub struct SqliteStore {
 #[derive(Default)]
 pub struct Shared {
     failed_rooms: Mutex<HashMap<String, String>>,
+    /// Why the journal refuses writes (a failed append or fsync), if it does.
+    journal_failure: Mutex<Option<String>>,
     /// Receipt to durable commit, in microseconds.
     latency_us: Mutex<Option<Histogram<u64>>>,
     durable_updates: AtomicU64,
     durable_bytes: AtomicU64,
+    /// Bytes appended to the journal, and bytes of snapshots and restore points handed to
+    /// room files: what the store itself writes (the figure write amplification is about,
+    /// before the filesystem rounds it up to pages).
+    journal_bytes: AtomicU64,
+    room_file_bytes: AtomicU64,
 }
 
 impl Shared {
     fn room_failure(&self, room: &str) -> Option<String> {
+        if let Some(reason) = self.journal_failure.lock().clone() {
+            return Some(reason);
+        }
         self.failed_rooms.lock().get(room).cloned()
+    }
+
+    fn fail_journal(&self, reason: String) {
+        self.journal_failure.lock().get_or_insert(reason);
     }
 
     fn fail_room(&self, room: &str, reason: String) {
@@ -84,6 +103,8 @@ impl Shared {
 pub struct DurabilityStats {
     pub durable_updates: u64,
     pub durable_bytes: u64,
+    pub journal_bytes_written: u64,
+    pub room_file_bytes_written: u64,
     pub latency_p50_us: u64,
     pub latency_p99_us: u64,
     pub latency_max_us: u64,
@@ -93,17 +114,25 @@ impl SqliteStore {
     /// Opens the store in `data_dir` (creating `rooms/` if needed). `commit_window` is how
     /// long the writer waits for more updates before a commit round.
     pub fn open(data_dir: &Path, commit_window: Duration) -> Result<Self, StoreError> {
+        Self::open_with_segments(data_dir, commit_window, DEFAULT_SEGMENT_BYTES)
+    }
+
+    /// [`SqliteStore::open`] with journal segments of `segment_bytes` (tests use small ones).
+    pub fn open_with_segments(data_dir: &Path, commit_window: Duration, segment_bytes: u64) -> Result<Self, StoreError> {
         let rooms = data_dir.join(ROOMS_DIR);
         std::fs::create_dir_all(&rooms).map_err(|e| StoreError::Io(format!("creating {}: {e}", rooms.display())))?;
+        let journal = Journal::open(data_dir, segment_bytes).map_err(StoreError::Io)?;
+        let reader = journal.reader();
         let shared = Arc::new(Shared::default());
         let (tx, rx) = mpsc::channel();
         let (thread_shared, thread_dir) = (shared.clone(), data_dir.to_path_buf());
         let writer = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || writer::run(thread_dir, rx, thread_shared, commit_window))
+            .spawn(move || writer::run(thread_dir, journal, rx, thread_shared, commit_window))
             .map_err(|e| StoreError::Io(format!("starting the writer thread: {e}")))?;
         Ok(SqliteStore {
             data_dir: data_dir.to_path_buf(),
+            journal: reader,
             jobs: Mutex::new(Some(tx)),
             shared,
             writer: Mutex::new(Some(writer)),
@@ -122,6 +151,8 @@ impl SqliteStore {
         DurabilityStats {
             durable_updates: self.shared.durable_updates.load(Ordering::Relaxed),
             durable_bytes: self.shared.durable_bytes.load(Ordering::Relaxed),
+            journal_bytes_written: self.shared.journal_bytes.load(Ordering::Relaxed),
+            room_file_bytes_written: self.shared.room_file_bytes.load(Ordering::Relaxed),
             latency_p50_us: p50,
             latency_p99_us: p99,
             latency_max_us: max,
@@ -165,34 +196,47 @@ impl SqliteStore {
         Ok(Some(conn))
     }
 
+    /// Snapshot (from the room's file), then the log: rows an older relay left in the file
+    /// and the journal's batches, in sequence order, without gaps.
     fn read_room(&self, room: &str) -> Result<StoredRoom, StoreError> {
-        let Some(conn) = self.reader(room)? else { return Ok(StoredRoom::default()) };
-        let sql = |e: rusqlite::Error| classify(room, e);
         let mut stored = StoredRoom::default();
-        let snapshot: Option<(i64, Vec<u8>, i64)> = conn
-            .query_row("SELECT through, state, crc FROM snapshot WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .optional()
-            .map_err(sql)?;
-        if let Some((through, state, sum)) = snapshot {
-            if crc(&state) != sum {
-                return Err(damaged(room, "snapshot checksum mismatch".into()));
+        let mut log: Vec<(u64, Vec<u8>)> = Vec::new();
+        if let Some(conn) = self.reader(room)? {
+            let sql = |e: rusqlite::Error| classify(room, e);
+            let snapshot: Option<(i64, Vec<u8>, i64)> = conn
+                .query_row("SELECT through, state, crc FROM snapshot WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()
+                .map_err(sql)?;
+            if let Some((through, state, sum)) = snapshot {
+                if crc(&state) != sum {
+                    return Err(damaged(room, "snapshot checksum mismatch".into()));
+                }
+                stored.last_seq = through as u64;
+                stored.snapshot_bytes = state.len() as u64;
+                stored.updates.push(state);
+                self.journal.fold(room, through as u64);
             }
-            stored.last_seq = through as u64;
-            stored.snapshot_bytes = state.len() as u64;
-            stored.updates.push(state);
+            let mut statement = conn.prepare("SELECT seq, data, crc FROM updates ORDER BY seq").map_err(sql)?;
+            let rows = statement
+                .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, i64>(2)?)))
+                .map_err(sql)?;
+            for row in rows {
+                let (seq, data, sum) = row.map_err(sql)?;
+                if crc(&data) != sum {
+                    return Err(damaged(room, format!("log entry {seq} checksum mismatch")));
+                }
+                log.push((seq as u64, data));
+            }
         }
-        let mut statement = conn.prepare("SELECT seq, data, crc FROM updates ORDER BY seq").map_err(sql)?;
-        let rows = statement
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, i64>(2)?)))
-            .map_err(sql)?;
-        for row in rows {
-            let (seq, data, sum) = row.map_err(sql)?;
-            let seq = seq as u64;
-            if crc(&data) != sum {
-                return Err(damaged(room, format!("log entry {seq} checksum mismatch")));
-            }
+        let journal = self.journal.read_room(room).map_err(|error| match error {
+            JournalRead::Damaged(reason) => damaged(room, reason),
+            JournalRead::Io(reason) => StoreError::Io(format!("room {room:?}: {reason}")),
+        })?;
+        log.extend(journal);
+        log.sort_by_key(|(seq, _)| *seq);
+        for (seq, data) in log {
             if seq <= stored.last_seq {
-                continue; // covered by the snapshot
+                continue; // covered by the snapshot (or a copy of an entry already taken)
             }
             if seq != stored.last_seq + 1 {
                 return Err(damaged(room, format!("log jumps from {} to {seq}", stored.last_seq)));
@@ -213,14 +257,17 @@ impl SqliteStore {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })
             .ok()?;
-        let (snapshot_bytes, snapshot_at): (i64, Option<i64>) = conn
-            .query_row("SELECT COALESCE(SUM(length(state)), 0), MAX(updated_ms) FROM snapshot", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        let (snapshot_bytes, snapshot_at, through): (i64, Option<i64>, i64) = conn
+            .query_row("SELECT COALESCE(SUM(length(state)), 0), MAX(updated_ms), COALESCE(MAX(through), 0) FROM snapshot", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .ok()?;
+        let (journal_entries, journal_bytes, journal_ms) = self.journal.room_shape(&name, through as u64);
         Some(RoomInfo {
+            stored_bytes: (log_bytes + snapshot_bytes) as u64 + journal_bytes,
+            log_entries: log_entries as u64 + journal_entries,
+            last_activity_ms: last_update.max(snapshot_at).unwrap_or(0).max(journal_ms),
             name,
-            stored_bytes: (log_bytes + snapshot_bytes) as u64,
-            log_entries: log_entries as u64,
-            last_activity_ms: last_update.max(snapshot_at).unwrap_or(0),
         })
     }
 }

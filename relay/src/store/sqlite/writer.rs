@@ -1,25 +1,29 @@
-//! The one thread that writes room files: group commit.
+//! The one thread that writes: group commit.
 //!
-//! Jobs queue up while the previous commits are being fsynced; the writer takes everything
-//! queued (waiting at most the commit window for more), groups it by room, writes each
-//! room's share in one transaction and commits it, and only then runs the appends'
-//! `on_durable` callbacks and answers the callers. Jobs of a room are written in queue
-//! order, so a compaction never overtakes the appends it covers.
+//! Jobs queue up while the previous round is being fsynced; the writer takes everything
+//! queued (waiting at most the commit window for more) and commits it as one round:
+//! 1. room files (snapshots, restore points, deletes), each room's share in one SQLite
+//!    transaction (see [`room_files`]);
+//! 2. every update of the round in one journal append and one `fdatasync`, whatever the
+//!    number of rooms (see [`crate::store::journal`]);
+//! 3. then, and only then, the appends' `on_durable` callbacks and the callers' answers.
 //!
-//! A room whose commit fails twice is marked failed: its later appends are refused (the
-//! room reloads, and clients keep their edits until it can be stored) while every other
-//! room carries on.
+//! Deletes remove the room's file before the journal records them: a crash in between
+//! leaves a log without its start, which a load refuses; it never serves half a room.
+//! A room whose file fails twice is marked failed, and a journal that fails an append or
+//! fsync refuses every later write: refused appends make their rooms reload, and clients
+//! keep their edits until they can be stored.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rusqlite::{params, Connection};
-
-use super::schema::{self, crc};
-use super::{files, Shared};
+use super::room_files::RoomFiles;
+use super::Shared;
+use crate::store::journal::{Entry, Journal};
 use crate::store::{now_ms, OnDurable, RestorePoint, StoreError};
 
 pub enum Job {
@@ -32,10 +36,11 @@ pub enum Job {
 }
 
 impl Job {
-    fn room(&self) -> Option<&Arc<str>> {
+    /// The room whose file this job writes (appends go to the journal instead).
+    fn file_room(&self) -> Option<&Arc<str>> {
         match self {
-            Job::Append { room, .. } | Job::Compact { room, .. } | Job::Delete { room, .. } | Job::RestorePoint { room, .. } => Some(room),
-            Job::Barrier { .. } => None,
+            Job::Compact { room, .. } | Job::Delete { room, .. } | Job::RestorePoint { room, .. } => Some(room),
+            Job::Append { .. } | Job::Barrier { .. } => None,
         }
     }
 
@@ -46,37 +51,22 @@ impl Job {
             Job::Delete { .. } | Job::Barrier { .. } => 0,
         }
     }
-
-    /// Answers a job that could not be written.
-    fn fail(self, error: &StoreError) {
-        match self {
-            Job::Delete { done, .. } | Job::Barrier { done } => {
-                let _ = done.send(Err(error.clone()));
-            }
-            Job::RestorePoint { done, .. } => {
-                let _ = done.send(Err(error.clone()));
-            }
-            // Never acknowledged: the client keeps the update and re-sends it on resync.
-            Job::Append { .. } | Job::Compact { .. } => {}
-        }
-    }
 }
 
 /// Jobs or bytes per commit round, at most.
 const MAX_BATCH_JOBS: usize = 8192;
 const MAX_BATCH_BYTES: usize = 64 * 1024 * 1024;
-/// Room files kept open between commits.
-const MAX_OPEN_FILES: usize = 256;
 
 struct Writer {
-    data_dir: PathBuf,
-    open: HashMap<Arc<str>, (Connection, u64)>,
-    round: u64,
+    files: RoomFiles,
+    /// Rooms known to have their file (created on the room's first append).
+    with_file: HashSet<Arc<str>>,
+    journal: Journal,
     shared: Arc<Shared>,
 }
 
-pub fn run(data_dir: PathBuf, jobs: Receiver<Job>, shared: Arc<Shared>, window: Duration) {
-    let mut writer = Writer { data_dir, open: HashMap::new(), round: 0, shared };
+pub fn run(data_dir: PathBuf, journal: Journal, jobs: Receiver<Job>, shared: Arc<Shared>, window: Duration) {
+    let mut writer = Writer { files: RoomFiles::new(data_dir), with_file: HashSet::new(), journal, shared };
     while let Ok(first) = jobs.recv() {
         let started = Instant::now();
         let mut bytes = first.bytes();
@@ -97,168 +87,157 @@ pub fn run(data_dir: PathBuf, jobs: Receiver<Job>, shared: Arc<Shared>, window: 
     tracing::debug!("store writer stopped");
 }
 
+/// The journal entries of a round, in queue order: consecutive updates of a room become one
+/// batch; a delete ends the room's batch.
+fn journal_entries(batch: &[Job]) -> Vec<Entry<'_>> {
+    let mut entries: Vec<Entry<'_>> = Vec::new();
+    let mut open_batch: HashMap<&str, usize> = HashMap::new();
+    for job in batch {
+        match job {
+            Job::Append { room, seq, data, .. } => {
+                let continues = open_batch.get(&**room).and_then(|&i| match entries.get_mut(i) {
+                    Some(Entry::Batch { first_seq, updates, .. }) if *first_seq + updates.len() as u64 == *seq => Some(updates),
+                    _ => None,
+                });
+                match continues {
+                    Some(updates) => updates.push(data),
+                    None => {
+                        open_batch.insert(room, entries.len());
+                        entries.push(Entry::Batch { room, first_seq: *seq, updates: vec![data] });
+                    }
+                }
+            }
+            Job::Delete { room, .. } => {
+                open_batch.remove(&**room);
+                entries.push(Entry::Delete { room });
+            }
+            Job::Compact { .. } | Job::RestorePoint { .. } | Job::Barrier { .. } => {}
+        }
+    }
+    entries
+}
+
 impl Writer {
     fn commit_round(&mut self, batch: Vec<Job>) {
-        self.round += 1;
-        let mut by_room: Vec<(Arc<str>, Vec<Job>)> = Vec::new();
-        let mut barriers = Vec::new();
-        for job in batch {
-            match job.room().cloned() {
-                Some(room) => match by_room.iter_mut().find(|(r, _)| *r == room) {
-                    Some((_, jobs)) => jobs.push(job),
-                    None => by_room.push((room, vec![job])),
-                },
-                None => barriers.push(job),
+        // 1. Room files, each room's jobs in queue order.
+        let mut file_rooms: Vec<Arc<str>> = Vec::new();
+        for room in batch.iter().filter_map(Job::file_room) {
+            if !file_rooms.contains(room) {
+                file_rooms.push(room.clone());
             }
         }
-        let mut latencies = Vec::new();
-        for (room, jobs) in by_room {
-            self.commit_room(&room, jobs, &mut latencies);
-        }
-        self.shared.record_latencies(&latencies);
-        for barrier in barriers {
-            if let Job::Barrier { done } = barrier {
-                let _ = done.send(Ok(()));
-            }
-        }
-        self.close_least_recent();
-    }
-
-    fn commit_room(&mut self, room: &Arc<str>, jobs: Vec<Job>, latencies: &mut Vec<Duration>) {
-        if let Some(reason) = self.shared.room_failure(room) {
-            let error = StoreError::Unavailable(reason);
-            jobs.into_iter().for_each(|job| job.fail(&error));
-            return;
-        }
-        let mut outcome = self.write_room(room, &jobs);
-        if let Err(first) = &outcome {
-            tracing::warn!(room = %room, error = %first, "room commit failed; retrying once");
-            self.open.remove(room);
-            std::thread::sleep(Duration::from_millis(50));
-            outcome = self.write_room(room, &jobs);
-        }
-        match outcome {
-            Ok(points) => self.answer(jobs, points, latencies),
-            Err(reason) => {
-                tracing::error!(room = %room, error = %reason, "room commit failed twice; refusing its writes");
-                self.open.remove(room);
-                self.shared.fail_room(room, reason.clone());
-                let error = StoreError::Unavailable(reason);
-                jobs.into_iter().for_each(|job| job.fail(&error));
-            }
-        }
-    }
-
-    /// Writes one room's jobs in one transaction; returns the ids of restore points created.
-    fn write_room(&mut self, room: &Arc<str>, jobs: &[Job]) -> Result<Vec<i64>, String> {
-        if let [Job::Delete { .. }] = jobs {
-            return self.delete(room).map(|()| Vec::new());
-        }
-        let round = self.round;
-        let conn = self.connection(room)?;
-        let now = now_ms();
-        let mut points = Vec::new();
-        let tx = conn.transaction().map_err(|e| e.to_string())?;
-        for job in jobs {
-            let written = match job {
-                Job::Append { seq, data, .. } => tx
-                    .prepare_cached("INSERT OR REPLACE INTO updates (seq, data, crc, at_ms) VALUES (?1, ?2, ?3, ?4)")
-                    .and_then(|mut s| s.execute(params![*seq as i64, data, crc(data), now]))
-                    .map(drop),
-                Job::Compact { through, state, .. } => tx
-                    .execute(
-                        "INSERT OR REPLACE INTO snapshot (id, through, state, crc, updated_ms) VALUES (1, ?1, ?2, ?3, ?4)",
-                        params![*through as i64, state, crc(state), now],
-                    )
-                    .and_then(|_| tx.execute("DELETE FROM updates WHERE seq <= ?1", [*through as i64]))
-                    .map(drop),
-                Job::RestorePoint { name, state, .. } => tx
-                    .execute(
-                        "INSERT INTO restore_points (name, created_ms, state, crc) VALUES (?1, ?2, ?3, ?4)",
-                        params![name, now, state, crc(state)],
-                    )
-                    .map(|_| points.push(tx.last_insert_rowid())),
-                Job::Delete { .. } => {
-                    tx.execute_batch("DELETE FROM updates; DELETE FROM snapshot; DELETE FROM restore_points;")
+        let mut file_outcomes: HashMap<Arc<str>, Result<std::vec::IntoIter<i64>, StoreError>> = HashMap::new();
+        for room in file_rooms {
+            let jobs: Vec<&Job> = batch.iter().filter(|job| job.file_room() == Some(&room)).collect();
+            let outcome = self.write_room_file(&room, &jobs);
+            if outcome.is_ok() {
+                let bytes: usize = jobs.iter().map(|job| job.bytes()).sum();
+                self.shared.room_file_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+                for job in &jobs {
+                    match job {
+                        Job::Compact { through, .. } => self.journal.fold(&room, *through),
+                        Job::Delete { .. } => {
+                            self.with_file.remove(&room);
+                            self.shared.clear_room_failure(&room);
+                        }
+                        _ => {}
+                    }
                 }
-                Job::Barrier { .. } => Ok(()),
-            };
-            written.map_err(|e| e.to_string())?;
-        }
-        tx.commit().map_err(|e| e.to_string())?;
-        if let Some(entry) = self.open.get_mut(room) {
-            entry.1 = round;
-        }
-        Ok(points)
-    }
-
-    /// The open connection of `room`, opening (and creating) its file if needed.
-    fn connection(&mut self, room: &Arc<str>) -> Result<&mut Connection, String> {
-        if !self.open.contains_key(room) {
-            let conn = open_for_writes(&self.data_dir, room)?;
-            self.open.insert(room.clone(), (conn, self.round));
-        }
-        self.open.get_mut(room).map(|(conn, _)| conn).ok_or_else(|| "room file not open".to_owned())
-    }
-
-    fn delete(&mut self, room: &Arc<str>) -> Result<(), String> {
-        self.open.remove(room);
-        for path in files::with_companions(&files::room_file(&self.data_dir, room)) {
-            match std::fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(format!("removing {}: {e}", path.display())),
             }
+            file_outcomes.insert(room, outcome.map(Vec::into_iter));
         }
-        self.shared.clear_room_failure(room);
-        Ok(())
-    }
 
-    fn answer(&self, jobs: Vec<Job>, points: Vec<i64>, latencies: &mut Vec<Duration>) {
+        // 2. The round's updates (and deletes) in one journal append.
+        let entries = journal_entries(&batch);
+        let before = self.journal.bytes_written();
+        let journaled = self.journal.append(&entries, now_ms()).map(drop);
+        drop(entries);
+        if let Err(reason) = &journaled {
+            tracing::error!(error = %reason, "the journal failed; refusing every later write");
+            self.shared.fail_journal(reason.clone());
+        }
+
+        // 3. Answers.
         let now = Instant::now();
-        let mut points = points.into_iter();
-        for job in jobs {
+        let mut latencies = Vec::new();
+        for job in batch {
             match job {
-                Job::Append { queued, on_durable, data, .. } => {
+                Job::Append { room, queued, on_durable, data, .. } => {
+                    if journaled.is_err() || self.shared.room_failure(&room).is_some() {
+                        continue; // never acknowledged: the client re-sends it on resync
+                    }
+                    self.ensure_file(&room);
                     latencies.push(now.duration_since(queued));
                     self.shared.count_durable(data.len());
                     if let Some(done) = on_durable {
                         done();
                     }
                 }
+                Job::Barrier { done } => {
+                    let _ = done.send(journaled.clone().map_err(StoreError::Unavailable));
+                }
                 Job::Compact { .. } => {}
-                Job::Delete { done, .. } | Job::Barrier { done } => {
-                    let _ = done.send(Ok(()));
+                Job::Delete { room, done } => {
+                    let answer = match file_outcomes.get(&room) {
+                        Some(Ok(_)) => journaled.clone().map_err(StoreError::Unavailable),
+                        Some(Err(error)) => Err(error.clone()),
+                        None => Err(StoreError::Io("room file job lost".into())),
+                    };
+                    let _ = done.send(answer);
                 }
-                Job::RestorePoint { name, state, done, .. } => {
-                    let id = points.next().unwrap_or_default();
-                    let point = RestorePoint { id, name, created_ms: now_ms(), bytes: state.len() as u64 };
-                    let _ = done.send(Ok(point));
+                Job::RestorePoint { room, name, state, done } => {
+                    let answer = match file_outcomes.get_mut(&room) {
+                        Some(Ok(ids)) => Ok(RestorePoint { id: ids.next().unwrap_or_default(), name, created_ms: now_ms(), bytes: state.len() as u64 }),
+                        Some(Err(error)) => Err(error.clone()),
+                        None => Err(StoreError::Io("room file job lost".into())),
+                    };
+                    let _ = done.send(answer);
                 }
             }
         }
+        self.shared.record_latencies(&latencies);
+
+        // 4. Seal and clean journal segments when one is full.
+        let files = &self.files;
+        if let Err(reason) = self.journal.maintain(|room| files.snapshot_through(room)) {
+            tracing::error!(error = %reason, "journal upkeep failed");
+        }
+        let appended = self.journal.bytes_written() - before;
+        self.shared.journal_bytes.fetch_add(appended, Ordering::Relaxed);
+        self.files.close_least_recent();
     }
 
-    fn close_least_recent(&mut self) {
-        while self.open.len() > MAX_OPEN_FILES {
-            let oldest = self.open.iter().min_by_key(|(_, (_, used))| *used).map(|(room, _)| room.clone());
-            match oldest {
-                Some(room) => {
-                    self.open.remove(&room);
-                }
-                None => break,
+    /// Writes one room's file jobs, retrying once; a second failure marks the room failed.
+    fn write_room_file(&mut self, room: &Arc<str>, jobs: &[&Job]) -> Result<Vec<i64>, StoreError> {
+        if let Some(reason) = self.shared.room_failure(room) {
+            return Err(StoreError::Unavailable(reason));
+        }
+        let mut outcome = self.files.write(room, jobs);
+        if let Err(first) = &outcome {
+            tracing::warn!(room = %room, error = %first, "room file commit failed; retrying once");
+            self.files.forget(room);
+            std::thread::sleep(Duration::from_millis(50));
+            outcome = self.files.write(room, jobs);
+        }
+        outcome.map_err(|reason| {
+            tracing::error!(room = %room, error = %reason, "room file commit failed twice; refusing its writes");
+            self.files.forget(room);
+            self.shared.fail_room(room, reason.clone());
+            StoreError::Unavailable(reason)
+        })
+    }
+
+    /// Creates the room's file on its first append (it names the room for listings and
+    /// will hold its snapshots).
+    fn ensure_file(&mut self, room: &Arc<str>) {
+        if self.with_file.contains(room) {
+            return;
+        }
+        match self.files.ensure(room) {
+            Ok(()) => {
+                self.with_file.insert(room.clone());
             }
+            Err(reason) => tracing::error!(room = %room, error = %reason, "could not create the room's file"),
         }
     }
-}
-
-fn open_for_writes(data_dir: &Path, room: &str) -> Result<Connection, String> {
-    let path = files::room_file(data_dir, room);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| format!("creating {}: {e}", parent.display()))?;
-    }
-    let conn = Connection::open(&path).map_err(|e| format!("opening {}: {e}", path.display()))?;
-    schema::configure_writer(&conn).map_err(|e| format!("configuring {}: {e}", path.display()))?;
-    schema::prepare(&conn, room).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(conn)
 }
