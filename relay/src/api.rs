@@ -67,6 +67,8 @@ impl From<OpenError> for ApiError {
         match error {
             OpenError::Store(e) => e.into(),
             OpenError::Interrupted => ApiError::Unavailable(error.to_string()),
+            OpenError::Cluster(crate::cluster::ClusterError::Damaged { .. }) => ApiError::Damaged(error.to_string()),
+            OpenError::Cluster(_) => ApiError::Unavailable(error.to_string()),
         }
     }
 }

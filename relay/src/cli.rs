@@ -174,6 +174,18 @@ pub struct Config {
     /// Seconds a graceful shutdown waits for connections to close before it exits anyway.
     #[arg(long, env = "RELAY_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
+
+    /// Share rooms with other relays through Redis, e.g. redis://127.0.0.1:6379/0: every
+    /// relay started with the same URL serves the same rooms (one Redis stream per room).
+    /// Redis is then the source of truth for room content; the local store keeps restore
+    /// points. Without it the relay is standalone.
+    #[arg(long, env = "RELAY_REDIS", hide_env_values = true)]
+    pub redis: Option<String>,
+
+    /// Cluster mode: how far (in milliseconds of stream time) behind a snapshot a room's
+    /// stream is trimmed. A relay whose reader lags by less loses nothing.
+    #[arg(long, env = "RELAY_REDIS_TRIM_SLACK_MS", default_value_t = 60_000)]
+    pub redis_trim_slack_ms: u64,
 }
 
 impl Config {
@@ -187,6 +199,13 @@ impl Config {
 
     pub fn cache_limits(&self) -> crate::rooms::CacheLimits {
         crate::rooms::CacheLimits { idle: self.room_idle(), budget_bytes: self.cache_bytes, max_room_bytes: self.max_room_bytes }
+    }
+
+    pub fn cluster_settings(&self) -> crate::cluster::ClusterSettings {
+        crate::cluster::ClusterSettings {
+            trim_slack: Duration::from_millis(self.redis_trim_slack_ms),
+            ..crate::cluster::ClusterSettings::default()
+        }
     }
 
     pub fn commit_window(&self) -> Duration {
@@ -232,6 +251,8 @@ impl Config {
             message_burst: 100_000,
             idle_timeout_secs: 600,
             shutdown_grace_secs: 5,
+            redis: None,
+            redis_trim_slack_ms: 60_000,
         }
     }
 }

@@ -152,7 +152,7 @@ fn rate_limiter(per_second: u32, burst: u32) -> DefaultDirectRateLimiter {
 async fn join(app: &AppState, room_name: &str, conn: u64, member: Member) -> Result<Arc<Room>, CloseReason> {
     for _ in 0..8 {
         let room = app.rooms.open(room_name).await.map_err(|error| {
-            CloseReason::new(close::ROOM_UNAVAILABLE, format!("room unavailable: {error}"))
+            CloseReason::new(error.close_code(), format!("room unavailable: {error}"))
         })?;
         match room.join(conn, member.clone(), app.config.max_conns_per_room) {
             Ok(()) => return Ok(room),

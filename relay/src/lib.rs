@@ -6,6 +6,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod cluster;
 pub mod compaction;
 pub mod connection;
 /// Property checks for the fuzz targets and the corpus replay; they panic by design.

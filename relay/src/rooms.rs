@@ -6,6 +6,10 @@
 //! Loading happens once per room even when many clients join at once: concurrent joiners
 //! wait on the same load. A room that fails to load is not cached, so a repaired store can
 //! be retried, and it affects no other room.
+//!
+//! In cluster mode (`--redis`) rooms load from Redis instead (snapshot plus stream tail, see
+//! [`crate::cluster`]), each with its publisher and reader tasks, and compaction goes
+//! through the cluster's lease.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,6 +19,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use tokio::sync::OnceCell;
 
+use crate::cluster::{ClusterError, SharedCluster};
 use crate::compaction::CompactionPolicy;
 use crate::outbound::CloseReason;
 use crate::room::Room;
@@ -36,6 +41,7 @@ pub struct Rooms {
     limits: CacheLimits,
     compaction: CompactionPolicy,
     slots: Mutex<HashMap<String, Slot>>,
+    cluster: Option<SharedCluster>,
     joins_from_memory: AtomicU64,
     joins_from_store: AtomicU64,
 }
@@ -47,6 +53,19 @@ pub enum OpenError {
     Store(#[from] StoreError),
     #[error("loading the room was interrupted")]
     Interrupted,
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+}
+
+impl OpenError {
+    /// The close code a joiner gets: damaged rooms are unavailable, an unreachable Redis is
+    /// "store unavailable, retry".
+    pub fn close_code(&self) -> u16 {
+        match self {
+            OpenError::Cluster(ClusterError::Redis(_)) => shared::close::STORE_UNAVAILABLE,
+            _ => shared::close::ROOM_UNAVAILABLE,
+        }
+    }
 }
 
 /// Joins served from memory and from the store since start.
@@ -65,9 +84,20 @@ impl Rooms {
             limits,
             compaction,
             slots: Mutex::new(HashMap::new()),
+            cluster: None,
             joins_from_memory: AtomicU64::new(0),
             joins_from_store: AtomicU64::new(0),
         }
+    }
+
+    /// Shares rooms with other relays through Redis.
+    pub fn with_cluster(mut self, cluster: SharedCluster) -> Self {
+        self.cluster = Some(cluster);
+        self
+    }
+
+    pub fn cluster(&self) -> Option<&SharedCluster> {
+        self.cluster.as_ref()
     }
 
     pub fn store(&self) -> &SharedStore {
@@ -88,6 +118,9 @@ impl Rooms {
         let room = slot
             .get_or_try_init(|| async {
                 loaded_here = true;
+                if let Some(cluster) = &self.cluster {
+                    return self.load_clustered(cluster, name).await;
+                }
                 let store = self.store.clone();
                 let (owned, max_bytes) = (name.to_owned(), self.limits.max_room_bytes);
                 let room = tokio::task::spawn_blocking(move || Room::load(&owned, store, max_bytes))
@@ -100,6 +133,19 @@ impl Rooms {
         let counter = if loaded_here { &self.joins_from_store } else { &self.joins_from_memory };
         counter.fetch_add(1, Ordering::Relaxed);
         Ok(room.clone())
+    }
+
+    async fn load_clustered(&self, cluster: &SharedCluster, name: &str) -> Result<Arc<Room>, OpenError> {
+        let loaded = cluster.load(name).await?;
+        let (link, tasks) = cluster.link(name);
+        let (store, owned, max_bytes) = (self.store.clone(), name.to_owned(), self.limits.max_room_bytes);
+        let room = tokio::task::spawn_blocking(move || Room::load_clustered(&owned, store, max_bytes, loaded, link))
+            .await
+            .map_err(|_| OpenError::Interrupted)??;
+        let room = Arc::new(room);
+        tasks.spawn(&room, room.cluster_position());
+        tracing::debug!(room = name, "room loaded from redis");
+        Ok(room)
     }
 
     /// The room named `name` if it is in memory.
@@ -127,7 +173,7 @@ impl Rooms {
     pub async fn sweep(&self) {
         let mut loaded = self.loaded();
         for room in &loaded {
-            self.compact(room, false);
+            self.compact_now(room, false).await;
         }
         let idle = self.limits.idle;
         loaded.retain(|room| {
@@ -154,15 +200,36 @@ impl Rooms {
         }
     }
 
-    /// Compacts `room` if due (or whenever its log is not empty, with `force`).
-    pub fn compact(&self, room: &Room, force: bool) {
+    /// Compacts `room` if due (or whenever its log is not empty, with `force`); in cluster
+    /// mode through Redis, where only the relay holding the room's lease writes. True if a
+    /// compaction was written or queued.
+    pub async fn compact_now(&self, room: &Room, force: bool) -> bool {
+        let Some(cluster) = &self.cluster else {
+            return self.compact(room, force);
+        };
+        match cluster.compact(room, &self.compaction, force).await {
+            Ok(written) => written,
+            Err(error) => {
+                tracing::warn!(room = room.name(), %error, "cluster compaction failed");
+                false
+            }
+        }
+    }
+
+    /// Compacts `room` in the local store if due (or whenever its log is not empty, with
+    /// `force`). True if a compaction was queued.
+    pub fn compact(&self, room: &Room, force: bool) -> bool {
         if let Some(compaction) = room.prepare_compaction(&self.compaction, force) {
             let bytes = compaction.state.len();
             match self.store.compact(room.name(), compaction.through, compaction.state) {
-                Ok(()) => tracing::debug!(room = room.name(), through = compaction.through, bytes, "compaction queued"),
+                Ok(()) => {
+                    tracing::debug!(room = room.name(), through = compaction.through, bytes, "compaction queued");
+                    return true;
+                }
                 Err(error) => tracing::error!(room = room.name(), %error, "compaction refused"),
             }
         }
+        false
     }
 
     fn forget(&self, room: &Arc<Room>) {
@@ -191,6 +258,15 @@ impl Rooms {
 
     /// Makes everything recorded durable (shutdown).
     pub async fn flush(&self) -> Result<(), StoreError> {
+        if self.cluster.is_some() {
+            // Local updates still on their way to Redis: give them a moment (bounded).
+            for _ in 0..100 {
+                if self.loaded().iter().all(|room| room.pending_writes() == 0) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || store.flush())
             .await

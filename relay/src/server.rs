@@ -31,6 +31,8 @@ pub enum ServerError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Auth(crate::auth::AuthError),
+    #[error("cannot reach redis at start: {0}")]
+    Cluster(#[from] crate::cluster::ClusterError),
 }
 
 /// The store configured for this relay, and the SQLite store itself when that is it (for
@@ -82,6 +84,18 @@ pub fn load_token_key(config: &Config) -> Result<Option<crate::auth::TokenKey>, 
     }
 }
 
+/// The rooms of this relay: standalone on `store`, or shared through Redis with `--redis`.
+async fn rooms(config: &Config, store: SharedStore) -> Result<Rooms, ServerError> {
+    let rooms = Rooms::new(store, config.cache_limits(), config.compaction());
+    Ok(match &config.redis {
+        Some(url) => {
+            let cluster = crate::cluster::Cluster::connect(url, config.cluster_settings()).await?;
+            rooms.with_cluster(Arc::new(cluster))
+        }
+        None => rooms,
+    })
+}
+
 /// A relay running in the background (tests, load generators).
 pub struct RunningRelay {
     pub addr: SocketAddr,
@@ -109,7 +123,7 @@ pub async fn spawn(config: Config, store: SharedStore) -> Result<RunningRelay, S
         .await
         .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
     let addr = listener.local_addr().map_err(ServerError::Serve)?;
-    let mut state = AppState::new(config.clone(), Rooms::new(store, config.cache_limits(), config.compaction()));
+    let mut state = AppState::new(config.clone(), rooms(&config, store).await?);
     state.token_key = load_token_key(&config)?;
     let state = Arc::new(state);
     let stop = tokio_util::sync::CancellationToken::new();
@@ -126,7 +140,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
         .await
         .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
     let addr = listener.local_addr().map_err(ServerError::Serve)?;
-    let mut state = AppState::new(config.clone(), Rooms::new(opened.store, config.cache_limits(), config.compaction()));
+    let mut state = AppState::new(config.clone(), rooms(&config, opened.store).await?);
     state.durability = opened.sqlite;
     state.token_key = load_token_key(&config)?;
     let state = Arc::new(state);
@@ -169,7 +183,7 @@ async fn serve(
         tracing::warn!("connections still open after the grace period");
     }
     for room in state.rooms.loaded() {
-        state.rooms.compact(&room, false);
+        state.rooms.compact_now(&room, false).await;
     }
     state.rooms.flush().await?;
     tracing::info!("relay stopped cleanly");

@@ -36,9 +36,14 @@ pub const UNAUTHORIZED: u16 = 4401;
 /// The token does not allow this: another room, or a viewer trying to edit.
 pub const FORBIDDEN: u16 = 4403;
 
+/// The relay cannot reach the store that is the source of truth for this room (Redis, in
+/// cluster mode): it refuses writes rather than let relays diverge. Keep your edits and
+/// reconnect; the state-vector handshake uploads them once the store is back.
+pub const STORE_UNAVAILABLE: u16 = 4503;
+
 /// True when a client should reconnect on its own after the relay closed with `code`.
 pub fn should_reconnect(code: u16) -> bool {
-    matches!(code, GOING_AWAY | RESYNC | INTERNAL_ERROR | TRY_AGAIN_LATER | IDLE_TIMEOUT | 1005 | 1006)
+    matches!(code, GOING_AWAY | RESYNC | INTERNAL_ERROR | TRY_AGAIN_LATER | IDLE_TIMEOUT | STORE_UNAVAILABLE | 1005 | 1006)
 }
 
 /// A short human description of `code`, for the same wording in every client.
@@ -59,6 +64,7 @@ pub fn describe(code: u16) -> &'static str {
         RATE_LIMITED => "sending too fast",
         UNAUTHORIZED => "not signed in (token missing, invalid or expired)",
         FORBIDDEN => "not allowed",
+        STORE_UNAVAILABLE => "storage unavailable, retrying",
         1005 => "closed without a code",
         1006 => "connection lost",
         _ => "closed",

@@ -25,7 +25,7 @@ use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update};
 use crate::compaction::LogShape;
 use crate::auth::Role;
 use crate::outbound::{CloseReason, Outbox};
-use crate::store::{SharedStore, StoreError};
+use crate::store::SharedStore;
 
 /// Identifies one WebSocket connection for the lifetime of the process.
 pub type ConnId = u64;
@@ -42,7 +42,9 @@ pub enum JoinError {
 /// How often a viewer may try to write before it is closed.
 const VIEWER_WRITES_TOLERATED: u32 = 1;
 
+mod cluster;
 mod guard;
+mod load;
 mod upkeep;
 
 pub use guard::EncodeFailed;
@@ -54,6 +56,8 @@ pub struct Room {
     store: SharedStore,
     /// Largest the room's stored form may grow, in bytes.
     max_bytes: u64,
+    /// In cluster mode (`--redis`): where local changes go (see `cluster.rs`).
+    cluster: Option<crate::cluster::RoomLink>,
     state: Mutex<RoomState>,
 }
 
@@ -70,6 +74,7 @@ struct RoomState {
     /// The whole room as a SyncStep2 frame, encoded once per room version and shared by
     /// every joiner that starts from an empty document.
     full_state_frame: Option<Bytes>,
+    cluster: cluster::ClusterState,
 }
 
 /// A connection as a member of a room.
@@ -93,61 +98,6 @@ impl Member {
 }
 
 impl Room {
-    /// Builds the room from what the store holds. Blocking; run off the async runtime.
-    /// Stored data that does not decode or apply refuses the room instead of serving part
-    /// of it.
-    pub fn load(name: &str, store: SharedStore, max_bytes: u64) -> Result<Room, StoreError> {
-        let stored = store.load(name)?;
-        let doc = Doc::new();
-        {
-            let mut txn = doc.transact_mut();
-            for (index, bytes) in stored.updates.iter().enumerate() {
-                let damaged = |reason: String| StoreError::Damaged {
-                    room: name.to_owned(),
-                    reason: format!("stored update #{index}: {reason}"),
-                };
-                let update = protocol::decode_update(bytes).map_err(|e| damaged(e.to_string()))?;
-                match catch_unwind(AssertUnwindSafe(|| txn.apply_update(update))) {
-                    Ok(Ok(())) => {}
-                    Ok(Err(error)) => return Err(damaged(error.to_string())),
-                    Err(_) => return Err(damaged("applying it panicked".into())),
-                }
-            }
-        }
-        if has_pending(&doc) {
-            return Err(StoreError::Damaged {
-                room: name.to_owned(),
-                reason: "stored changes wait for dependencies that were never stored".into(),
-            });
-        }
-        let has_log = stored.log_count > 0;
-        let full_state = encode_diff(&doc, &StateVector::default()).map_err(|failure| StoreError::Damaged {
-            room: name.to_owned(),
-            reason: failure.to_string(),
-        })?;
-        let full_state_frame = Some(Bytes::from(protocol::sync_step2(full_state)));
-        Ok(Room {
-            name: name.to_owned(),
-            store,
-            max_bytes,
-            state: Mutex::new(RoomState {
-                awareness: Awareness::new(doc),
-                members: HashMap::new(),
-                closed: false,
-                last_active: Instant::now(),
-                last_seq: stored.last_seq,
-                log: LogShape {
-                    snapshot_bytes: stored.snapshot_bytes,
-                    log_entries: stored.log_count,
-                    log_bytes: stored.log_bytes,
-                    oldest_entry_age: None,
-                },
-                oldest_log_entry: has_log.then(Instant::now),
-                full_state_frame,
-            }),
-        })
-    }
-
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -210,6 +160,7 @@ impl Room {
         if let Ok(update) = state.awareness.update_with_clients(removed) {
             let frame = Bytes::from(protocol::awareness(update));
             broadcast(&state.members, None, &frame, Outbox::offer_awareness);
+            self.share_awareness(&mut state, &frame);
         }
     }
 
@@ -259,10 +210,10 @@ impl Room {
             }
             Message::Sync(SyncMessage::SyncStep2(bytes)) => {
                 // Content like an update; forwarded to the others as an update.
-                self.apply_update(state, Some(conn), bytes, None)?;
+                self.apply_update(state, Some(conn), bytes, None, false)?;
             }
             Message::Sync(SyncMessage::Update(bytes)) => {
-                self.apply_update(state, Some(conn), bytes, frame)?;
+                self.apply_update(state, Some(conn), bytes, frame, false)?;
             }
             Message::Awareness(update) => {
                 protocol::validate_awareness(&update).map_err(invalid)?;
@@ -281,6 +232,7 @@ impl Room {
                 })?;
                 if changed.is_some() {
                     broadcast(&state.members, Some(conn), &frame, Outbox::offer_awareness);
+                    self.share_awareness(state, &frame);
                 }
             }
             Message::AwarenessQuery => {
@@ -302,7 +254,7 @@ impl Room {
             return Err(CloseReason::new(close::RESYNC, "room was reloaded"));
         }
         state.last_active = Instant::now();
-        self.apply_update(&mut state, None, update, None)
+        self.apply_update(&mut state, None, update, None, false)
     }
 
     fn apply_update(
@@ -311,6 +263,8 @@ impl Room {
         from: Option<ConnId>,
         bytes: Vec<u8>,
         frame: Option<Bytes>,
+        // From another relay (cluster mode): already accepted there and stored in Redis.
+        remote: bool,
     ) -> Result<(), CloseReason> {
         let update: Update = protocol::decode_update(&bytes).map_err(invalid)?;
         if update.is_empty() {
@@ -321,7 +275,7 @@ impl Room {
             return Err(CloseReason::new(close::INVALID_PAYLOAD, "invalid update: it does not encode back"));
         }
         let stored = state.log.snapshot_bytes + state.log.log_bytes;
-        if stored + bytes.len() as u64 > self.max_bytes {
+        if !remote && stored + bytes.len() as u64 > self.max_bytes {
             return Err(CloseReason::new(
                 close::ROOM_TOO_LARGE,
                 format!("room would exceed its limit of {} bytes", self.max_bytes),
@@ -363,18 +317,28 @@ impl Room {
                 }) as crate::store::OnDurable
             })
         });
-        if let Err(error) = self.store.append(&self.name, seq, &bytes, ack) {
-            tracing::error!(room = %self.name, %error, "the store refused an update");
-            self.poison(state, from, "the store refused an update");
-            return Err(CloseReason::new(close::INTERNAL_ERROR, "storage unavailable; keep your edits and reconnect later"));
-        }
+        let len = bytes.len() as u64;
+        let frame = if self.cluster.is_some() {
+            // Redis is the store: fanned out (and acknowledged) once it has the update.
+            let frame = frame.unwrap_or_else(|| Bytes::from(protocol::update(bytes)));
+            self.share_update(state, from, frame, ack, remote)?;
+            None
+        } else {
+            if let Err(error) = self.store.append(&self.name, seq, &bytes, ack) {
+                tracing::error!(room = %self.name, %error, "the store refused an update");
+                self.poison(state, from, "the store refused an update");
+                return Err(CloseReason::new(close::INTERNAL_ERROR, "storage unavailable; keep your edits and reconnect later"));
+            }
+            Some(frame.unwrap_or_else(|| Bytes::from(protocol::update(bytes))))
+        };
         state.last_seq = seq;
         state.log.log_entries += 1;
-        state.log.log_bytes += bytes.len() as u64;
+        state.log.log_bytes += len;
         state.oldest_log_entry.get_or_insert_with(Instant::now);
         state.full_state_frame = None;
-        let frame = frame.unwrap_or_else(|| Bytes::from(protocol::update(bytes)));
-        broadcast(&state.members, from, &frame, Outbox::offer_update);
+        if let Some(frame) = frame {
+            broadcast(&state.members, from, &frame, Outbox::offer_update);
+        }
         Ok(())
     }
 

@@ -1,0 +1,175 @@
+//! Scale-out: several relay processes serve the same rooms through Redis (`--redis URL`).
+//!
+//! Each room has one Redis stream (`scene:{room}:log`) carrying every accepted update and
+//! awareness change as an entry tagged with the writing relay (see [`entry`]). A relay that
+//! has the room in memory runs two tasks for it (see [`tasks`]): a publisher that XADDs
+//! the room's local changes in the order the room applied them, and a reader that XREADs
+//! the stream, ignores its own entries and hands the others to the room, which validates
+//! and applies them like a client's and fans them out to its members.
+//!
+//! Redis is the source of truth for clustered rooms: a local update is fanned out to other
+//! members and acknowledged (`?acks=1`) only after its XADD returned; a relay that loses
+//! Redis closes its members with 4503 (store unavailable) instead of diverging. Snapshots
+//! (`scene:{room}:snap`, a hash with the stream id they cover and a CRC-32) are written by
+//! one relay at a time under a lease (`scene:{room}:lease`, SET NX PX), and the stream is
+//! trimmed behind them (see [`snapshot`]). The keys of one room share a hash tag, so the
+//! layout also works on a Redis Cluster.
+
+pub mod entry;
+pub mod snapshot;
+pub mod tasks;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
+use redis::AsyncConnectionConfig;
+use tokio::sync::mpsc;
+use tokio_util::sync::{CancellationToken, DropGuard};
+
+pub use snapshot::LoadedRoom;
+
+/// Why Redis could not do what the relay asked.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("redis unavailable: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("room {room:?} in redis is damaged: {reason}")]
+    Damaged { room: String, reason: String },
+}
+
+/// Tunables of the cluster mode.
+#[derive(Debug, Clone, Copy)]
+pub struct ClusterSettings {
+    /// How far behind a snapshot the stream is trimmed (readers that lag by less lose nothing).
+    pub trim_slack: Duration,
+    /// How long a compaction lease lasts; at most one compaction per room per lease.
+    pub lease: Duration,
+    /// How long one XREAD blocks.
+    pub block: Duration,
+    /// How long a command may take before Redis counts as unavailable.
+    pub timeout: Duration,
+}
+
+impl Default for ClusterSettings {
+    fn default() -> Self {
+        ClusterSettings {
+            trim_slack: Duration::from_secs(60),
+            lease: Duration::from_secs(10),
+            block: Duration::from_secs(2),
+            timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// This relay's handle on Redis.
+pub struct Cluster {
+    client: redis::Client,
+    conn: ConnectionManager,
+    relay_id: String,
+    next_instance: AtomicU64,
+    pub settings: ClusterSettings,
+}
+
+pub type SharedCluster = Arc<Cluster>;
+
+const PREFIX: &str = "scene:";
+
+/// The Redis keys of one room.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    pub log: String,
+    pub snap: String,
+    pub lease: String,
+}
+
+impl Keys {
+    pub fn of(room: &str) -> Keys {
+        Keys {
+            log: format!("{PREFIX}{{{room}}}:log"),
+            snap: format!("{PREFIX}{{{room}}}:snap"),
+            lease: format!("{PREFIX}{{{room}}}:lease"),
+        }
+    }
+}
+
+impl Cluster {
+    /// Connects to Redis at `url` (fails if it cannot be reached now).
+    pub async fn connect(url: &str, settings: ClusterSettings) -> Result<Cluster, ClusterError> {
+        let client = redis::Client::open(url)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(settings.timeout))
+            .set_response_timeout(Some(settings.timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(500));
+        let conn = tokio::time::timeout(settings.timeout * 2, ConnectionManager::new_with_config(client.clone(), config))
+            .await
+            .map_err(|_| redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut)))??;
+        let relay_id = format!("{:016x}", random_u64());
+        tracing::info!(relay_id, "rooms shared through redis");
+        Ok(Cluster { client, conn, relay_id, next_instance: AtomicU64::new(1), settings })
+    }
+
+    pub fn relay_id(&self) -> &str {
+        &self.relay_id
+    }
+
+    /// A clone of the shared, auto-reconnecting connection (short commands only).
+    pub fn conn(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
+    /// A connection of its own, for a reader's blocking XREAD (which would hold up every
+    /// other command on a shared connection).
+    pub async fn blocking_connection(&self) -> Result<MultiplexedConnection, ClusterError> {
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(self.settings.timeout))
+            .set_response_timeout(Some(self.settings.block + self.settings.timeout));
+        Ok(self.client.get_multiplexed_async_connection_with_config(&config).await?)
+    }
+
+    /// A link for a new in-memory instance of `room`, and the tasks to start once the room
+    /// exists (see [`tasks::LinkTasks::spawn`]).
+    pub fn link(self: &Arc<Self>, room: &str) -> (RoomLink, tasks::LinkTasks) {
+        let instance = self.next_instance.fetch_add(1, Ordering::Relaxed);
+        let origin = format!("{}/{instance}", self.relay_id);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let stop = CancellationToken::new();
+        let link = RoomLink { origin: origin.clone(), tx, _stop: stop.clone().drop_guard() };
+        let tasks = tasks::LinkTasks { cluster: self.clone(), keys: Keys::of(room), origin, rx, stop };
+        (link, tasks)
+    }
+}
+
+/// What a room in memory holds of the cluster: where its local changes go. Dropping it
+/// (with the room) stops the room's reader; the publisher finishes what was queued.
+pub struct RoomLink {
+    pub origin: String,
+    tx: mpsc::UnboundedSender<Outgoing>,
+    _stop: DropGuard,
+}
+
+/// A local change waiting for its XADD.
+#[derive(Debug)]
+pub struct Outgoing {
+    pub kind: entry::Kind,
+    pub n: u64,
+    pub data: Vec<u8>,
+}
+
+impl RoomLink {
+    /// Queues a change for the publisher; false if the publisher has stopped (Redis failed).
+    pub fn send(&self, kind: entry::Kind, n: u64, data: Vec<u8>) -> bool {
+        self.tx.send(Outgoing { kind, n, data }).is_ok()
+    }
+}
+
+/// A random id for this relay process (std's randomly seeded hasher: no extra crate).
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+    hasher.write_u32(std::process::id());
+    hasher.finish()
+}

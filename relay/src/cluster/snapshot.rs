@@ -1,0 +1,131 @@
+//! A clustered room's snapshot in Redis, and how a relay picks a room up.
+//!
+//! The snapshot is a hash `scene:{room}:snap` with `id` (the stream id it covers: every
+//! entry up to it is folded in), `crc` (CRC-32 of `data`), `data` (the whole room as one
+//! update) and `compactions` (a counter). Loading reads the snapshot and the stream entries
+//! after its id in one Lua script, so a concurrent compaction cannot trim entries between
+//! the two reads. Compaction takes a lease (SET NX PX) first, so only one relay folds a
+//! room at a time, and writes through a script that refuses a snapshot older than the
+//! stored one or a writer whose lease expired, then trims the stream (XTRIM MINID) to
+//! `trim_slack` behind the snapshot: a reader lagging less than that loses nothing.
+
+use redis::streams::StreamRangeReply;
+use redis::Script;
+
+use super::entry::{self, Entry};
+use super::{Cluster, ClusterError, Keys};
+use crate::compaction::CompactionPolicy;
+use crate::room::Room;
+
+/// What Redis holds for a room: a snapshot (if any) and the stream entries after it.
+#[derive(Debug, Default)]
+pub struct LoadedRoom {
+    pub snapshot: Option<Vec<u8>>,
+    /// The stream id the snapshot covers ("0-0" without one).
+    pub snapshot_id: String,
+    pub tail: Vec<Entry>,
+}
+
+const LOAD: &str = r#"
+local snap = redis.call('HGETALL', KEYS[1])
+local id = '0-0'
+for i = 1, #snap, 2 do
+  if snap[i] == 'id' then id = snap[i + 1] end
+end
+return {snap, redis.call('XRANGE', KEYS[2], '(' .. id, '+')}
+"#;
+
+const COMPACT: &str = r#"
+local function older(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am < bm or (am == bm and as < bs)
+end
+if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
+local current = redis.call('HGET', KEYS[1], 'id')
+if current and not older(current, ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], 'id', ARGV[2], 'crc', ARGV[3], 'data', ARGV[4])
+redis.call('HINCRBY', KEYS[1], 'compactions', 1)
+redis.call('XTRIM', KEYS[2], 'MINID', ARGV[5])
+return 1
+"#;
+
+impl Cluster {
+    /// Reads the snapshot and the stream tail of `room`, checking the snapshot's CRC.
+    pub async fn load(&self, room: &str) -> Result<LoadedRoom, ClusterError> {
+        let keys = Keys::of(room);
+        let mut conn = self.conn();
+        let (fields, tail): (Vec<Vec<u8>>, StreamRangeReply) =
+            Script::new(LOAD).key(&keys.snap).key(&keys.log).invoke_async(&mut conn).await?;
+        let damaged = |reason: String| ClusterError::Damaged { room: room.to_owned(), reason };
+        let mut loaded = LoadedRoom { snapshot_id: "0-0".into(), ..LoadedRoom::default() };
+        let (mut crc, mut data) = (None, None);
+        for pair in fields.chunks(2) {
+            if let [name, value] = pair {
+                match name.as_slice() {
+                    b"id" => loaded.snapshot_id = String::from_utf8_lossy(value).into_owned(),
+                    b"crc" => crc = std::str::from_utf8(value).ok().and_then(|s| s.parse::<u32>().ok()),
+                    b"data" => data = Some(value.clone()),
+                    _ => {}
+                }
+            }
+        }
+        if let Some(data) = data {
+            if crc != Some(crc32fast::hash(&data)) {
+                return Err(damaged("the snapshot fails its checksum".into()));
+            }
+            loaded.snapshot = Some(data);
+        }
+        for raw in &tail.ids {
+            // As the reader does: an entry no relay wrote is not part of the room.
+            match Entry::decode(raw) {
+                Ok(entry) => loaded.tail.push(entry),
+                Err(error) => tracing::warn!(room, %error, "stream entry ignored"),
+            }
+        }
+        Ok(loaded)
+    }
+
+    /// Compacts `room` if its log is due (with `force`: if it is not empty) and no other
+    /// relay holds the room's lease. True if this relay wrote a snapshot.
+    pub async fn compact(&self, room: &Room, policy: &CompactionPolicy, force: bool) -> Result<bool, ClusterError> {
+        if !room.compaction_due(policy, force) {
+            return Ok(false);
+        }
+        let keys = Keys::of(room.name());
+        let mut conn = self.conn();
+        let lease_ms = self.settings.lease.as_millis() as u64;
+        let acquired: Option<String> = redis::cmd("SET")
+            .arg(&keys.lease)
+            .arg(&self.relay_id)
+            .arg("NX")
+            .arg("PX")
+            .arg(lease_ms)
+            .query_async(&mut conn)
+            .await?;
+        if acquired.is_none() {
+            // Another relay is folding the same stream: start counting afresh.
+            room.forget_log_shape();
+            return Ok(false);
+        }
+        let Some((through, state)) = room.prepare_cluster_compaction() else { return Ok(false) };
+        let minid = match entry::parse_id(&through) {
+            Some((ms, _)) => format!("{}-0", ms.saturating_sub(self.settings.trim_slack.as_millis() as u64)),
+            None => "0-0".to_owned(),
+        };
+        let written: i64 = Script::new(COMPACT)
+            .key(&keys.snap)
+            .key(&keys.log)
+            .key(&keys.lease)
+            .arg(&self.relay_id)
+            .arg(&through)
+            .arg(crc32fast::hash(&state))
+            .arg(state.as_slice())
+            .arg(&minid)
+            .invoke_async(&mut conn)
+            .await?;
+        tracing::debug!(room = room.name(), through, bytes = state.len(), written, "cluster compaction");
+        Ok(written == 1)
+    }
+}

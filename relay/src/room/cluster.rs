@@ -1,0 +1,234 @@
+//! The room's side of cluster mode (`--redis`, see [`crate::cluster`]): local changes go to
+//! the room's publisher, local updates are fanned out and acknowledged only once their
+//! XADD returned, entries from other relays are validated and applied like a client's
+//! messages, and losing Redis takes the room offline with 4503.
+//!
+//! Fan-out order: every local update gets a number `n` and waits in `pending`. It leaves
+//! for the other members when the publisher reports its XADD done, or when the reader meets
+//! the entry in the stream first, whichever comes first; so members receive updates in
+//! stream order, never an update of another relay before a local one it depends on.
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+use shared::close;
+use shared::protocol::{self, Message, SyncMessage};
+use yrs::StateVector;
+
+use super::{broadcast, invalid, ConnId, Room, RoomState};
+use crate::cluster::entry::{Entry, Kind};
+use crate::cluster::{ClusterError, LoadedRoom, RoomLink};
+use crate::compaction::{CompactionPolicy, LogShape};
+use crate::outbound::{CloseReason, Outbox};
+use crate::store::{OnDurable, SharedStore, StoredRoom};
+
+/// Local updates that may wait for Redis at once before the room refuses more.
+const MAX_PENDING: usize = 65_536;
+
+/// What a clustered room tracks of the stream.
+#[derive(Default)]
+pub(super) struct ClusterState {
+    /// The id of the last stream entry the room's state includes.
+    position: String,
+    next_n: u64,
+    pending: VecDeque<Pending>,
+}
+
+struct Pending {
+    n: u64,
+    frame: Bytes,
+    from: Option<ConnId>,
+    ack: Option<OnDurable>,
+}
+
+fn unavailable(why: &str) -> CloseReason {
+    CloseReason::new(close::STORE_UNAVAILABLE, format!("store unavailable ({why}): keep your edits and reconnect"))
+}
+
+impl Room {
+    /// Builds a clustered room from what Redis holds: the snapshot, then the stream tail
+    /// applied entry by entry with the same checks as live entries.
+    pub fn load_clustered(name: &str, store: SharedStore, max_bytes: u64, loaded: LoadedRoom, link: RoomLink) -> Result<Room, ClusterError> {
+        let damaged = |reason: String| ClusterError::Damaged { room: name.to_owned(), reason };
+        let snapshot_bytes = loaded.snapshot.as_ref().map_or(0, |s| s.len() as u64);
+        let stored = StoredRoom { updates: loaded.snapshot.into_iter().collect(), snapshot_bytes, ..StoredRoom::default() };
+        let room = Room::from_stored(name, store, max_bytes, stored, Some(link)).map_err(|e| damaged(e.to_string()))?;
+        {
+            let mut state = room.state.lock();
+            for entry in &loaded.tail {
+                room.apply_remote(&mut state, entry).map_err(|reason| damaged(format!("entry {}: {}", entry.id, reason.reason)))?;
+            }
+            state.cluster.position = loaded.tail.last().map_or(loaded.snapshot_id, |e| e.id.clone());
+        }
+        Ok(room)
+    }
+
+    /// The stream id the room's state reaches (where its reader starts).
+    pub fn cluster_position(&self) -> String {
+        self.state.lock().cluster.position.clone()
+    }
+
+    /// Local updates still waiting for Redis.
+    pub fn pending_writes(&self) -> usize {
+        self.state.lock().cluster.pending.len()
+    }
+
+    /// Hands a local update (already applied) to the publisher; it reaches the other members
+    /// once Redis has it. A remote one is already in Redis: it goes to every member now.
+    pub(super) fn share_update(
+        &self,
+        state: &mut RoomState,
+        from: Option<ConnId>,
+        frame: Bytes,
+        ack: Option<OnDurable>,
+        remote: bool,
+    ) -> Result<(), CloseReason> {
+        let Some(link) = &self.cluster else { return Ok(()) };
+        if remote {
+            broadcast(&state.members, None, &frame, Outbox::offer_update);
+            return Ok(());
+        }
+        if state.cluster.pending.len() >= MAX_PENDING {
+            self.fail(state, "redis is too slow");
+            return Err(unavailable("redis is too slow"));
+        }
+        state.cluster.next_n += 1;
+        let n = state.cluster.next_n;
+        if !link.send(Kind::Update, n, frame.to_vec()) {
+            self.fail(state, "redis refused a write");
+            return Err(unavailable("redis refused a write"));
+        }
+        state.cluster.pending.push_back(Pending { n, frame, from, ack });
+        Ok(())
+    }
+
+    /// Hands a local awareness change (already broadcast locally) to the publisher.
+    pub(super) fn share_awareness(&self, state: &mut RoomState, frame: &Bytes) {
+        if let Some(link) = &self.cluster {
+            if !link.send(Kind::Awareness, 0, frame.to_vec()) {
+                self.fail(state, "redis refused a write");
+            }
+        }
+    }
+
+    /// The publisher's XADDs returned up to local update `n`.
+    pub fn fan_out_published(&self, n: u64) {
+        let mut state = self.state.lock();
+        fan_out_through(&mut state, n);
+    }
+
+    /// Entries read from the stream, up to id `position`. False when the room is offline
+    /// (the reader stops).
+    pub fn apply_from_cluster(&self, entries: &[Entry], position: &str) -> bool {
+        let Some(link) = &self.cluster else { return false };
+        let mut state = self.state.lock();
+        if state.closed {
+            return false;
+        }
+        for entry in entries {
+            if entry.origin == link.origin {
+                if entry.kind == Kind::Update {
+                    fan_out_through(&mut state, entry.n);
+                }
+                continue;
+            }
+            if let Err(reason) = self.apply_remote(&mut state, entry) {
+                // Redis holds something this room cannot follow: reload from Redis.
+                tracing::warn!(room = %self.name, entry = entry.id, reason = %reason.reason, "stream entry refused");
+                if !state.closed {
+                    self.poison(&mut state, None, "a stream entry was refused");
+                }
+                return false;
+            }
+        }
+        state.cluster.position = position.to_owned();
+        true
+    }
+
+    fn apply_remote(&self, state: &mut RoomState, entry: &Entry) -> Result<(), CloseReason> {
+        let frame = Bytes::from(entry.data.clone());
+        let mut messages = protocol::decode_frame(&frame).map_err(invalid)?.into_iter();
+        let (Some(message), None) = (messages.next(), messages.next()) else {
+            return Err(CloseReason::new(close::INVALID_PAYLOAD, "a stream entry must hold one message"));
+        };
+        match (entry.kind, message) {
+            (Kind::Update, Message::Sync(SyncMessage::Update(bytes))) => self.apply_update(state, None, bytes, Some(frame), true),
+            (Kind::Awareness, Message::Awareness(update)) => {
+                protocol::validate_awareness(&update).map_err(invalid)?;
+                let changed = state
+                    .awareness
+                    .apply_update_summary(update)
+                    .map_err(|e| CloseReason::new(close::INVALID_PAYLOAD, format!("awareness: {e}")))?;
+                if changed.is_some() {
+                    broadcast(&state.members, None, &frame, Outbox::offer_awareness);
+                }
+                Ok(())
+            }
+            _ => Err(CloseReason::new(close::INVALID_PAYLOAD, "a stream entry holds an unexpected message")),
+        }
+    }
+
+    /// Redis failed: take the room offline and close every member with 4503, so nobody
+    /// writes where the other relays cannot see it. The next joiner reloads from Redis.
+    pub fn cluster_failed(&self, why: &str) {
+        let mut state = self.state.lock();
+        self.fail(&mut state, why);
+    }
+
+    fn fail(&self, state: &mut RoomState, why: &str) {
+        if state.closed {
+            return;
+        }
+        tracing::warn!(room = %self.name, why, "room offline: redis unavailable");
+        state.closed = true;
+        state.cluster.pending.clear();
+        for member in state.members.values() {
+            member.outbox.close(unavailable(why));
+        }
+    }
+
+    /// Whether a compaction is due (a peek: nothing changes).
+    pub fn compaction_due(&self, policy: &CompactionPolicy, force: bool) -> bool {
+        let state = self.state.lock();
+        let mut shape = state.log;
+        shape.oldest_entry_age = state.oldest_log_entry.map(|t| t.elapsed());
+        if force {
+            shape.log_entries > 0
+        } else {
+            policy.is_due(&shape)
+        }
+    }
+
+    /// Another relay compacts this room: count the log afresh.
+    pub fn forget_log_shape(&self) {
+        let mut state = self.state.lock();
+        let snapshot_bytes = state.log.snapshot_bytes;
+        state.log = LogShape { snapshot_bytes, ..LogShape::default() };
+        state.oldest_log_entry = None;
+    }
+
+    /// The stream id the room's state covers and the state itself, taken under one lock.
+    pub fn prepare_cluster_compaction(&self) -> Option<(String, Vec<u8>)> {
+        let mut state = self.state.lock();
+        let snapshot = match super::encode_diff(state.awareness.doc(), &StateVector::default()) {
+            Ok(snapshot) => snapshot,
+            Err(failure) => {
+                tracing::error!(room = %self.name, %failure, "compaction skipped");
+                return None;
+            }
+        };
+        state.log = LogShape { snapshot_bytes: snapshot.len() as u64, ..LogShape::default() };
+        state.oldest_log_entry = None;
+        Some((state.cluster.position.clone(), snapshot))
+    }
+}
+
+fn fan_out_through(state: &mut RoomState, n: u64) {
+    while state.cluster.pending.front().is_some_and(|p| p.n <= n) {
+        let Some(pending) = state.cluster.pending.pop_front() else { break };
+        broadcast(&state.members, pending.from, &pending.frame, Outbox::offer_update);
+        if let Some(ack) = pending.ack {
+            ack();
+        }
+    }
+}
