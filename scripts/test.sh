@@ -3,8 +3,8 @@
 # the Rust tests (including the fuzz-corpus replay and the crash tests with the real
 # binary), the wasm client build (wasm32 target, pinned wasm-bindgen-cli, npm binaryen),
 # the interop tests against stock Yjs clients from npm, the browser tests in headless
-# Chromium (Debian chromium + chromium-driver), and a short bounded fuzz of the protocol
-# decoder (cargo-fuzz).
+# Chromium (Debian chromium + chromium-driver), the scale-out and reverse-proxy tests (Debian
+# redis-server + nginx), and a short bounded fuzz of the protocol decoder (cargo-fuzz).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +21,9 @@ scripts/interop.sh
 
 step "Browser tests (headless Chromium)"
 scripts/browser-test.sh
+
+step "Scale-out through Redis, hosting behind nginx (redis-server + nginx)"
+scripts/cluster-test.sh
 
 step "Short bounded fuzz of the protocol decoder"
 scripts/fuzz.sh "${FUZZ_SECONDS:-30}" frame_decoding

@@ -143,6 +143,11 @@ impl TestClient {
             .expect("client task alive");
     }
 
+    /// Whether the initial sync has completed.
+    pub fn is_synced(&self) -> bool {
+        *self.synced.borrow()
+    }
+
     /// Updates sent so far on this connection.
     pub fn sent(&self) -> u64 {
         self.sent.load(std::sync::atomic::Ordering::SeqCst)

@@ -4,7 +4,11 @@
 #[cfg(feature = "browser")]
 pub mod browser;
 pub mod client;
+#[cfg(feature = "cluster")]
+pub mod cluster;
+pub mod nginx;
 pub mod process;
+pub mod redis_server;
 pub mod relay;
 
 pub use client::TestClient;

@@ -66,6 +66,11 @@ impl TestRelay {
         self.running().addr
     }
 
+    /// The relay's shared state (rooms, counters), for tests that reach inside.
+    pub fn state(&self) -> &std::sync::Arc<relay::app::AppState> {
+        &self.running().state
+    }
+
     pub fn rooms_in_memory(&self) -> usize {
         self.running().state.rooms.loaded().len()
     }

@@ -1,0 +1,134 @@
+//! Scale-out through a real redis-server: clients on different relay processes edit one room,
+//! presence crosses relays and leaves with its owner, one relay at a time compacts a room
+//! (a lease), the snapshot is checksummed and the stream trimmed behind it, and a relay that
+//! picks a room up later loads snapshot plus stream tail.
+//!
+//! Needs the `cluster` feature and redis-server; scripts/cluster-test.sh installs it and runs
+//! `cargo test -p tests --features cluster`. Relays here are in-process (`TestRelay`, each
+//! its own Redis handle and relay id); tests/cluster_failures.rs uses the real binary.
+
+use std::time::Duration;
+
+use redis::AsyncCommands;
+use shared::close;
+use tests::cluster::{inspect, map_len, put, relays};
+use tests::redis_server::RedisServer;
+use tests::{eventually, TestClient};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_on_three_relays_edit_one_room() {
+    let redis = RedisServer::start();
+    let relays = relays(&redis, 3, |_| {}).await;
+    let mut clients = Vec::new();
+    for relay in &relays {
+        for _ in 0..2 {
+            clients.push(TestClient::join(&relay.ws_url(), "shared").await);
+        }
+    }
+    const ROUNDS: usize = 20;
+    for round in 0..ROUNDS {
+        for (i, client) in clients.iter().enumerate() {
+            put(client, &format!("c{i}-{round}"), round as i64);
+            client.append_text("t", &format!("[{i}.{round}]"));
+        }
+    }
+    let expected = (clients.len() * ROUNDS) as u32;
+    for (i, client) in clients.iter().enumerate() {
+        eventually(WAIT, &format!("client {i} sees every key"), || async { map_len(client) == expected }).await;
+    }
+    eventually(WAIT, "every client has the same text", || async {
+        let first = clients[0].text("t");
+        clients.iter().all(|c| c.text("t") == first)
+    })
+    .await;
+    assert!(clients[0].text("t").contains("[5.19]"));
+
+    // A relay that was not there picks the room up from Redis (no snapshot yet: the stream).
+    let late_relay = tests::cluster::relays(&redis, 1, |_| {}).await;
+    let late = TestClient::join(&late_relay[0].ws_url(), "shared").await;
+    assert_eq!(map_len(&late), expected, "a late relay loads the whole stream");
+    assert_eq!(late.text("t"), clients[0].text("t"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_crosses_relays_and_leaves_with_its_owner() {
+    let redis = RedisServer::start();
+    let relays = relays(&redis, 3, |_| {}).await;
+    let a = TestClient::join(&relays[0].ws_url(), "presence").await;
+    let b = TestClient::join(&relays[1].ws_url(), "presence").await;
+    a.set_presence(r#"{"user":{"name":"Ada"}}"#);
+    b.set_presence(r#"{"user":{"name":"Bob"}}"#);
+    let (a_id, b_id) = (a.client_id(), b.client_id());
+    eventually(WAIT, "b (relay 2) sees Ada (relay 1)", || async { b.presence_of(a_id).await.is_some_and(|s| s.contains("Ada")) }).await;
+    eventually(WAIT, "a sees Bob", || async { a.presence_of(b_id).await.is_some_and(|s| s.contains("Bob")) }).await;
+
+    // A third relay joining later learns both states from the stream.
+    let c = TestClient::join(&relays[2].ws_url(), "presence").await;
+    eventually(WAIT, "a joiner on relay 3 gets both states", || async {
+        c.presence_of(a_id).await.is_some() && c.presence_of(b_id).await.is_some()
+    })
+    .await;
+
+    a.close().await;
+    eventually(WAIT, "Ada's state is removed on relays 2 and 3", || async {
+        b.presence_of(a_id).await.is_none() && c.presence_of(a_id).await.is_none()
+    })
+    .await;
+    b.vanish();
+    eventually(WAIT, "Bob's state (socket dropped) is removed on relay 3", || async { c.presence_of(b_id).await.is_none() }).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_relay_compacts_under_the_lease_and_late_relays_load_snapshot_plus_tail() {
+    let redis = RedisServer::start();
+    let relays = relays(&redis, 3, |config| config.redis_trim_slack_ms = 0).await;
+    let mut clients = Vec::new();
+    for relay in &relays {
+        clients.push(TestClient::join(&relay.ws_url(), "snap").await);
+    }
+    for round in 0..30 {
+        for (i, client) in clients.iter().enumerate() {
+            put(client, &format!("c{i}-{round}"), round);
+        }
+    }
+    for client in &clients {
+        eventually(WAIT, "all 90 keys everywhere", || async { map_len(client) == 90 }).await;
+    }
+    let mut conn = inspect(&redis).await;
+    let log = "scene:{snap}:log";
+    let snap = "scene:{snap}:snap";
+    let before: u64 = conn.xlen(log).await.unwrap();
+    assert!(before >= 90, "every update is a stream entry ({before})");
+
+    // All three try at once: exactly one holds the lease and writes.
+    let rooms: Vec<_> = relays.iter().map(|r| r.state().rooms.get_loaded("snap").expect("room in memory")).collect();
+    let attempts = relays.iter().zip(&rooms).map(|(relay, room)| relay.state().rooms.compact_now(room, true));
+    let written = futures_util::future::join_all(attempts).await;
+    assert_eq!(written.iter().filter(|w| **w).count(), 1, "exactly one compaction: {written:?}");
+    let compactions: u64 = conn.hget(snap, "compactions").await.unwrap();
+    assert_eq!(compactions, 1);
+    let data: Vec<u8> = conn.hget(snap, "data").await.unwrap();
+    let crc: u32 = conn.hget(snap, "crc").await.unwrap();
+    assert_eq!(crc, crc32fast::hash(&data), "the snapshot carries its CRC-32");
+    let after: u64 = conn.xlen(log).await.unwrap();
+    assert!(after < before, "the stream is trimmed behind the snapshot ({before} → {after})");
+
+    // More edits after the snapshot: a late relay loads snapshot + tail.
+    for (i, client) in clients.iter().enumerate() {
+        put(client, &format!("after-{i}"), 1);
+    }
+    for client in &clients {
+        eventually(WAIT, "93 keys everywhere", || async { map_len(client) == 93 }).await;
+    }
+    let late_relay = tests::cluster::relays(&redis, 1, |_| {}).await;
+    let late = TestClient::join(&late_relay[0].ws_url(), "snap").await;
+    assert_eq!(map_len(&late), 93, "snapshot plus tail");
+
+    // A snapshot that fails its checksum makes the room unavailable, not half-loaded.
+    let _: () = conn.hset(snap, "crc", crc.wrapping_add(1)).await.unwrap();
+    let fresh = tests::cluster::relays(&redis, 1, |_| {}).await;
+    let refused = TestClient::connect(&fresh[0].ws_url(), "snap").await;
+    assert_eq!(refused.wait_closed().await.0, close::ROOM_UNAVAILABLE);
+}

@@ -1,0 +1,113 @@
+//! Scale-out when things break, with a real redis-server: a relay process killed with SIGKILL
+//! loses nothing that reached Redis (its clients reconnect to another relay and everything
+//! converges), and a Redis outage makes relays refuse writes with 4503 (store unavailable)
+//! instead of diverging; clients keep their edits and resync once Redis is back.
+//!
+//! Needs the `cluster` feature and redis-server (scripts/cluster-test.sh).
+
+use std::time::Duration;
+
+use shared::close;
+use tests::cluster::{join_until_synced, map_len, put, relays};
+use tests::process::ChildRelay;
+use tests::redis_server::RedisServer;
+use tests::{eventually, TestClient};
+use yrs::{Doc, Map, Transact};
+
+const WAIT: Duration = Duration::from_secs(20);
+const WRITERS: usize = 3;
+
+/// Three real relay processes on one Redis; the writers' relay is SIGKILLed mid-stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_relay_loses_nothing_and_its_clients_carry_on_elsewhere() {
+    let redis = RedisServer::start();
+    let url = redis.url();
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let paths: Vec<_> = dirs.iter().map(|d| d.path().to_path_buf()).collect();
+    let mut relays = tokio::task::spawn_blocking(move || {
+        paths.iter().map(|p| ChildRelay::start(p, &["--redis", &url])).collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    let (a, b, c) = (relays[0].ws_url(), relays[1].ws_url(), relays[2].ws_url());
+    let observer = TestClient::join(&a, "failover").await;
+
+    let docs: Vec<Doc> = (0..WRITERS).map(|_| Doc::new()).collect();
+    let mut writers = Vec::new();
+    for doc in &docs {
+        let writer = TestClient::connect_with_acks(&b, "failover", doc.clone()).await;
+        writer.wait_synced().await;
+        writers.push(writer);
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(1500);
+    let mut written = 0u64;
+    while tokio::time::Instant::now() < deadline && written < 3000 {
+        for (w, writer) in writers.iter().enumerate() {
+            put(writer, &format!("w{w}-{written}"), written as i64);
+        }
+        written += 1;
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let acked: Vec<u64> = writers.iter().map(|w| w.acked()).collect();
+    eprintln!("killed relay 2 after {written} updates per writer; acknowledged: {acked:?}");
+    relays.remove(1).kill();
+    assert!(acked.iter().all(|n| *n > 0), "acks arrived before the kill: {acked:?}");
+    for writer in &writers {
+        assert_eq!(writer.wait_closed().await.0, 1006, "the writers lost their relay");
+    }
+
+    // Everything acknowledged reached Redis, so relay 1 has it without any writer's help.
+    eventually(WAIT, "every acknowledged update reaches the observer on relay 1", || async {
+        let map = observer.doc.get_or_insert_map("m");
+        let txn = observer.doc.transact();
+        acked.iter().enumerate().all(|(w, n)| (0..*n).all(|i| map.get(&txn, &format!("w{w}-{i}")).is_some()))
+    })
+    .await;
+
+    // The writers reconnect to relay 3 with their documents: whatever was not acknowledged
+    // is uploaded again, and every update of every writer ends up everywhere.
+    let mut back = Vec::new();
+    for doc in &docs {
+        back.push(join_until_synced(&c, "failover", doc, 5).await.expect("reconnects to relay 3"));
+    }
+    let expected = (WRITERS as u64 * written) as u32;
+    eventually(WAIT, "the observer on relay 1 has every update", || async { map_len(&observer) == expected }).await;
+    for client in &back {
+        eventually(WAIT, "each writer has every update", || async { map_len(client) == expected }).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_outage_refuses_writes_with_4503_and_clients_resync_after() {
+    let mut redis = RedisServer::start();
+    let relays = relays(&redis, 2, |_| {}).await;
+    let (one, two) = (relays[0].ws_url(), relays[1].ws_url());
+    let a = TestClient::join(&one, "outage").await;
+    let b = TestClient::join(&two, "outage").await;
+    put(&a, "before", 1);
+    eventually(WAIT, "b sees a's edit", || async { map_len(&b) == 1 }).await;
+
+    redis.stop();
+    put(&a, "during-a", 2);
+    assert_eq!(a.wait_closed().await.0, close::STORE_UNAVAILABLE, "a's relay refuses writes");
+    assert_eq!(b.wait_closed().await.0, close::STORE_UNAVAILABLE, "b's relay too");
+    assert!(close::should_reconnect(close::STORE_UNAVAILABLE));
+    put(&b, "during-b", 3);
+
+    // While Redis is down nobody gets in: the room cannot be loaded.
+    let refused = TestClient::connect(&one, "outage").await;
+    assert_eq!(refused.wait_closed().await.0, close::STORE_UNAVAILABLE, "joining is refused during the outage");
+
+    // Redis comes back with everything it had acknowledged; the clients' offline edits are
+    // uploaded by their reconnect handshakes.
+    redis.restart();
+    let (a_doc, b_doc) = (a.doc.clone(), b.doc.clone());
+    drop((a, b, refused));
+    let a = join_until_synced(&one, "outage", &a_doc, 20).await.expect("a resyncs after the outage");
+    let b = join_until_synced(&two, "outage", &b_doc, 20).await.expect("b resyncs after the outage");
+    for client in [&a, &b] {
+        eventually(WAIT, "both see before, during-a and during-b", || async { map_len(client) == 3 }).await;
+    }
+    let late = TestClient::join(&one, "outage").await;
+    assert_eq!(map_len(&late), 3);
+}

@@ -1,0 +1,47 @@
+//! The browser client through a real nginx (deploy/nginx.conf) in front of two relay processes
+//! sharing rooms through Redis, under /collab/: two headless Chromium pages load the client
+//! through nginx, connect their WebSockets through it and edit one scene together.
+//!
+//! Needs the `browser` and `cluster` features, chromedriver/Chromium, a built client in dist/,
+//! redis-server and nginx; scripts/cluster-test.sh runs it after scripts/browser-test.sh has
+//! installed the browser and built the client (set CLUSTER_BROWSER=0 to skip it).
+
+use std::net::SocketAddr;
+
+use tests::browser::*;
+use tests::nginx::Nginx;
+use tests::process::ChildRelay;
+use tests::redis_server::RedisServer;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browsers_edit_one_scene_through_nginx() {
+    with_browsers(|browsers| async move {
+        let redis = RedisServer::start();
+        let dist = dist_dir().to_str().expect("utf-8 path").to_owned();
+        let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+        let paths: Vec<_> = dirs.iter().map(|d| d.path().to_path_buf()).collect();
+        let url = redis.url();
+        let relays = tokio::task::spawn_blocking(move || {
+            let args = ["--redis", url.as_str(), "--base-path", "/collab", "--trust-proxy", "--static-dir", dist.as_str()];
+            paths.iter().map(|p| ChildRelay::start(p, &args)).collect::<Vec<_>>()
+        })
+        .await
+        .unwrap();
+        let upstreams: Vec<SocketAddr> = relays.iter().map(|r| r.addr).collect();
+        let nginx = Nginx::start(&upstreams);
+        let page = format!("http://{}/collab/?room=proxied", nginx.addr);
+        let (a, b) = tokio::join!(browsers.open(&page), browsers.open(&page));
+        for page in [&a, &b] {
+            let shown = page.wait_synced().await;
+            assert_eq!(shown.room.as_deref(), Some("proxied"), "{}: room name shown", page.name);
+        }
+        a.wait_peers(1).await;
+        b.wait_peers(1).await;
+        a.add_node().await;
+        b.wait_nodes(1).await;
+        b.add_node().await;
+        a.wait_nodes(2).await;
+        drop((nginx, relays, redis, dirs));
+    })
+    .await;
+}
