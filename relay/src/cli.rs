@@ -111,13 +111,13 @@ pub struct Config {
     #[arg(long, env = "RELAY_COMMIT_WINDOW_MS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=1000))]
     pub commit_window_ms: u64,
 
-    /// Compaction: log bytes that always justify folding a room's log into a snapshot.
-    /// (A log must also reach twice the snapshot's size; see ARCHITECTURE.md.)
-    #[arg(long, env = "RELAY_COMPACT_LOG_BYTES", default_value_t = 1 << 20)]
+    /// Compaction: log bytes that justify folding a room's log into a snapshot (a log must
+    /// also reach four times the snapshot's size; see relay/src/compaction.rs).
+    #[arg(long, env = "RELAY_COMPACT_LOG_BYTES", default_value_t = 4 << 20)]
     pub compact_log_bytes: u64,
 
     /// Compaction: log entries after which a room's log is folded into a snapshot.
-    #[arg(long, env = "RELAY_COMPACT_LOG_ENTRIES", default_value_t = 10_000)]
+    #[arg(long, env = "RELAY_COMPACT_LOG_ENTRIES", default_value_t = 50_000)]
     pub compact_log_entries: u64,
 
     /// Compaction: age in seconds of the oldest log entry after which the log is folded.
@@ -237,8 +237,8 @@ impl Config {
             store: StoreKind::Memory,
             cache_bytes: 512 * 1024 * 1024,
             commit_window_ms: 10,
-            compact_log_bytes: 1 << 20,
-            compact_log_entries: 10_000,
+            compact_log_bytes: 4 << 20,
+            compact_log_entries: 50_000,
             compact_log_age_secs: 600,
             admin_token: None,
             auth_key_file: None,

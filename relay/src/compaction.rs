@@ -2,10 +2,13 @@
 //!
 //! Rewriting the whole document is what makes peer servers slow down as documents grow, so
 //! the relay rewrites it only in proportion to what was appended since the last snapshot:
-//! the log must have grown to twice the snapshot (or a floor for small rooms) before a
-//! size-driven compaction, and to a quarter of it before a count- or age-driven one. Over a
-//! long run that caps the bytes written for snapshots at a small multiple of the bytes
-//! received, while bounding how many log entries a cold load has to replay.
+//! the log must have grown to four times the snapshot (and past a floor, so small rooms are
+//! not rewritten for every few kilobytes) before a size-driven compaction, and at least to
+//! the snapshot's size before a count- or age-driven one. The log lives in the journal,
+//! where keeping it costs nothing but replay time at a cold load, so the floors are
+//! generous: 4 MiB or 50,000 entries. A snapshot costs about the document's size, and a
+//! document grows by at most what was logged, so each snapshot costs at most
+//! (1 + 1/4) × the log it folds, and in practice far less (map edits leave ~20 % behind).
 
 use std::time::Duration;
 
@@ -22,7 +25,7 @@ pub struct CompactionPolicy {
 
 impl Default for CompactionPolicy {
     fn default() -> Self {
-        CompactionPolicy { min_log_bytes: 1 << 20, max_log_entries: 10_000, max_log_age: Duration::from_secs(600) }
+        CompactionPolicy { min_log_bytes: 4 << 20, max_log_entries: 50_000, max_log_age: Duration::from_secs(600) }
     }
 }
 
@@ -41,8 +44,8 @@ impl CompactionPolicy {
         if log.log_entries == 0 {
             return false;
         }
-        let by_size = log.log_bytes >= self.min_log_bytes.max(log.snapshot_bytes.saturating_mul(2));
-        let not_tiny = log.log_bytes.saturating_mul(4) >= log.snapshot_bytes;
+        let by_size = log.log_bytes >= self.min_log_bytes.max(log.snapshot_bytes.saturating_mul(4));
+        let not_tiny = log.log_bytes >= log.snapshot_bytes;
         let by_count = log.log_entries >= self.max_log_entries;
         let by_age = log.oldest_entry_age.is_some_and(|age| age >= self.max_log_age);
         by_size || (not_tiny && (by_count || by_age))
@@ -66,7 +69,11 @@ mod tests {
     fn small_rooms_compact_at_the_byte_floor() {
         let policy = CompactionPolicy::default();
         assert!(!policy.is_due(&shape(0, 10, 1000, 1)));
-        assert!(policy.is_due(&shape(0, 10, 2 << 20, 1)));
+        assert!(!policy.is_due(&shape(0, 10, 2 << 20, 1)));
+        assert!(policy.is_due(&shape(0, 10, 5 << 20, 1)));
+        // many entries, or old ones, fold a small log too
+        assert!(policy.is_due(&shape(0, 60_000, 1 << 20, 1)));
+        assert!(policy.is_due(&shape(1000, 10, 2000, 700)));
     }
 
     #[test]
@@ -74,11 +81,12 @@ mod tests {
         let policy = CompactionPolicy::default();
         let twenty_mb = 20 << 20;
         // many small updates on a large room: not worth rewriting 20 MB yet
-        assert!(!policy.is_due(&shape(twenty_mb, 50_000, 2 << 20, 10_000)));
-        // a quarter of the room in the log plus many entries: due
-        assert!(policy.is_due(&shape(twenty_mb, 50_000, 6 << 20, 1)));
-        // twice the room in the log: due regardless
-        assert!(policy.is_due(&shape(twenty_mb, 5, 41 << 20, 1)));
+        assert!(!policy.is_due(&shape(twenty_mb, 60_000, 6 << 20, 10_000)));
+        // the room's size in the log plus many entries: due
+        assert!(policy.is_due(&shape(twenty_mb, 60_000, 21 << 20, 1)));
+        // four times the room in the log: due regardless
+        assert!(!policy.is_due(&shape(twenty_mb, 5, 41 << 20, 1)));
+        assert!(policy.is_due(&shape(twenty_mb, 5, 81 << 20, 1)));
     }
 
     #[test]
