@@ -3,6 +3,7 @@
 //! Every loop is bounded in count and time; every connection goes to loopback.
 
 mod client;
+mod cluster;
 mod relay_process;
 mod report;
 mod workloads;
@@ -30,6 +31,8 @@ enum Workload {
     Durability(workloads::durability::Args),
     /// Many clients join one large room at once, cold (from disk) and warm (from memory).
     JoinStorm(workloads::join_storm::Args),
+    /// Relays sharing rooms through Redis: cross-relay fan-out latency, throughput on 1-3 relays.
+    Cluster(cluster::Args),
 }
 
 #[tokio::main]
@@ -38,6 +41,7 @@ async fn main() -> std::process::ExitCode {
     let result = match cli.workload {
         Workload::Durability(args) => workloads::durability::run(&cli.relay_bin, args).await,
         Workload::JoinStorm(args) => workloads::join_storm::run(&cli.relay_bin, args).await,
+        Workload::Cluster(args) => cluster::run(&cli.relay_bin, args).await,
     };
     match result {
         Ok(report) => {
