@@ -51,6 +51,20 @@ fn typed_setters_round_trip_and_validate() {
 }
 
 #[test]
+fn changing_the_shape_keeps_every_dimension() {
+    let doc = Doc::with_client_id(1);
+    let scene = Scene::new(&doc);
+    let mut txn = doc.transact_mut();
+    let m = scene.add_node(&mut txn, id("m"), "Mesh", NodeKind::Mesh, None);
+    scene.set_primitive(&mut txn, &m, Primitive::Box { width: 2.0, height: 3.0, depth: 4.0 }).unwrap();
+    scene.set_primitive_kind(&mut txn, &m, PrimitiveKind::Sphere).unwrap();
+    assert_eq!(scene.node(&txn, &m).unwrap().primitive, Some(Primitive::Sphere { radius: 0.5 }));
+    scene.set_primitive_kind(&mut txn, &m, PrimitiveKind::Box).unwrap();
+    assert_eq!(scene.node(&txn, &m).unwrap().primitive, Some(Primitive::Box { width: 2.0, height: 3.0, depth: 4.0 }));
+    assert!(scene.set_primitive_kind(&mut txn, &id("nope"), PrimitiveKind::Box).is_err());
+}
+
+#[test]
 fn setters_that_change_nothing_write_nothing() {
     let doc = Doc::with_client_id(1);
     let scene = Scene::new(&doc);

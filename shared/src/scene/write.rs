@@ -10,7 +10,7 @@ use yrs::any::Number;
 use yrs::{Any, In, Map, MapPrelim, MapRef, Out, ReadTxn, TransactionMut};
 
 use super::keys::{self, NumberKey};
-use super::types::{Color, IdGen, Light, Material, NodeId, NodeKind, Primitive, Transform, Vec3};
+use super::types::{Color, IdGen, Light, Material, NodeId, NodeKind, Primitive, PrimitiveKind, Transform, Vec3};
 use super::{order, read, Scene, SceneError};
 
 /// Writes `value` under `key` unless it is already stored there.
@@ -181,6 +181,14 @@ impl Scene {
         self.set_numbers(txn, id, &dims)?;
         let map = self.node_map(txn, id)?;
         set_any(txn, &map, keys::PRIMITIVE, Any::from(p.kind().as_str()));
+        Ok(())
+    }
+
+    /// Changes a mesh's shape and nothing else: each shape reads its own dimensions, which
+    /// stay in the map (what the editor's shape menu does).
+    pub fn set_primitive_kind(&self, txn: &mut TransactionMut, id: &NodeId, kind: PrimitiveKind) -> Result<(), SceneError> {
+        let map = self.node_map(txn, id)?;
+        set_any(txn, &map, keys::PRIMITIVE, Any::from(kind.as_str()));
         Ok(())
     }
 
