@@ -57,3 +57,154 @@ pub async fn initial_sync(sender: &mut Sender, receiver: &mut Receiver, limit: D
     };
     tokio::time::timeout(limit, wait).await.map_err(|_| LoadError::Timeout("initial sync".into()))?
 }
+
+/// How a server frames y-websocket messages. Stock servers send each message as is;
+/// Hocuspocus puts the document name (a varString) in front of every message, answers a
+/// SyncStep1 with type 4 ("sync reply") and adds its own types (auth 2 with sub-types it
+/// defines, stateless 5/6, close 7, sync status 8). The adapter strips and adds the prefix
+/// and hands everything else to `shared::protocol`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Framing {
+    Yws,
+    Hocuspocus,
+}
+
+/// Hocuspocus message types that carry a y-websocket sync message or awareness.
+const HOCUSPOCUS_SYNC_REPLY: u8 = 4;
+
+impl Framing {
+    /// One y-websocket message (from `shared::protocol`) as the frame this server expects.
+    pub fn wrap(self, doc: &str, message: Vec<u8>) -> Vec<u8> {
+        match self {
+            Framing::Yws => message,
+            Framing::Hocuspocus => {
+                use yrs::encoding::write::Write;
+                let mut out = Vec::with_capacity(doc.len() + 2 + message.len());
+                out.write_string(doc);
+                out.extend_from_slice(&message);
+                out
+            }
+        }
+    }
+
+    /// Frames to send as soon as the socket is open: Hocuspocus waits for an auth message
+    /// (`doc 2 0 varString(token)`, here an empty token) before it handles anything else.
+    pub fn hello(self, doc: &str) -> Option<Vec<u8>> {
+        match self {
+            Framing::Yws => None,
+            Framing::Hocuspocus => {
+                use yrs::encoding::write::Write;
+                let mut auth = Vec::new();
+                auth.write_var(protocol::MSG_AUTH);
+                auth.write_var(0u8);
+                auth.write_string("");
+                Some(self.wrap(doc, auth))
+            }
+        }
+    }
+
+    /// The y-websocket messages in one received frame; an empty list for the framing's own
+    /// control messages (Hocuspocus auth answers, sync status, stateless messages).
+    pub fn unwrap(self, frame: &[u8]) -> Result<Vec<Message>, LoadError> {
+        let invalid = |e: &dyn std::fmt::Display| LoadError::Client(format!("undecodable frame: {e}"));
+        match self {
+            Framing::Yws => protocol::decode_frame(frame).map_err(|e| invalid(&e)),
+            Framing::Hocuspocus => {
+                use yrs::encoding::read::Read;
+                let mut decoder = yrs::updates::decoder::DecoderV1::from(frame);
+                decoder.read_string().map_err(|e| invalid(&e))?;
+                let rest = yrs::updates::decoder::Decoder::read_to_end(&mut decoder).map_err(|e| invalid(&e))?;
+                match rest.first().copied() {
+                    Some(protocol::MSG_SYNC) | Some(protocol::MSG_AWARENESS) | Some(protocol::MSG_QUERY_AWARENESS) => {
+                        protocol::decode_frame(rest).map_err(|e| invalid(&e))
+                    }
+                    Some(HOCUSPOCUS_SYNC_REPLY) => {
+                        let mut sync = rest.to_vec();
+                        sync[0] = protocol::MSG_SYNC;
+                        protocol::decode_frame(&sync).map_err(|e| invalid(&e))
+                    }
+                    _ => Ok(Vec::new()),
+                }
+            }
+        }
+    }
+}
+
+/// One simulated client of a room, on any target: its socket halves, the framing and the
+/// document name the framing needs.
+pub struct Peer {
+    pub tx: Sender,
+    pub rx: Receiver,
+    pub framing: Framing,
+    pub doc: String,
+}
+
+impl Peer {
+    /// Opens the socket and completes the y-websocket handshake (SyncStep1 → SyncStep2),
+    /// returning the SyncStep2's update as well.
+    pub async fn join(url: &str, framing: Framing, doc: &str, limit: Duration) -> Result<(Peer, Vec<u8>), LoadError> {
+        let (tx, rx) = connect(url).await?;
+        let mut peer = Peer { tx, rx, framing, doc: doc.to_owned() };
+        if let Some(hello) = framing.hello(doc) {
+            send(&mut peer.tx, hello).await?;
+        }
+        peer.send(protocol::sync_step1(&StateVector::default())).await?;
+        let wait = async {
+            loop {
+                for message in peer.next_messages().await? {
+                    if let Message::Sync(SyncMessage::SyncStep2(update)) = message {
+                        return Ok(update);
+                    }
+                }
+            }
+        };
+        let state = tokio::time::timeout(limit, wait).await.map_err(|_| LoadError::Timeout(format!("joining {url}")))??;
+        Ok((peer, state))
+    }
+
+    /// Sends one y-websocket message, framed for this target.
+    pub async fn send(&mut self, message: Vec<u8>) -> Result<(), LoadError> {
+        send(&mut self.tx, self.framing.wrap(&self.doc, message)).await
+    }
+
+    /// Waits for the next data frame and returns its messages (pings are answered by the
+    /// socket itself). A closed connection is an error: simulated clients never expect one.
+    pub async fn next_messages(&mut self) -> Result<Vec<Message>, LoadError> {
+        next_messages(&mut self.rx, self.framing).await
+    }
+}
+
+/// Waits for the next data frame on a receiving half and returns its messages. Control
+/// frames are skipped; callers bound the wait with a timeout or a stop signal.
+pub async fn next_messages(rx: &mut Receiver, framing: Framing) -> Result<Vec<Message>, LoadError> {
+    loop {
+        match rx.next().await {
+            Some(Ok(WsMessage::Binary(bytes))) => return framing.unwrap(&bytes),
+            Some(Ok(WsMessage::Close(frame))) => return Err(LoadError::Client(format!("closed by server: {frame:?}"))),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return Err(LoadError::Client(e.to_string())),
+            None => return Err(LoadError::Client("connection ended".into())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hocuspocus_frames_carry_the_document_name_and_unwrap_back() {
+        let step1 = protocol::sync_step1(&StateVector::default());
+        let framed = Framing::Hocuspocus.wrap("room", step1.clone());
+        assert_eq!(framed, [&[4u8, b'r', b'o', b'o', b'm'][..], &step1[..]].concat());
+        let messages = Framing::Hocuspocus.unwrap(&framed).unwrap();
+        assert!(matches!(messages[..], [Message::Sync(SyncMessage::SyncStep1(_))]));
+        // a sync reply (type 4) is a sync message; auth answers and sync status are skipped
+        let reply = [&[4u8, b'r', b'o', b'o', b'm', 4, 1, 2, 0, 0][..]].concat();
+        assert!(matches!(Framing::Hocuspocus.unwrap(&reply).unwrap()[..], [Message::Sync(SyncMessage::SyncStep2(_))]));
+        assert!(Framing::Hocuspocus.unwrap(&[4, b'r', b'o', b'o', b'm', 8, 1]).unwrap().is_empty());
+        assert_eq!(Framing::Hocuspocus.hello("d").unwrap(), [1, b'd', 2, 0, 0]);
+        assert_eq!(Framing::Yws.wrap("room", step1.clone()), step1);
+    }
+}

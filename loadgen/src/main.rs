@@ -33,6 +33,16 @@ enum Workload {
     JoinStorm(workloads::join_storm::Args),
     /// Relays sharing rooms through Redis: cross-relay fan-out latency, throughput on 1-3 relays.
     Cluster(cluster::Args),
+    /// One writer, N observers: latency and server CPU per update per observer.
+    FanOut(workloads::fanout::Args),
+    /// Many writers in one room, each observing the others.
+    ManyWriters(workloads::writers::Args),
+    /// N clients moving cursors (awareness only): server CPU share of one core.
+    Presence(workloads::presence::Args),
+    /// Idle connections and rooms: server memory per connection and per room.
+    Idle(workloads::idle::Args),
+    /// Sustained, stress, spike or endurance load on a swarm of rooms.
+    Shape(workloads::shapes::Args),
 }
 
 #[tokio::main]
@@ -42,6 +52,11 @@ async fn main() -> std::process::ExitCode {
         Workload::Durability(args) => workloads::durability::run(&cli.relay_bin, args).await,
         Workload::JoinStorm(args) => workloads::join_storm::run(&cli.relay_bin, args).await,
         Workload::Cluster(args) => cluster::run(&cli.relay_bin, args).await,
+        Workload::FanOut(args) => workloads::fanout::run(&cli.relay_bin, args).await,
+        Workload::ManyWriters(args) => workloads::writers::run(&cli.relay_bin, args).await,
+        Workload::Presence(args) => workloads::presence::run(&cli.relay_bin, args).await,
+        Workload::Idle(args) => workloads::idle::run(&cli.relay_bin, args).await,
+        Workload::Shape(args) => workloads::shapes::run(&cli.relay_bin, args).await,
     };
     match result {
         Ok(report) => {

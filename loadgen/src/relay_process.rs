@@ -56,30 +56,7 @@ impl RelayProcess {
     }
 
     pub fn figures(&self) -> ProcFigures {
-        let pid = self.pid();
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let kb = |name: &str| {
-            status
-                .lines()
-                .find(|l| l.starts_with(name))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<u64>().ok())
-                .map_or(0, |v| v * 1024)
-        };
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        // fields after the command name: utime is the 14th field, stime the 15th
-        let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-        let cpu_seconds = (ticks(11) + ticks(12)) / 100.0;
-        let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
-        let disk_write_bytes = io
-            .lines()
-            .find(|l| l.starts_with("write_bytes:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        ProcFigures { rss_bytes: kb("VmRSS:"), peak_rss_bytes: kb("VmHWM:"), cpu_seconds, disk_write_bytes }
+        proc_figures(self.pid())
     }
 
     /// The relay's own JSON statistics.
@@ -123,4 +100,31 @@ impl Drop for RelayProcess {
             let _ = child.wait();
         }
     }
+}
+
+/// CPU, memory and disk figures of any process (the relay, or a peer server under test).
+pub fn proc_figures(pid: u32) -> ProcFigures {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kb = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .map_or(0, |v| v * 1024)
+    };
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // fields after the command name: utime is the 14th field, stime the 15th
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let cpu_seconds = (ticks(11) + ticks(12)) / 100.0;
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
+    let disk_write_bytes = io
+        .lines()
+        .find(|l| l.starts_with("write_bytes:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    ProcFigures { rss_bytes: kb("VmRSS:"), peak_rss_bytes: kb("VmHWM:"), cpu_seconds, disk_write_bytes }
 }

@@ -53,3 +53,22 @@ pub fn quantiles_ms(h: &hdrhistogram::Histogram<u64>) -> (f64, f64, f64) {
 pub fn histogram() -> hdrhistogram::Histogram<u64> {
     hdrhistogram::Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid histogram bounds")
 }
+
+/// A progress bar over a workload's seconds (drawn on stderr, hidden when it is no terminal).
+pub fn progress(seconds: u64, label: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(seconds);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} s {msg}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_prefix(label.to_owned());
+    bar
+}
+
+/// Adds p50, p99 and max of a latency histogram (µs) as rows named `{name} p50` etc.
+pub fn add_latency(report: &mut Report, name: &str, h: &hdrhistogram::Histogram<u64>) {
+    let (p50, p99, max) = quantiles_ms(h);
+    report.add(&format!("{name} p50"), p50, "ms");
+    report.add(&format!("{name} p99"), p99, "ms");
+    report.add(&format!("{name} max"), max, "ms");
+    report.add(&format!("{name} samples"), h.len() as f64, "");
+}
