@@ -2,7 +2,9 @@
 //!
 //! `{base}/ws/{room}` upgrades to the y-websocket protocol; `{base}/healthz` says the process
 //! is up; `{base}/readyz` says it accepts new connections (it turns 503 while shutting
-//! down); everything else under `{base}/` is the built browser client.
+//! down); `{base}/api/stats`, `{base}/api/stats/stream` and `{base}/metrics` are the
+//! relay's figures (see `telemetry`); everything else under `{base}/` is the built browser
+//! client.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -37,6 +39,8 @@ pub struct AppState {
     /// Every live WebSocket connection, so shutdown can wait for them.
     pub connections: TaskTracker,
     pub counters: crate::stats::Counters,
+    /// Samples, history, live stream and Prometheus registry (see `telemetry`).
+    pub telemetry: crate::telemetry::Telemetry,
     /// Bounds the bytes of large frames being written at once (in KiB permits).
     pub large_sends: Arc<tokio::sync::Semaphore>,
     /// The key room tokens are verified with; `None` runs the relay open.
@@ -57,6 +61,7 @@ impl AppState {
             shutdown: CancellationToken::new(),
             connections: TaskTracker::new(),
             counters: crate::stats::Counters::default(),
+            telemetry: crate::telemetry::Telemetry::default(),
             large_sends: Arc::new(tokio::sync::Semaphore::new(send_budget)),
             durability: None,
             token_key: None,
@@ -94,6 +99,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(&format!("{base}/healthz"), get(|| async { "ok\n" }))
         .route(&format!("{base}/readyz"), get(readyz))
         .route(&format!("{base}/api/stats"), get(stats))
+        .route(&format!("{base}/api/stats/stream"), get(crate::telemetry::routes::stats_stream))
+        .route(&format!("{base}/metrics"), get(crate::telemetry::routes::metrics))
         .merge(crate::api::routes(&state));
     if let Some(dir) = &state.config.static_dir {
         let index = dir.join("index.html");
@@ -120,6 +127,9 @@ async fn stats(State(state): State<Arc<AppState>>) -> axum::Json<serde_json::Val
         "connections_total": c.connections_total.load(Relaxed),
         "frames_in": c.frames_in.load(Relaxed),
         "bytes_in": c.bytes_in.load(Relaxed),
+        "frames_out": c.frames_out.load(Relaxed),
+        "bytes_out": c.bytes_out.load(Relaxed),
+        "latest": state.telemetry.history().last().cloned(),
         "closed_for_bad_input": c.closed_for_bad_input.load(Relaxed),
         "cache": state.rooms.cache_stats(),
         "durability": state.durability.as_ref().map(|s| s.durability_stats()),

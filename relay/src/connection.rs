@@ -78,9 +78,11 @@ pub async fn serve(mut socket: WebSocket, joining: Joining, app: Arc<AppState>) 
             }
             Some(frame) = inbox.next() => {
                 let _permit = app.admit_send(frame.len()).await;
+                let len = frame.len();
                 if let Err(reason) = write(&mut socket, WsMessage::Binary(frame), write_timeout).await {
                     break reason;
                 }
+                counters.frame_out(len);
             }
             incoming = socket.recv() => {
                 last_heard = Instant::now();
@@ -93,8 +95,10 @@ pub async fn serve(mut socket: WebSocket, joining: Joining, app: Arc<AppState>) 
                         }
                         // Panics inside yrs are contained where they can happen; this is
                         // the last line: whatever happens, the connection leaves cleanly.
+                        let started = std::time::Instant::now();
                         let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| room.handle_frame(conn, frame)))
                             .unwrap_or_else(|_| Err(CloseReason::new(close::INTERNAL_ERROR, "the relay could not handle that message")));
+                        app.telemetry.record_handling(started.elapsed());
                         if let Err(reason) = handled {
                             if reason.code == close::INVALID_PAYLOAD {
                                 counters.closed_for_bad_input.fetch_add(1, Relaxed);

@@ -19,3 +19,4 @@ pub mod rooms;
 pub mod server;
 pub mod stats;
 pub mod store;
+pub mod telemetry;

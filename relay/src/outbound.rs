@@ -146,6 +146,12 @@ impl Outbox {
     pub fn close(&self, reason: CloseReason) {
         self.shared.kick.close(reason);
     }
+
+    /// Frames waiting, per queue (control, updates, awareness).
+    pub fn depths(&self) -> (usize, usize, usize) {
+        let queues = self.shared.queues.lock();
+        (queues.control.len(), queues.updates.len(), queues.awareness.len())
+    }
 }
 
 impl Inbox {

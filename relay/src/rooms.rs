@@ -28,6 +28,15 @@ use crate::store::{SharedStore, StoreError};
 type Slot = Arc<OnceCell<Arc<Room>>>;
 
 /// How much the rooms in memory may hold, and for how long after their last member left.
+/// Outbound queue depths, summed over connections, and the deepest single queue.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct QueueDepths {
+    pub control: usize,
+    pub updates: usize,
+    pub awareness: usize,
+    pub deepest: usize,
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct CacheLimits {
     pub idle: Duration,
@@ -156,6 +165,15 @@ impl Rooms {
     /// Rooms currently in memory.
     pub fn loaded(&self) -> Vec<Arc<Room>> {
         self.slots.lock().values().filter_map(|slot| slot.get().cloned()).filter(|r| !r.is_closed()).collect()
+    }
+
+    /// Frames waiting in the outbound queues of every member of every room in memory.
+    pub fn queue_depths(&self) -> QueueDepths {
+        let mut total = QueueDepths::default();
+        for room in self.loaded() {
+            room.add_queue_depths(&mut total);
+        }
+        total
     }
 
     pub fn cache_stats(&self) -> CacheStats {

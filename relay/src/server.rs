@@ -159,6 +159,7 @@ async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     let sweeper = tokio::spawn(sweep_idle_rooms(state.clone()));
+    let sampler = tokio::spawn(crate::telemetry::sampler::run(state.clone()));
     let router = app::router(state.clone());
     let on_signal = state.clone();
     let graceful = async move {
@@ -176,6 +177,7 @@ async fn serve(
         .with_graceful_shutdown(graceful)
         .await;
     sweeper.abort();
+    sampler.abort();
     state.begin_shutdown();
     state.connections.close();
     let grace = Duration::from_secs(state.config.shutdown_grace_secs);

@@ -11,6 +11,8 @@ pub struct Counters {
     pub connections_total: AtomicU64,
     pub frames_in: AtomicU64,
     pub bytes_in: AtomicU64,
+    pub frames_out: AtomicU64,
+    pub bytes_out: AtomicU64,
     pub closed_for_bad_input: AtomicU64,
 }
 
@@ -18,6 +20,11 @@ impl Counters {
     pub fn frame_in(&self, bytes: usize) {
         self.frames_in.fetch_add(1, Ordering::Relaxed);
         self.bytes_in.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    pub fn frame_out(&self, bytes: usize) {
+        self.frames_out.fetch_add(1, Ordering::Relaxed);
+        self.bytes_out.fetch_add(bytes as u64, Ordering::Relaxed);
     }
 }
 

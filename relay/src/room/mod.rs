@@ -115,6 +115,18 @@ impl Room {
         self.state.lock().last_active
     }
 
+    /// Adds the outbound queue depths of the room's members to `total`.
+    pub fn add_queue_depths(&self, total: &mut crate::rooms::QueueDepths) {
+        let state = self.state.lock();
+        for member in state.members.values() {
+            let (control, updates, awareness) = member.outbox.depths();
+            total.control += control;
+            total.updates += updates;
+            total.awareness += awareness;
+            total.deepest = total.deepest.max(control + updates + awareness);
+        }
+    }
+
     /// Approximate bytes the room holds: its stored form (snapshot plus log).
     pub fn approx_bytes(&self) -> u64 {
         let state = self.state.lock();

@@ -1,0 +1,103 @@
+//! Telemetry: what operators and the client's performance view see of the relay.
+//!
+//! Once a second the [`sampler`] turns the relay's plain counters into a [`Sample`]
+//! (rates, latency quantiles, queue depths, cache hit rate, store latency, memory), keeps
+//! the last five minutes of them, pushes each to live subscribers, and mirrors the figures
+//! into a Prometheus registry ([`metrics`]). [`routes`] serves `{base}/metrics` (Prometheus
+//! text) and `{base}/api/stats/stream` (Server-Sent Events: the history on connect, then
+//! one sample a second).
+//!
+//! The hot path only bumps atomics and records one histogram value per handled message;
+//! everything derived is computed by the sampler.
+
+pub mod metrics;
+pub mod routes;
+pub mod sampler;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use parking_lot::Mutex;
+use tokio::sync::broadcast;
+
+pub use sampler::Sample;
+
+/// Samples kept: five minutes at one a second.
+pub const HISTORY: usize = 300;
+/// How often a sample is taken.
+pub const INTERVAL: Duration = Duration::from_secs(1);
+
+pub struct Telemetry {
+    pub metrics: metrics::Metrics,
+    history: Mutex<VecDeque<Arc<Sample>>>,
+    live: broadcast::Sender<Arc<Sample>>,
+    /// Receipt of a message to every member's queue holding what it caused, in µs, since
+    /// the last sample.
+    handling_us: Mutex<Histogram<u64>>,
+}
+
+impl Default for Telemetry {
+    fn default() -> Self {
+        let (live, _) = broadcast::channel(16);
+        Telemetry {
+            metrics: metrics::Metrics::default(),
+            history: Mutex::new(VecDeque::with_capacity(HISTORY)),
+            live,
+            handling_us: Mutex::new(new_histogram()),
+        }
+    }
+}
+
+fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000, 3).expect("1 µs .. 60 s at 3 digits are valid bounds")
+}
+
+impl Telemetry {
+    /// Records how long handling one incoming message took (decode, validate, apply, hand
+    /// to the store, offer to every member).
+    pub fn record_handling(&self, took: Duration) {
+        let micros = (took.as_micros() as u64).max(1);
+        self.handling_us.lock().saturating_record(micros);
+        self.metrics.handling_seconds.observe(took.as_secs_f64());
+    }
+
+    /// The quantiles of message handling since the last call, and a fresh histogram.
+    fn take_handling(&self) -> (u64, u64, u64) {
+        let mut histogram = self.handling_us.lock();
+        let figures = if histogram.is_empty() {
+            (0, 0, 0)
+        } else {
+            (histogram.value_at_quantile(0.5), histogram.value_at_quantile(0.99), histogram.max())
+        };
+        histogram.reset();
+        figures
+    }
+
+    fn publish(&self, sample: Sample) {
+        let sample = Arc::new(sample);
+        {
+            let mut history = self.history.lock();
+            if history.len() == HISTORY {
+                history.pop_front();
+            }
+            history.push_back(sample.clone());
+        }
+        // No subscribers is fine.
+        let _ = self.live.send(sample);
+    }
+
+    /// The samples of the last five minutes, oldest first.
+    pub fn history(&self) -> Vec<Arc<Sample>> {
+        self.history.lock().iter().cloned().collect()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Sample>> {
+        self.live.subscribe()
+    }
+
+    pub fn subscribers(&self) -> usize {
+        self.live.receiver_count()
+    }
+}

@@ -1,0 +1,91 @@
+//! Relay telemetry: Prometheus text at `/metrics` reflects what the relay did, and the stats
+//! stream serves its history and a live sample every second to 100 subscribers at once.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tests::{eventually, http_get, TestClient, TestRelay};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const WAIT: Duration = Duration::from_secs(15);
+
+fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines().find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))?.rsplit(' ').next()?.parse().ok()
+}
+
+#[tokio::test]
+async fn metrics_count_connections_frames_and_handling() {
+    let relay = TestRelay::start().await;
+    let (status, text) = http_get(relay.addr(), "/metrics").await;
+    assert_eq!(status, 200);
+    assert!(text.contains("# TYPE relay_frames_in counter"), "{text}");
+    assert!(text.contains("relay_message_handling_seconds_bucket"), "{text}");
+
+    let writer = TestClient::connect(&relay.ws_url(), "measured").await;
+    writer.wait_synced().await;
+    for _ in 0..20 {
+        writer.append_text("t", "x");
+    }
+    let observer = TestClient::join(&relay.ws_url(), "measured").await;
+    eventually(WAIT, "the metrics show the traffic", || async {
+        let (_, text) = http_get(relay.addr(), "/metrics").await;
+        metric(&text, "relay_connections") == Some(2.0)
+            && metric(&text, "relay_frames_in_total").unwrap_or(0.0) >= 20.0
+            && metric(&text, "relay_frames_out_total").unwrap_or(0.0) >= 20.0
+            && metric(&text, "relay_message_handling_seconds_count").unwrap_or(0.0) >= 20.0
+            && metric(&text, "relay_rooms_in_memory") == Some(1.0)
+    })
+    .await;
+    drop((writer, observer));
+    relay.stop().await;
+}
+
+/// Reads a stats stream until it has seen the history and `samples` live samples.
+async fn subscribe(addr: SocketAddr, samples: usize) -> Result<(usize, String), String> {
+    let mut socket = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+    let request = format!("GET /api/stats/stream HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n");
+    socket.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
+    let mut seen = String::new();
+    let mut buffer = vec![0u8; 16 * 1024];
+    loop {
+        let read = socket.read(&mut buffer).await.map_err(|e| e.to_string())?;
+        if read == 0 {
+            return Err(format!("stream ended: {seen}"));
+        }
+        seen.push_str(&String::from_utf8_lossy(&buffer[..read]));
+        let live = seen.matches("event: sample").count();
+        if seen.contains("event: history") && live >= samples {
+            return Ok((live, seen));
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_stats_stream_serves_history_then_a_sample_a_second_to_100_subscribers() {
+    let relay = TestRelay::start().await;
+    // Let a couple of samples build up a history first.
+    eventually(WAIT, "history exists", || async {
+        let (_, text) = http_get(relay.addr(), "/api/stats").await;
+        text.contains("\"latest\":{")
+    })
+    .await;
+    let addr = relay.addr();
+    let subscribers: Vec<_> =
+        (0..100).map(|_| tokio::spawn(async move { tokio::time::timeout(WAIT, subscribe(addr, 2)).await })).collect();
+    for subscriber in subscribers {
+        let (live, text) = subscriber.await.unwrap().expect("two samples within the limit").expect("a readable stream");
+        assert!(live >= 2);
+        assert!(text.contains("text/event-stream"), "{text}");
+        let history = text.split("event: history\ndata: ").nth(1).and_then(|rest| rest.lines().next()).unwrap();
+        let history: serde_json::Value = serde_json::from_str(history).unwrap();
+        assert!(!history.as_array().unwrap().is_empty(), "the history holds the samples taken before");
+        let sample = text.split("event: sample\ndata: ").nth(1).and_then(|rest| rest.lines().next()).unwrap();
+        let sample: serde_json::Value = serde_json::from_str(sample).unwrap();
+        for field in ["connections", "frames_in_per_s", "handling_p99_us", "queued_updates", "rss_bytes"] {
+            assert!(sample.get(field).is_some(), "{field} in {sample}");
+        }
+        assert!(sample["subscribers"].as_u64().unwrap() >= 1);
+    }
+    relay.stop().await;
+}
