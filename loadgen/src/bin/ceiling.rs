@@ -9,7 +9,7 @@
 //! benchmark then counts as lost), and its writer writes whatever is queued (up to 64
 //! frames) before flushing the socket once. Rooms are never freed: it lives for one run.
 //!
-//! `ceiling --listen 127.0.0.1:0` prints `Ceiling broadcast relay: http://ADDR/` first.
+//! `ceiling --listen 127.0.0.1:0 [--read-buffer-bytes 4096]` prints `Ceiling broadcast relay: http://ADDR/` first.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -20,6 +20,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
 const QUEUE: usize = 1024;
@@ -36,7 +37,7 @@ struct Rooms {
 
 #[derive(Debug, thiserror::Error)]
 enum CeilingError {
-    #[error("usage: ceiling --listen 127.0.0.1:PORT (loopback only)")]
+    #[error("usage: ceiling [--listen 127.0.0.1:PORT] [--read-buffer-bytes N] (loopback only)")]
     Usage,
     #[error("listening: {0}")]
     Listen(std::io::Error),
@@ -54,11 +55,16 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn serve() -> Result<(), CeilingError> {
-    let args: Vec<String> = std::env::args().collect();
-    let addr: SocketAddr = match args.as_slice() {
-        [_, flag, addr] if flag == "--listen" => addr.parse().map_err(|_| CeilingError::Usage)?,
-        _ => "127.0.0.1:0".parse().map_err(|_| CeilingError::Usage)?,
-    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut addr: SocketAddr = "127.0.0.1:0".parse().map_err(|_| CeilingError::Usage)?;
+    let mut read_buffer = 4096;
+    for pair in args.chunks(2) {
+        match pair {
+            [flag, value] if flag == "--listen" => addr = value.parse().map_err(|_| CeilingError::Usage)?,
+            [flag, value] if flag == "--read-buffer-bytes" => read_buffer = value.parse().map_err(|_| CeilingError::Usage)?,
+            _ => return Err(CeilingError::Usage),
+        }
+    }
     if !addr.ip().is_loopback() {
         return Err(CeilingError::Usage);
     }
@@ -76,18 +82,21 @@ async fn serve() -> Result<(), CeilingError> {
                 continue;
             }
         };
-        tokio::spawn(connection(stream, rooms.clone()));
+        tokio::spawn(connection(stream, rooms.clone(), read_buffer));
     }
 }
 
-async fn connection(stream: TcpStream, rooms: Arc<Rooms>) {
+async fn connection(stream: TcpStream, rooms: Arc<Rooms>, read_buffer: usize) {
     let _ = stream.set_nodelay(true);
     let mut path = String::new();
     let callback = |request: &Request, response: Response| {
         path = request.uri().path().to_owned();
         Ok(response)
     };
-    let Ok(socket) = tokio_tungstenite::accept_hdr_async(stream, callback).await else { return };
+    // tungstenite's default read buffer is 128 KiB per connection, touched on the first read:
+    // that alone would be ~130 KiB of RSS per idle connection.
+    let config = WebSocketConfig::default().read_buffer_size(read_buffer);
+    let Ok(socket) = tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(config)).await else { return };
     let Some(members) = room(&rooms, &path) else { return };
     let id = rooms.next_id.fetch_add(1, Ordering::Relaxed);
     let (tx, mut rx) = mpsc::channel::<Message>(QUEUE);
