@@ -41,6 +41,8 @@ pub enum ProtocolError {
     DecoderPanicked,
     #[error("invalid update: it does not survive re-encoding ({0})")]
     NotReencodable(ReadError),
+    #[error("invalid update: the blocks of client {client} are not one contiguous run")]
+    ScatteredBlocks { client: u64 },
     #[error("invalid update: it declares {clients} clients in {bytes} bytes")]
     ImplausibleUpdate { clients: u64, bytes: usize },
     #[error("invalid {what}: it declares {entries} entries in {bytes} bytes")]
@@ -111,10 +113,40 @@ pub fn decode_update(update: &[u8]) -> Result<Update, ProtocolError> {
         // yrs accepts some byte strings that it cannot encode back into decodable bytes;
         // once such an update is in a document (typically as a pending update), encoding
         // the document fails (found by fuzzing). Refuse those here, while it costs nothing.
-        Update::decode_v1(&decoded.encode_v1()).map_err(ProtocolError::NotReencodable)?;
+        let reencoded = Update::decode_v1(&decoded.encode_v1()).map_err(ProtocolError::NotReencodable)?;
+        // The encoding lets a client appear twice with a second start clock; yrs then holds
+        // its blocks out of order or overlapping, and integrating them frees blocks that
+        // others still point to (a use-after-free found by fuzzing). Encoding writes each
+        // client once, numbering its blocks from the first one on, so an update whose ids
+        // change on the way through has scattered blocks: refuse it.
+        if let Some(client) = scattered_client(&decoded, &reencoded) {
+            return Err(ProtocolError::ScatteredBlocks { client });
+        }
         Ok(decoded)
     });
     checked.unwrap_or(Err(ProtocolError::DecoderPanicked))
+}
+
+/// The first client whose inserted ids differ between `decoded` and its re-encoding.
+fn scattered_client(decoded: &Update, reencoded: &Update) -> Option<u64> {
+    let ranges = |update: &Update| {
+        let mut by_client: std::collections::BTreeMap<u64, Vec<(u32, u32)>> = std::collections::BTreeMap::new();
+        for (client, ranges) in update.insertions(true).iter() {
+            let mut list: Vec<(u32, u32)> = ranges.iter().map(|r| (r.start, r.end)).collect();
+            list.sort_unstable();
+            let mut merged: Vec<(u32, u32)> = Vec::with_capacity(list.len());
+            for (start, end) in list {
+                match merged.last_mut() {
+                    Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                    _ => merged.push((start, end)),
+                }
+            }
+            by_client.insert(client.get(), merged);
+        }
+        by_client
+    };
+    let (before, after) = (ranges(decoded), ranges(reencoded));
+    before.keys().chain(after.keys()).find(|client| before.get(client) != after.get(client)).copied()
 }
 
 /// Checks that every state in an awareness update is JSON, as stock clients `JSON.parse` them.
@@ -204,6 +236,22 @@ mod tests {
         let Message::Awareness(aw) = &aw[0] else { panic!("not awareness: {aw:?}") };
         assert_eq!(&*aw.clients[&ClientID::new(1)].json, r#"{"u":1}"#);
         assert_eq!(awareness(aw.clone()), [1, 11, 1, 1, 1, 7, 123, 34, 117, 34, 58, 49, 125]);
+    }
+
+    #[test]
+    fn a_client_listed_twice_in_one_update_is_refused() {
+        let d = doc(7);
+        let text = d.get_or_insert_text("t");
+        let bytes = {
+            let mut txn = d.transact_mut();
+            text.insert(&mut txn, 0, "hi");
+            txn.encode_update_v1()
+        };
+        assert!(decode_update(&bytes).is_ok());
+        // One client section and an empty delete set: `1, section, 0`. List the section twice.
+        let section = &bytes[1..bytes.len() - 1];
+        let twice: Vec<u8> = [&[2u8][..], section, section, &[0]].concat();
+        assert!(matches!(decode_update(&twice), Err(ProtocolError::ScatteredBlocks { client: 7 })), "{:?}", decode_update(&twice));
     }
 
     #[test]
