@@ -1,51 +1,63 @@
-//! The top component: creates the room's document, starts the relay connection and lays out
-//! the page. Everything below it gets what it needs as props; there is no global state.
+//! The top component: creates the room's document and the editor state, starts the relay
+//! connection and the presence publisher, and lays out the page (header, outliner and
+//! people, toolbar and viewport, property panel). Everything below gets what it needs as
+//! props; there is no global state.
 
+use futures_channel::mpsc;
 use leptos::prelude::*;
-use shared::scene::Scene;
-use yrs::{Doc, Transact};
+use yrs::Doc;
 
 use crate::connection;
-use crate::presence::User;
+use crate::editor::{shortcuts, Editor};
+use crate::identity;
+use crate::outliner::Outliner;
+use crate::participants::Participants;
+use crate::properties::Properties;
+use crate::publish;
 use crate::room;
-use crate::scene_view::ScenePanel;
 use crate::status::Header;
-
-/// Key of the document observer that tells the UI the document changed.
-const UI_OBSERVER: &str = "ui";
+use crate::toolbar::{ShortcutsOverlay, Toolbar};
+use crate::viewport::Viewport;
 
 #[component]
 pub fn App() -> impl IntoView {
     let window = web_sys::window().expect("a browser window");
     let room = room::resolve(&window);
-    let user = User::random();
+    let user = RwSignal::new(identity::load());
 
     // A fresh client id per page load, as Yjs does: two tabs are two clients.
     let doc = Doc::new();
-    let scene = Scene::new(&doc);
+    let editor = Editor::new(doc.clone());
 
-    // Bumped after every committed change, local or remote. The observer runs while the
-    // transaction is still open; the memo below reads the document later, when the UI
-    // updates, never inside it.
-    let revision = RwSignal::new(0u64);
-    doc.observe_update_v1(UI_OBSERVER, move |_, _| {
-        revision.try_update(|r| *r += 1);
-    })
-    .expect("no transaction is open yet");
-    let nodes = Memo::new({
-        let (doc, scene) = (doc.clone(), scene.clone());
-        move |_| {
-            revision.track();
-            scene.nodes(&doc.transact())
-        }
-    });
-
-    let status = connection::connect(doc.clone(), &room.name, room.token.clone(), user.clone());
+    let (presence_tx, presence_rx) = mpsc::unbounded();
+    let first_state = publish::local_state(editor, user).to_json();
+    let status = connection::connect(doc, &room.name, room.token.clone(), first_state, presence_rx);
+    publish::start(editor, user, presence_tx);
+    shortcuts::install(editor);
+    let peers = status.peers;
 
     view! {
         <Header room=room status=status user=user />
-        <main class="content">
-            <ScenePanel doc=doc scene=scene nodes=nodes />
-        </main>
+        <div id="editor" class="editor"
+            data-local-updates=move || editor.local_updates.get().to_string()
+            data-undo-depth=move || editor.history.get().2.to_string()
+            data-selection=move || editor.selection.with(|s| s.iter().map(|id| id.0.as_str()).collect::<Vec<_>>().join(" "))
+            data-mode=move || editor.mode.get().as_str()
+            data-following=move || editor.follow.get().map(|c| c.to_string()).unwrap_or_default()
+            data-client=editor.doc().client_id().get().to_string()
+        >
+            <aside class="sidebar left">
+                <Outliner editor=editor peers=peers />
+                <Participants editor=editor user=user peers=peers />
+            </aside>
+            <main class="stage">
+                <Toolbar editor=editor />
+                <Viewport editor=editor peers=peers />
+            </main>
+            <aside class="sidebar right">
+                <Properties editor=editor />
+            </aside>
+        </div>
+        <ShortcutsOverlay editor=editor />
     }
 }

@@ -8,7 +8,9 @@
 //! `shared::close` says not to retry are shown to the user, who can retry by hand.
 //!
 //! The state the UI shows lives in [`Status`] signals; the document and the presence table are
-//! owned by the loop's task.
+//! owned by the loop's task. The UI sends our awareness state (as JSON, at most once per
+//! animation frame) over a channel; each one is announced at once while connected, and the
+//! latest is announced when a session starts.
 
 use std::time::Duration;
 
@@ -23,7 +25,7 @@ use shared::close;
 use shared::protocol::{self, Message, SyncMessage};
 use yrs::{Doc, Origin, ReadTxn, Transact, TransactionMut};
 
-use crate::presence::{Peer, Presence, User};
+use crate::presence::{Peer, Presence};
 
 /// Origin of the transactions that apply changes received from the relay, so the update
 /// observer does not send them back.
@@ -88,8 +90,15 @@ impl Status {
 }
 
 /// Starts syncing `doc` with `room` through the relay that served this page. The loop runs as
-/// long as the page is open.
-pub fn connect(doc: Doc, room: &str, token: Option<String>, user: User) -> Status {
+/// long as the page is open. `state` is our first awareness state; later ones come over
+/// `presence_rx`.
+pub fn connect(
+    doc: Doc,
+    room: &str,
+    token: Option<String>,
+    state: String,
+    presence_rx: mpsc::UnboundedReceiver<String>,
+) -> Status {
     let (retry_tx, retry_rx) = mpsc::unbounded();
     let status = Status {
         state: RwSignal::new(ConnectionState::Connecting),
@@ -99,8 +108,8 @@ pub fn connect(doc: Doc, room: &str, token: Option<String>, user: User) -> Statu
         retry: StoredValue::new(retry_tx),
     };
     let url = socket_url(room);
-    let presence = Presence::new(doc.client_id(), user);
-    leptos::task::spawn_local(run(doc, url, token, presence, status, retry_rx));
+    let presence = Presence::new(doc.client_id(), state);
+    leptos::task::spawn_local(run(doc, url, token, presence, status, retry_rx, presence_rx));
     status
 }
 
@@ -125,12 +134,17 @@ async fn run(
     mut presence: Presence,
     status: Status,
     mut retry_rx: mpsc::UnboundedReceiver<()>,
+    mut presence_rx: mpsc::UnboundedReceiver<String>,
 ) {
     let mut failures: u32 = 0;
     loop {
         status.state.set(ConnectionState::Connecting);
         status.retry_in_secs.set(None);
-        let end = session(&doc, &url, token.as_deref(), &mut presence, status).await;
+        // States sent while offline: only the latest matters.
+        while let Ok(state) = presence_rx.try_recv() {
+            presence.set_state(state);
+        }
+        let end = session(&doc, &url, token.as_deref(), &mut presence, status, &mut presence_rx).await;
         let _ = doc.unobserve_update_v1(SESSION_OBSERVER);
         presence.forget_peers();
         status.peers.set(Vec::new());
@@ -219,11 +233,20 @@ enum Event {
     Net(Result<WsMessage, WebSocketError>),
     NetEnded,
     Local(Vec<u8>),
+    /// Our new awareness state (JSON).
+    Presence(String),
     Tick,
 }
 
 /// One connection, from open to close.
-async fn session(doc: &Doc, url: &str, token: Option<&str>, presence: &mut Presence, status: Status) -> SessionEnd {
+async fn session(
+    doc: &Doc,
+    url: &str,
+    token: Option<&str>,
+    presence: &mut Presence,
+    status: Status,
+    presence_rx: &mut mpsc::UnboundedReceiver<String>,
+) -> SessionEnd {
     let mut end = SessionEnd::default();
     // Keep a handle on the browser's socket: gloo's wrapper does not close it when dropped.
     // Browsers cannot set headers on a WebSocket: the token travels as a subprotocol, which
@@ -275,7 +298,10 @@ async fn session(doc: &Doc, url: &str, token: Option<&str>, presence: &mut Prese
 
     let mut events = stream::select(
         incoming.map(Event::Net).chain(stream::once(futures_util::future::ready(Event::NetEnded))),
-        stream::select(local_rx.map(Event::Local), IntervalStream::new(TICK_MS).map(|_| Event::Tick)),
+        stream::select(
+            stream::select(local_rx.map(Event::Local), presence_rx.by_ref().map(Event::Presence)),
+            IntervalStream::new(TICK_MS).map(|_| Event::Tick),
+        ),
     );
 
     let mut send_error = match opened {
@@ -303,6 +329,10 @@ async fn session(doc: &Doc, url: &str, token: Option<&str>, presence: &mut Prese
             Event::Net(Err(_)) => Vec::new(), // an "error" event; the close event follows
             Event::NetEnded => break,
             Event::Local(update) => vec![protocol::update(update)],
+            Event::Presence(state) => {
+                presence.set_state(state);
+                vec![presence.announce(now_ms())]
+            }
             Event::Tick => {
                 let now = now_ms();
                 if presence.expire(now) {
@@ -329,6 +359,7 @@ async fn session(doc: &Doc, url: &str, token: Option<&str>, presence: &mut Prese
                 match event {
                     Event::Net(Err(WebSocketError::ConnectionClose(event))) => return Some((event.code, event.reason)),
                     Event::NetEnded => return None,
+                    Event::Presence(state) => presence.set_state(state),
                     _ => {}
                 }
             }

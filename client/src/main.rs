@@ -2,11 +2,21 @@
 //! browser console with its message, then mounts the app on the page's `<body>`.
 
 mod app;
+mod awareness_state;
 mod connection;
+mod editor;
+mod geom;
+mod identity;
+mod outliner;
+mod participants;
 mod presence;
+mod properties;
+mod publish;
 mod room;
-mod scene_view;
 mod status;
+mod toolbar;
+mod view;
+mod viewport;
 
 fn main() {
     console_error_panic_hook::set_once();

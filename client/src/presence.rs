@@ -4,12 +4,16 @@
 //! client must be able to forget every peer when its connection drops (the relay sends the full
 //! list again on reconnect) and to keep its own clock growing across connections, neither of
 //! which `Awareness` allows.
+//!
+//! The state itself (name, colour, cursor, selection, view, drag) is built and read in
+//! [`crate::awareness_state`]; this table only keeps the JSON and the clocks.
 
 use std::collections::HashMap;
 
-use serde_json::json;
 use shared::protocol::{self, AwarenessUpdate, AwarenessUpdateEntry};
 use yrs::ClientID;
+
+pub use crate::awareness_state::Peer;
 
 /// Our state is renewed this often, as stock clients do, so peers do not expire it.
 pub const RENEW_EVERY_MS: f64 = 15_000.0;
@@ -41,19 +45,14 @@ impl User {
         User { name: format!("{} {}", pick(ADJECTIVES), pick(ANIMALS)), color: pick(COLORS).to_owned() }
     }
 
-    /// The awareness state stock Yjs editors understand: `{"user":{"name":..,"color":..}}`.
-    fn state_json(&self) -> String {
-        json!({ "user": { "name": self.name, "color": self.color } }).to_string()
+    /// The awareness state stock Yjs editors understand: `{"user":{"name":..,"color":..}}`
+    /// (the editor publishes more: [`crate::awareness_state::LocalState`]).
+    #[cfg(test)]
+    pub fn state_json(&self) -> String {
+        serde_json::json!({ "user": { "name": self.name, "color": self.color } }).to_string()
     }
 }
 
-/// Another client in the room, as its awareness state describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Peer {
-    pub client: u64,
-    pub name: String,
-    pub color: String,
-}
 
 struct Entry {
     clock: u32,
@@ -65,16 +64,23 @@ struct Entry {
 /// Our awareness state and the states of everyone else in the room.
 pub struct Presence {
     client: ClientID,
-    user: User,
+    /// Our awareness state as JSON.
+    state: String,
     clock: u32,
     last_sent_ms: f64,
     peers: HashMap<u64, Entry>,
 }
 
 impl Presence {
-    /// `client` is the document's client id: awareness states are keyed by it.
-    pub fn new(client: ClientID, user: User) -> Self {
-        Presence { client, user, clock: 0, last_sent_ms: f64::NEG_INFINITY, peers: HashMap::new() }
+    /// `client` is the document's client id: awareness states are keyed by it. `state` is
+    /// our awareness state as JSON.
+    pub fn new(client: ClientID, state: String) -> Self {
+        Presence { client, state, clock: 0, last_sent_ms: f64::NEG_INFINITY, peers: HashMap::new() }
+    }
+
+    /// Replaces our state; the next [`Presence::announce`] sends it.
+    pub fn set_state(&mut self, state: String) {
+        self.state = state;
     }
 
     /// A frame announcing our state with a fresh clock (so it wins over anything older, including
@@ -85,7 +91,7 @@ impl Presence {
         let mut update = AwarenessUpdate { clients: Default::default() };
         update
             .clients
-            .insert(self.client, AwarenessUpdateEntry { clock: self.clock, json: self.user.state_json().into() });
+            .insert(self.client, AwarenessUpdateEntry { clock: self.clock, json: self.state.clone().into() });
         protocol::awareness(update)
     }
 
@@ -147,27 +153,11 @@ impl Presence {
         let mut peers: Vec<Peer> = self
             .peers
             .iter()
-            .filter_map(|(client, entry)| {
-                let value: serde_json::Value = serde_json::from_str(entry.state.as_deref()?).ok()?;
-                let user = value.get("user");
-                let field = |key: &str| user.and_then(|u| u.get(key)).and_then(|v| v.as_str()).map(str::to_owned);
-                Some(Peer {
-                    client: *client,
-                    name: field("name").unwrap_or_else(|| format!("Client {client}")),
-                    color: field("color").filter(|c| is_hex_color(c)).unwrap_or_else(|| "#8892a6".to_owned()),
-                })
-            })
+            .filter_map(|(client, entry)| crate::awareness_state::peer(*client, entry.state.as_deref()?))
             .collect();
         peers.sort_by(|a, b| a.name.cmp(&b.name).then(a.client.cmp(&b.client)));
         peers
     }
-}
-
-/// Colours come from other clients and end up in a style attribute: accept `#rgb` to
-/// `#rrggbbaa` only.
-fn is_hex_color(color: &str) -> bool {
-    let Some(hex) = color.strip_prefix('#') else { return false };
-    matches!(hex.len(), 3 | 4 | 6 | 8) && hex.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 #[cfg(test)]
@@ -190,7 +180,7 @@ mod tests {
 
     #[test]
     fn our_announcements_decode_and_their_clock_grows() {
-        let mut me = Presence::new(ClientID::new(7), user("Swift Otter"));
+        let mut me = Presence::new(ClientID::new(7), user("Swift Otter").state_json());
         for expected_clock in 1..=3 {
             let frame = me.announce(0.0);
             let messages = protocol::decode_frame(&frame).unwrap();
@@ -203,7 +193,7 @@ mod tests {
 
     #[test]
     fn renewal_is_due_after_fifteen_seconds() {
-        let mut me = Presence::new(ClientID::new(7), user("A"));
+        let mut me = Presence::new(ClientID::new(7), user("A").state_json());
         me.announce(1_000.0);
         assert!(me.renew_if_due(10_000.0).is_none());
         assert!(me.renew_if_due(16_000.0).is_some());
@@ -211,7 +201,7 @@ mod tests {
 
     #[test]
     fn higher_clocks_win_and_null_means_gone() {
-        let mut me = Presence::new(ClientID::new(1), user("Me"));
+        let mut me = Presence::new(ClientID::new(1), user("Me").state_json());
         assert!(me.apply(update(2, 3, r##"{"user":{"name":"Bo","color":"#abc"}}"##), 0.0));
         assert_eq!(names(&me), ["Bo"]);
         // an older state is ignored
@@ -230,7 +220,7 @@ mod tests {
 
     #[test]
     fn silent_peers_expire_and_a_late_renewal_brings_them_back() {
-        let mut me = Presence::new(ClientID::new(1), user("Me"));
+        let mut me = Presence::new(ClientID::new(1), user("Me").state_json());
         me.apply(update(2, 1, r#"{"user":{"name":"Bo"}}"#), 0.0);
         assert!(!me.expire(29_000.0));
         assert!(me.expire(30_000.0));
@@ -241,7 +231,7 @@ mod tests {
 
     #[test]
     fn forgetting_peers_accepts_their_states_again() {
-        let mut me = Presence::new(ClientID::new(1), user("Me"));
+        let mut me = Presence::new(ClientID::new(1), user("Me").state_json());
         me.apply(update(2, 5, r#"{"user":{"name":"Bo"}}"#), 0.0);
         me.forget_peers();
         assert!(me.peers().is_empty());
@@ -252,7 +242,7 @@ mod tests {
 
     #[test]
     fn odd_states_get_defaults_and_unsafe_colours_are_dropped() {
-        let mut me = Presence::new(ClientID::new(1), user("Me"));
+        let mut me = Presence::new(ClientID::new(1), user("Me").state_json());
         me.apply(update(2, 1, r#"{"cursor":3}"#), 0.0);
         me.apply(update(3, 1, r#"{"user":{"name":"Eve","color":"red;background:url(x)"}}"#), 0.0);
         let peers = me.peers();

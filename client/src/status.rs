@@ -8,7 +8,7 @@ use crate::presence::User;
 use crate::room::Room;
 
 #[component]
-pub fn Header(room: Room, status: Status, user: User) -> impl IntoView {
+pub fn Header(room: Room, status: Status, user: RwSignal<User>) -> impl IntoView {
     view! {
         <header class="topbar">
             <div class="brand">
@@ -70,17 +70,17 @@ fn ConnectionBadge(status: Status) -> impl IntoView {
 
 /// Our own avatar and the others', with the count of others in `id="peer-count"`.
 #[component]
-fn Peers(status: Status, user: User) -> impl IntoView {
+fn Peers(status: Status, user: RwSignal<User>) -> impl IntoView {
     let peers = status.peers;
-    let me = format!("{} (you)", user.name);
     view! {
         <div class="peers" title="People in this room">
-            <span class="avatar me" style=format!("background:{}", user.color) title=me>
-                {initials(&user.name)}
+            <span class="avatar me" style:background=move || user.with(|u| u.color.clone())
+                title=move || user.with(|u| format!("{} (you)", u.name))>
+                {move || user.with(|u| initials(&u.name))}
             </span>
             <For
                 each=move || peers.get()
-                key=|peer| peer.client
+                key=|peer| (peer.client, peer.name.clone(), peer.color.clone())
                 children=move |peer| {
                     view! {
                         <span class="avatar" style=format!("background:{}", peer.color) title=peer.name.clone()>

@@ -10,8 +10,16 @@
 //! browser session is closed however the test ends (pass, failed assertion, timeout), then
 //! chromedriver's whole process group is stopped, so nothing is left running. Every wait is
 //! bounded: a stuck test fails with what the page showed, it does not hang.
+//!
+//! The editor's own tests (viewport, outliner, panel, undo, presence) are in
+//! `browser_editor/`, modules of this test binary.
 
-
+#[path = "browser_editor/collaboration.rs"]
+mod collaboration;
+#[path = "browser_editor/editing.rs"]
+mod editing;
+#[path = "browser_editor/harness.rs"]
+mod harness;
 
 use shared::scene::{NodeId, NodeKind, Scene};
 use tests::browser::*;

@@ -131,10 +131,9 @@ impl Scene {
             .collect();
         let first = members.first().ok_or(SceneError::EmptySelection)?;
         let parent = tree.parent(first).cloned();
-        let order = self.order_key_before(txn, parent.as_ref(), Some(first), None)?;
-        self.add_node_before(txn, group_id.clone(), name, NodeKind::Group, parent.as_ref(), None)?;
-        let group = self.node_map(txn, &group_id)?;
-        group.insert(txn, keys::ORDER, In::Any(Any::from(order)));
+        // Created with its final order key: writing a key twice in one transaction makes an
+        // update that deletes its own content, which some relays refuse.
+        self.add_node_before(txn, group_id.clone(), name, NodeKind::Group, parent.as_ref(), Some(first))?;
         for member in &members {
             self.move_node(txn, member, Some(&group_id), None, true)?;
         }

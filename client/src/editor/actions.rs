@@ -1,0 +1,210 @@
+//! The editor's commands, shared by the toolbar and the keyboard shortcuts: add, duplicate,
+//! delete, group, ungroup, frame the selection. Each document change is one
+//! [`Editor::edit`] (one transaction, one undo step).
+
+use leptos::prelude::*;
+use shared::scene::{Color, NodeId, NodeKind, NumberKey, Primitive, Vec3};
+
+use super::Editor;
+use crate::geom;
+use crate::view::{snap, SNAP_STEP};
+
+/// What the Add buttons make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddKind {
+    Box,
+    Sphere,
+    Cylinder,
+    Plane,
+    Light,
+    Camera,
+    Group,
+}
+
+impl AddKind {
+    pub const ALL: [AddKind; 7] =
+        [AddKind::Box, AddKind::Sphere, AddKind::Cylinder, AddKind::Plane, AddKind::Light, AddKind::Camera, AddKind::Group];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AddKind::Box => "Box",
+            AddKind::Sphere => "Sphere",
+            AddKind::Cylinder => "Cylinder",
+            AddKind::Plane => "Plane",
+            AddKind::Light => "Light",
+            AddKind::Camera => "Camera",
+            AddKind::Group => "Group",
+        }
+    }
+
+    fn kind(self) -> NodeKind {
+        match self {
+            AddKind::Light => NodeKind::Light,
+            AddKind::Camera => NodeKind::Camera,
+            AddKind::Group => NodeKind::Group,
+            _ => NodeKind::Mesh,
+        }
+    }
+
+    fn primitive(self) -> Option<Primitive> {
+        Some(match self {
+            AddKind::Box => Primitive::Box { width: 1.0, height: 1.0, depth: 1.0 },
+            AddKind::Sphere => Primitive::Sphere { radius: 0.5 },
+            AddKind::Cylinder => Primitive::Cylinder { radius: 0.5, height: 1.0 },
+            AddKind::Plane => Primitive::Plane { width: 2.0, height: 2.0 },
+            _ => return None,
+        })
+    }
+}
+
+/// Friendly colours for new meshes.
+const PALETTE: [Color; 8] = [
+    Color { r: 0x60, g: 0xa5, b: 0xfa },
+    Color { r: 0xf4, g: 0x72, b: 0xb6 },
+    Color { r: 0x34, g: 0xd3, b: 0x99 },
+    Color { r: 0xfb, g: 0xbf, b: 0x24 },
+    Color { r: 0xa7, g: 0x8b, b: 0xfa },
+    Color { r: 0xf8, g: 0x71, b: 0x71 },
+    Color { r: 0x2d, g: 0xd4, b: 0xbf },
+    Color { r: 0xfb, g: 0x92, b: 0x3c },
+];
+
+impl Editor {
+    /// Adds a node at the centre of the view and selects it.
+    pub fn add(&self, what: AddKind) {
+        let view = self.view.get_untracked();
+        let mut at = view.kind.unproject(view.cx, view.cy);
+        if self.snap.get_untracked() {
+            at = at.map(|c| snap(c, SNAP_STEP));
+        }
+        let prefix = format!("{} ", what.label());
+        let count = self.tree.with_untracked(|t| t.depth_first().iter().filter(|(n, _)| n.name.starts_with(&prefix)).count());
+        let name = format!("{prefix}{}", count + 1);
+        let id = self.next_id();
+        let color = PALETTE[(js_sys::Math::random() * PALETTE.len() as f64) as usize % PALETTE.len()];
+        // Two transactions that make one undo step (the second follows within the capture
+        // window): a transaction must not overwrite keys it created itself, or its update
+        // deletes its own content, which the relay's causality guard refuses (it reads
+        // yrs' `Update::state_vector`, empty unless the update starts at clock 0).
+        self.edit(|scene, txn| scene.add_node(txn, id.clone(), &name, what.kind(), None));
+        self.write(|scene, txn| {
+            let _ = scene.set_position(txn, &id, at);
+            if let Some(p) = what.primitive() {
+                let _ = scene.set_primitive(txn, &id, p);
+                let _ = scene.set_color(txn, &id, color);
+            }
+        });
+        self.select(vec![id]);
+    }
+
+    /// Copies the selection (with subtrees), nudged so the copies are visible, and selects them.
+    pub fn duplicate(&self) {
+        let roots = self.selection_roots();
+        if roots.is_empty() {
+            return;
+        }
+        let view = self.view.get_untracked();
+        let nudge = view.kind.unproject(SNAP_STEP, -SNAP_STEP);
+        // Offsets computed before the transaction: the tree can't be read while writing.
+        let moves: Vec<(NodeId, Vec3)> = self.tree.with_untracked(|tree| {
+            roots
+                .iter()
+                .filter_map(|id| {
+                    let node = tree.node(id)?;
+                    let parent = tree.parent(id).map(|p| tree.world_transform(p));
+                    let d = geom::world_delta_to_local(parent.as_ref(), nudge);
+                    let p = node.transform.position;
+                    Some((id.clone(), [p[0] + d[0], p[1] + d[1], p[2] + d[2]]))
+                })
+                .collect()
+        });
+        let mut gen = self.ids.get_value();
+        let copies: Vec<(NodeId, Vec3)> = self.edit(|scene, txn| {
+            moves.iter().filter_map(|(id, position)| Some((scene.duplicate(txn, id, &mut gen).ok()?, *position))).collect()
+        });
+        // Nudged in a second transaction, same undo step (see `add`).
+        self.write(|scene, txn| {
+            for (copy, position) in &copies {
+                let _ = scene.set_position(txn, copy, *position);
+            }
+        });
+        let copies = copies.into_iter().map(|(id, _)| id).collect();
+        self.ids.set_value(gen);
+        self.select(copies);
+    }
+
+    pub fn delete_selection(&self) {
+        let roots = self.selection_roots();
+        if roots.is_empty() {
+            return;
+        }
+        self.edit(|scene, txn| {
+            for id in &roots {
+                scene.remove_node(txn, id);
+            }
+        });
+        self.select(Vec::new());
+    }
+
+    pub fn group_selection(&self) {
+        let roots = self.selection_roots();
+        if roots.is_empty() {
+            return;
+        }
+        let id = self.next_id();
+        let count = self.tree.with_untracked(|t| t.depth_first().iter().filter(|(n, _)| n.kind == NodeKind::Group).count());
+        let name = format!("Group {}", count + 1);
+        if let Ok(group) = self.edit(|scene, txn| scene.group(txn, &roots, id, &name)) {
+            self.select(vec![group]);
+        }
+    }
+
+    pub fn ungroup_selection(&self) {
+        let groups: Vec<NodeId> = self.tree.with_untracked(|tree| {
+            self.selection_roots().into_iter().filter(|id| tree.node(id).is_some_and(|n| n.kind == NodeKind::Group)).collect()
+        });
+        if groups.is_empty() {
+            return;
+        }
+        let children = self.edit(|scene, txn| {
+            groups.iter().filter_map(|g| scene.ungroup(txn, g).ok()).flatten().collect::<Vec<_>>()
+        });
+        self.select(children);
+    }
+
+    /// Writes one numeric field of one node (a property-panel commit).
+    pub fn set_number(&self, id: &NodeId, key: NumberKey, value: f64) {
+        self.edit(|scene, txn| {
+            let _ = scene.set_number(txn, id, key, value);
+        });
+    }
+
+    /// Centres and zooms the view on the selection (everything when nothing is selected).
+    pub fn frame_selection(&self) {
+        let selection = self.selection.get_untracked();
+        let view = self.view.get_untracked();
+        let (w, h) = self.canvas_size.get_untracked();
+        let unit = crate::view::View { cx: 0.0, cy: 0.0, zoom: 1.0, ..view };
+        let bounds = self.tree.with_untracked(|tree| {
+            let ids: Vec<NodeId> = if selection.is_empty() {
+                tree.depth_first().into_iter().map(|(n, _)| n.id.clone()).collect()
+            } else {
+                selection.iter().flat_map(|id| std::iter::once(id.clone()).chain(tree.descendants(id))).collect()
+            };
+            let points = ids.iter().flat_map(|id| {
+                let t = tree.world_transform(id);
+                match tree.node(id).and_then(|n| n.primitive) {
+                    Some(p) => geom::footprint(&p, &t, [0.0; 3], &unit, 0.0, 0.0),
+                    None => vec![unit.to_screen(t.position, 0.0, 0.0)],
+                }
+            });
+            geom::bounds(points.collect::<Vec<_>>())
+        });
+        let Some((x0, y0, x1, y1)) = bounds else { return };
+        let (u, v) = ((x0 + x1) / 2.0, -(y0 + y1) / 2.0);
+        let extent = (x1 - x0).max(y1 - y0).max(1.0);
+        let zoom = (w.min(h) * 0.6 / extent).clamp(crate::view::MIN_ZOOM, crate::view::MAX_ZOOM);
+        self.follow.set(None);
+        self.view.set(crate::view::View { cx: u, cy: v, zoom, ..view });
+    }
+}

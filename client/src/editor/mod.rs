@@ -1,0 +1,240 @@
+//! The editor's state, shared by the viewport, the outliner, the property panel, the toolbar
+//! and the shortcuts: the document and its typed scene, per-user undo, the resolved tree as a
+//! memo, and the local UI state (selection, tool mode, view, the gesture being previewed).
+//!
+//! [`Editor`] is `Copy` (signals and stored values only) and passed as a prop; nothing is
+//! global. Every local edit goes through [`Editor::edit`] (one transaction with the undo
+//! origin, one undo step) or, for pointer gestures, [`Editor::begin_gesture`] /
+//! [`Editor::write`] / [`Editor::end_gesture`].
+
+mod actions;
+mod commit;
+pub mod shortcuts;
+
+use leptos::prelude::*;
+use shared::scene::{IdGen, NodeId, Scene, SceneTree, SceneUndo, Vec3};
+use yrs::{Doc, Origin, Transact, TransactionMut};
+
+use crate::view::{View, ViewKind};
+
+pub use actions::AddKind;
+pub use commit::plane_axes;
+
+/// Origin of this editor's own transactions (what [`SceneUndo`] tracks).
+const LOCAL_ORIGIN: &str = "editor";
+/// Key of the document observer that tells the UI the document changed.
+const UI_OBSERVER: &str = "ui";
+
+/// What dragging a selected object does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    #[default]
+    Move,
+    Rotate,
+    Scale,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Move => "move",
+            Mode::Rotate => "rotate",
+            Mode::Scale => "scale",
+        }
+    }
+}
+
+/// A pointer gesture on the selection, shown locally until pointerup writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Preview {
+    /// Move by a world offset.
+    Move { ids: Vec<NodeId>, offset: Vec3 },
+    /// Turn by `angle` (radians, counter-clockwise on screen in `view`) about `pivot` (world).
+    Rotate { ids: Vec<NodeId>, angle: f64, pivot: Vec3, view: ViewKind },
+    /// Scale by `factor` about `pivot` (world).
+    Scale { ids: Vec<NodeId>, factor: f64, pivot: Vec3 },
+}
+
+impl Preview {
+    pub fn ids(&self) -> &[NodeId] {
+        match self {
+            Preview::Move { ids, .. } | Preview::Rotate { ids, .. } | Preview::Scale { ids, .. } => ids,
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+pub struct Editor {
+    doc: StoredValue<Doc>,
+    scene: StoredValue<Scene>,
+    undo: StoredValue<SceneUndo, LocalStorage>,
+    ids: StoredValue<IdGen>,
+    /// The resolved hierarchy, recomputed after every committed change (local or remote).
+    pub tree: Memo<SceneTree>,
+    pub selection: RwSignal<Vec<NodeId>>,
+    pub mode: RwSignal<Mode>,
+    pub view: RwSignal<View>,
+    pub snap: RwSignal<bool>,
+    pub preview: RwSignal<Option<Preview>>,
+    /// Where my pointer is over the viewport (world), for my peers.
+    pub cursor: RwSignal<Option<Vec3>>,
+    /// The peer whose view mine tracks.
+    pub follow: RwSignal<Option<u64>>,
+    /// The shortcut overlay is open.
+    pub help: RwSignal<bool>,
+    /// The node whose name is being edited in the outliner.
+    pub renaming: RwSignal<Option<NodeId>>,
+    /// The space bar is held (space + drag pans).
+    pub space_held: RwSignal<bool>,
+    /// The viewport canvas size in CSS pixels (set when it is drawn).
+    pub canvas_size: RwSignal<(f64, f64)>,
+    /// Document updates made by this editor (a debug counter the browser tests read).
+    pub local_updates: RwSignal<u64>,
+    /// (can undo, can redo, undo stack depth).
+    pub history: RwSignal<(bool, bool, usize)>,
+}
+
+impl Editor {
+    pub fn new(doc: Doc) -> Editor {
+        let scene = Scene::new(&doc);
+        let undo = SceneUndo::new(&doc, LOCAL_ORIGIN, || js_sys::Date::now() as u64);
+        let local = Origin::from(LOCAL_ORIGIN);
+
+        // Bumped after every committed change. The observer runs while the transaction is
+        // still open; the memo reads the document later, when the UI updates, never inside it.
+        let revision = RwSignal::new(0u64);
+        let local_updates = RwSignal::new(0u64);
+        doc.observe_update_v1(UI_OBSERVER, move |txn: &TransactionMut, _| {
+            revision.try_update(|r| *r += 1);
+            if txn.origin() == Some(&local) {
+                local_updates.try_update(|n| *n += 1);
+            }
+        })
+        .expect("no transaction is open yet");
+        let tree = Memo::new({
+            let (doc, scene) = (doc.clone(), scene.clone());
+            move |_| {
+                revision.track();
+                scene.tree(&doc.transact())
+            }
+        });
+
+        let editor = Editor {
+            ids: StoredValue::new(IdGen::new(doc.client_id().get())),
+            doc: StoredValue::new(doc),
+            scene: StoredValue::new(scene),
+            undo: StoredValue::new_local(undo),
+            tree,
+            selection: RwSignal::new(Vec::new()),
+            mode: RwSignal::new(Mode::Move),
+            view: RwSignal::new(View::default()),
+            snap: RwSignal::new(true),
+            preview: RwSignal::new(None),
+            cursor: RwSignal::new(None),
+            follow: RwSignal::new(None),
+            help: RwSignal::new(false),
+            renaming: RwSignal::new(None),
+            space_held: RwSignal::new(false),
+            canvas_size: RwSignal::new((800.0, 600.0)),
+            local_updates,
+            history: RwSignal::new((false, false, 0)),
+        };
+
+        // Nodes deleted (here or by a peer) leave the selection.
+        Effect::new(move |_| {
+            let gone = tree.with(|t| editor.selection.with_untracked(|s| s.iter().any(|id| t.get(id).is_none())));
+            if gone {
+                editor.selection.update(|s| tree.with_untracked(|t| s.retain(|id| t.get(id).is_some())));
+            }
+        });
+        editor
+    }
+
+    pub fn doc(&self) -> Doc {
+        self.doc.get_value()
+    }
+
+    pub fn next_id(&self) -> NodeId {
+        self.ids.try_update_value(IdGen::next).unwrap_or_else(|| NodeId::new(0, 0))
+    }
+
+    /// One discrete edit (a button, a field, a shortcut): one transaction, one undo step.
+    /// Don't read [`Editor::tree`] inside `f`: the document is being written.
+    pub fn edit<R>(&self, f: impl FnOnce(&Scene, &mut TransactionMut) -> R) -> R {
+        self.undo.update_value(SceneUndo::reset);
+        self.write(f)
+    }
+
+    /// One transaction with the local origin; within a gesture it joins the gesture's step.
+    pub fn write<R>(&self, f: impl FnOnce(&Scene, &mut TransactionMut) -> R) -> R {
+        let origin = self.undo.with_value(|u| u.origin().clone());
+        let (doc, scene) = (self.doc.get_value(), self.scene.get_value());
+        let result = {
+            let mut txn = doc.transact_mut_with(origin);
+            f(&scene, &mut txn)
+        };
+        self.refresh_history();
+        result
+    }
+
+    /// Starts a pointer gesture: everything written until [`Editor::end_gesture`] is one step.
+    pub fn begin_gesture(&self) {
+        self.undo.update_value(SceneUndo::begin_gesture);
+    }
+
+    pub fn end_gesture(&self) {
+        self.undo.update_value(SceneUndo::end_gesture);
+        self.refresh_history();
+    }
+
+    /// Reverts my last step (never a collaborator's).
+    pub fn undo(&self) {
+        self.undo.update_value(|u| {
+            u.undo();
+        });
+        self.refresh_history();
+    }
+
+    pub fn redo(&self) {
+        self.undo.update_value(|u| {
+            u.redo();
+        });
+        self.refresh_history();
+    }
+
+    fn refresh_history(&self) {
+        let state = self
+            .undo
+            .try_update_value(|u| (u.can_undo(), u.can_redo(), u.manager_mut().undo_stack().len()))
+            .unwrap_or_default();
+        self.history.set(state);
+    }
+
+    /// Selects exactly `ids`.
+    pub fn select(&self, ids: Vec<NodeId>) {
+        self.selection.set(ids);
+    }
+
+    /// Adds or removes `id` from the selection.
+    pub fn toggle_selected(&self, id: &NodeId) {
+        self.selection.update(|s| match s.iter().position(|x| x == id) {
+            Some(i) => {
+                s.remove(i);
+            }
+            None => s.push(id.clone()),
+        });
+    }
+
+    /// The selection without nodes inside other selected nodes (they move with them).
+    pub fn selection_roots(&self) -> Vec<NodeId> {
+        let selection = self.selection.get_untracked();
+        self.tree.with_untracked(|tree| {
+            selection
+                .iter()
+                .filter(|id| tree.get(id).is_some())
+                .filter(|id| !selection.iter().any(|other| other != *id && tree.is_ancestor_or_self(other, id)))
+                .cloned()
+                .collect()
+        })
+    }
+}

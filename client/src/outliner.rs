@@ -1,0 +1,233 @@
+//! The outliner: the scene's hierarchy as an indented list (`#node-list`, one `<li>` per
+//! node in depth-first order). Click selects (shift adds), double-click renames inline,
+//! the eye and lock toggle visibility and locking, and HTML5 drag and drop reparents: drop
+//! onto a node to put the dragged node under it, onto the list's empty space to move it to
+//! the scene root. Other people's selections show as dots in their colour.
+
+use leptos::either::Either;
+use leptos::prelude::*;
+use shared::scene::{NodeId, NodeKind};
+
+use crate::editor::Editor;
+use crate::presence::Peer;
+
+/// What one outliner row shows (the row is rebuilt when any of it changes).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Row {
+    id: NodeId,
+    name: String,
+    kind: NodeKind,
+    label: &'static str,
+    depth: usize,
+    visible: bool,
+    locked: bool,
+}
+
+#[component]
+pub fn Outliner(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
+    let rows = Memo::new(move |_| {
+        editor.tree.with(|tree| {
+            tree.depth_first()
+                .into_iter()
+                .map(|(node, depth)| Row {
+                    id: node.id.clone(),
+                    name: node.name.clone(),
+                    kind: node.kind,
+                    label: node.primitive.map_or(node.kind.as_str(), |p| p.kind().as_str()),
+                    depth,
+                    visible: node.visible,
+                    locked: node.locked,
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let count = move || rows.with(Vec::len);
+    let dragging = RwSignal::new(None::<NodeId>);
+    // Where a drop would go: Some(None) is the scene root.
+    let target = RwSignal::new(None::<Option<NodeId>>);
+
+    let reparent = move |parent: Option<NodeId>| {
+        let Some(id) = dragging.get_untracked() else { return };
+        dragging.set(None);
+        target.set(None);
+        let allowed = editor.tree.with_untracked(|t| parent.as_ref().is_none_or(|p| !t.is_ancestor_or_self(&id, p)));
+        if allowed {
+            editor.edit(|scene, txn| {
+                let _ = scene.reparent(txn, &id, parent.as_ref());
+            });
+        }
+    };
+
+    view! {
+        <section class="panel outliner">
+            <div class="panel-head">
+                <h2>"Scene"</h2>
+                <span class="muted">
+                    <span id="node-count" class="count">{count}</span>
+                    {move || if count() == 1 { " node" } else { " nodes" }}
+                </span>
+            </div>
+            <ul id="node-list" class="tree"
+                class:drop-root=move || target.get() == Some(None)
+                on:dragover=move |ev| {
+                    if dragging.with_untracked(Option::is_some) {
+                        ev.prevent_default();
+                        target.set(Some(None));
+                    }
+                }
+                on:dragleave=move |_| target.set(None)
+                on:drop=move |ev| {
+                    ev.prevent_default();
+                    reparent(None);
+                }
+            >
+                <For each=move || rows.get() key=|row| row.clone() let:row>
+                    <OutlinerRow editor=editor peers=peers row=row dragging=dragging target=target reparent=reparent />
+                </For>
+            </ul>
+            <Show when=move || count() == 0>
+                <p class="empty">"The scene is empty. Add something from the toolbar, or share the link."</p>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn OutlinerRow(
+    editor: Editor,
+    peers: RwSignal<Vec<Peer>>,
+    row: Row,
+    dragging: RwSignal<Option<NodeId>>,
+    target: RwSignal<Option<Option<NodeId>>>,
+    reparent: impl Fn(Option<NodeId>) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let Row { id, name, kind, label, depth, visible, locked } = row;
+    let selected = {
+        let id = id.clone();
+        move || editor.selection.with(|s| s.contains(&id))
+    };
+    let renaming = {
+        let id = id.clone();
+        move || editor.renaming.with(|r| r.as_ref() == Some(&id))
+    };
+    let is_target = {
+        let id = id.clone();
+        move || target.with(|t| matches!(t, Some(Some(x)) if *x == id))
+    };
+    let peer_dots = {
+        let id = id.clone();
+        move || {
+            peers.with(|ps| {
+                ps.iter()
+                    .filter(|p| p.selection.iter().any(|s| *s == id.0))
+                    .map(|p| view! { <span class="peer-dot" style:background=p.color.clone() title=p.name.clone()></span> })
+                    .collect::<Vec<_>>()
+            })
+        }
+    };
+    let on_click = {
+        let id = id.clone();
+        move |ev: leptos::ev::MouseEvent| {
+            if ev.shift_key() {
+                editor.toggle_selected(&id);
+            } else {
+                editor.select(vec![id.clone()]);
+            }
+        }
+    };
+    let id_for = |id: &NodeId| id.clone();
+    let (start_id, over_id, drop_id, rename_id, commit_id, vis_id, lock_id) =
+        (id_for(&id), id_for(&id), id_for(&id), id_for(&id), id_for(&id), id_for(&id), id_for(&id));
+
+    let commit_name = move |value: String| {
+        if !editor.renaming.with_untracked(|r| r.as_ref() == Some(&commit_id)) {
+            return;
+        }
+        editor.renaming.set(None);
+        let name = value.trim().to_owned();
+        if !name.is_empty() {
+            editor.edit(|scene, txn| scene.rename(txn, &commit_id, &name));
+        }
+    };
+    let input_ref = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = input_ref.get() {
+            let _ = input.focus();
+            input.select();
+        }
+    });
+
+    view! {
+        <li data-node-id=id.0.clone() data-depth=depth.to_string()
+            class:selected=selected
+            class:hidden-node=!visible
+            class:locked-node=locked
+            class:drop-target=is_target
+            style:padding-left=format!("{}px", 8 + depth * 16)
+            draggable="true"
+            on:click=on_click
+            on:dragstart=move |ev| {
+                dragging.set(Some(start_id.clone()));
+                if let Some(dt) = ev.data_transfer() {
+                    let _ = dt.set_data("text/plain", &start_id.0);
+                    dt.set_effect_allowed("move");
+                }
+            }
+            on:dragend=move |_| {
+                dragging.set(None);
+                target.set(None);
+            }
+            on:dragover=move |ev| {
+                ev.stop_propagation();
+                let ok = dragging.with_untracked(|d| {
+                    d.as_ref().is_some_and(|d| editor.tree.with_untracked(|t| !t.is_ancestor_or_self(d, &over_id)))
+                });
+                if ok {
+                    ev.prevent_default();
+                    target.set(Some(Some(over_id.clone())));
+                }
+            }
+            on:drop=move |ev| {
+                ev.prevent_default();
+                ev.stop_propagation();
+                reparent(Some(drop_id.clone()));
+            }
+        >
+            <span class="kind" data-kind=kind.as_str() title=kind.as_str()>{label}</span>
+            {move || {
+                if renaming() {
+                    let (keys, blur) = (commit_name.clone(), commit_name.clone());
+                    Either::Left(view! {
+                        <input class="rename" node_ref=input_ref type="text" value=name.clone()
+                            on:click=|ev| ev.stop_propagation()
+                            on:keydown=move |ev| match ev.key().as_str() {
+                                "Enter" => keys(event_target_value(&ev)),
+                                "Escape" => editor.renaming.set(None),
+                                _ => {}
+                            }
+                            on:blur=move |ev| blur(event_target_value(&ev))
+                        />
+                    })
+                } else {
+                    let rename_id = rename_id.clone();
+                    Either::Right(view! {
+                        <span class="name" on:dblclick=move |_| editor.renaming.set(Some(rename_id.clone()))>{name.clone()}</span>
+                    })
+                }
+            }}
+            <span class="peer-dots">{peer_dots}</span>
+            <button class="icon toggle-visible" class:off=!visible title=if visible { "Hide" } else { "Show" }
+                on:click=move |ev| {
+                    ev.stop_propagation();
+                    editor.edit(|scene, txn| scene.set_visible(txn, &vis_id, !visible)).ok();
+                }
+            >{if visible { "◉" } else { "○" }}</button>
+            <button class="icon toggle-lock" class:on=locked title=if locked { "Unlock" } else { "Lock" }
+                on:click=move |ev| {
+                    ev.stop_propagation();
+                    editor.edit(|scene, txn| scene.set_locked(txn, &lock_id, !locked)).ok();
+                }
+            >{if locked { "🔒" } else { "🔓" }}</button>
+        </li>
+    }
+}

@@ -1,0 +1,88 @@
+//! The toolbar above the viewport (add objects, edit the selection, undo and redo, tool
+//! modes, view switcher, snapping) and the `?` overlay listing every shortcut.
+
+use leptos::prelude::*;
+
+use crate::editor::shortcuts::SHORTCUTS;
+use crate::editor::{AddKind, Editor, Mode};
+use crate::view::ViewKind;
+
+#[component]
+pub fn Toolbar(editor: Editor) -> impl IntoView {
+    let has_selection = move || editor.selection.with(|s| !s.is_empty());
+    let mode_button = move |mode: Mode, label: &'static str, key: &'static str| {
+        view! {
+            <button class="seg" id=format!("mode-{}", mode.as_str()) class:active=move || editor.mode.get() == mode
+                title=format!("{label} ({key})") on:click=move |_| editor.mode.set(mode)>{label}</button>
+        }
+    };
+    let view_button = move |kind: ViewKind| {
+        view! {
+            <button class="seg" id=format!("view-{}", kind.as_str()) class:active=move || editor.view.get().kind == kind
+                on:click=move |_| {
+                    editor.follow.set(None);
+                    editor.view.update(|v| *v = v.switched_to(kind));
+                }
+            >{kind.label()}</button>
+        }
+    };
+    view! {
+        <div class="toolbar" role="toolbar">
+            <div class="tool-group">
+                <button id="add-node" class="primary" title="Add a box" on:click=move |_| editor.add(AddKind::Box)>"+ Box"</button>
+                {AddKind::ALL[1..].iter().map(|&kind| view! {
+                    <button class="tool" id=format!("add-{}", kind.label().to_lowercase()) title=format!("Add a {}", kind.label().to_lowercase())
+                        on:click=move |_| editor.add(kind)>{kind.label()}</button>
+                }).collect::<Vec<_>>()}
+            </div>
+            <div class="tool-group">
+                <button class="tool" id="duplicate" title="Duplicate (Ctrl+D)" disabled=move || !has_selection() on:click=move |_| editor.duplicate()>"Duplicate"</button>
+                <button class="tool" id="delete" title="Delete (Del)" disabled=move || !has_selection() on:click=move |_| editor.delete_selection()>"Delete"</button>
+                <button class="tool" id="group" title="Group (Ctrl+G)" disabled=move || !has_selection() on:click=move |_| editor.group_selection()>"Group"</button>
+                <button class="tool" id="ungroup" title="Ungroup (Ctrl+Shift+G)" disabled=move || !has_selection() on:click=move |_| editor.ungroup_selection()>"Ungroup"</button>
+            </div>
+            <div class="tool-group">
+                <button class="tool" id="undo" title="Undo your last edit (Ctrl+Z)" disabled=move || !editor.history.get().0 on:click=move |_| editor.undo()>"↶ Undo"</button>
+                <button class="tool" id="redo" title="Redo (Ctrl+Shift+Z)" disabled=move || !editor.history.get().1 on:click=move |_| editor.redo()>"↷ Redo"</button>
+            </div>
+            <div class="tool-group segmented">
+                {mode_button(Mode::Move, "Move", "G")}
+                {mode_button(Mode::Rotate, "Rotate", "R")}
+                {mode_button(Mode::Scale, "Scale", "S")}
+            </div>
+            <div class="tool-group segmented">
+                {ViewKind::ALL.map(view_button)}
+            </div>
+            <div class="tool-group">
+                <label class="check" title="Snap moves to a 0.5 grid, turns to 15°">
+                    <input type="checkbox" id="snap" prop:checked=move || editor.snap.get()
+                        on:change=move |ev| editor.snap.set(event_target_checked(&ev)) />
+                    "Snap"
+                </label>
+                <button class="tool" id="frame" title="Frame the selection (F)" on:click=move |_| editor.frame_selection()>"Frame"</button>
+                <button class="tool" id="help-button" title="Keyboard shortcuts (?)" on:click=move |_| editor.help.update(|h| *h = !*h)>"?"</button>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+pub fn ShortcutsOverlay(editor: Editor) -> impl IntoView {
+    view! {
+        <Show when=move || editor.help.get()>
+            <div class="overlay" on:click=move |_| editor.help.set(false)>
+                <div id="shortcuts" class="dialog" role="dialog" aria-label="Keyboard shortcuts" on:click=|ev| ev.stop_propagation()>
+                    <div class="panel-head">
+                        <h2>"Keyboard shortcuts"</h2>
+                        <button class="ghost" on:click=move |_| editor.help.set(false)>"Close"</button>
+                    </div>
+                    <table>
+                        {SHORTCUTS.iter().map(|(keys, what)| view! {
+                            <tr><td><kbd>{*keys}</kbd></td><td>{*what}</td></tr>
+                        }).collect::<Vec<_>>()}
+                    </table>
+                </div>
+            </div>
+        </Show>
+    }
+}

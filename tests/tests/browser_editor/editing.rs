@@ -1,0 +1,178 @@
+//! Browser tests of editing: adding, concurrent field edits, inline rename, per-user undo,
+//! a viewport drag (one document update, one undo step, peers see only a ghost until it
+//! ends), outliner reparenting and the keyboard shortcuts.
+
+use serde_json::json;
+use shared::scene::{NodeId, Scene};
+use tests::browser::*;
+use tests::{eventually, TestClient};
+use yrs::Transact;
+
+use super::harness::*;
+
+/// Two browsers in `room`, both synced and seeing each other.
+pub async fn pair(browsers: &Browsers, relay: &Relay, room: &str) -> (Page, Page) {
+    let url = relay.page(room);
+    let (a, b) = tokio::join!(browsers.open(&url), browsers.open(&url));
+    a.wait_synced().await;
+    b.wait_synced().await;
+    a.wait_peers(1).await;
+    b.wait_peers(1).await;
+    (a, b)
+}
+
+/// Adds a box in `page` and returns its id (it is selected there).
+pub async fn add_box(page: &Page) -> String {
+    let before = state(page).await.ids.len();
+    click(page, "#add-node").await;
+    let now = wait_for(page, "a new selected node", |s| s.ids.len() == before + 1 && !s.selection.is_empty()).await;
+    now.selection
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editor_nodes_added_in_one_browser_show_in_the_others_outliner() {
+    with_browsers(|browsers| async move {
+        let relay = Relay::start("").await;
+        let (a, b) = pair(&browsers, &relay, "adding").await;
+        add_box(&a).await;
+        click(&a, "#add-sphere").await;
+        click(&a, "#add-light").await;
+        let seen = b.wait_nodes(3).await;
+        let want = [("Box 1", "mesh"), ("Sphere 1", "mesh"), ("Light 1", "light")];
+        assert_eq!(seen.list, want.map(|(n, k)| (n.to_owned(), k.to_owned())));
+        // A's selection (the light it just added) is marked in A's colour in B's outliner.
+        let light = wait_for(&a, "the light selected", |s| s.ids.len() == 3 && s.selection == s.ids[2]).await.selection;
+        wait_js(
+            &b,
+            "A's selection dot on the light's row",
+            "return document.querySelectorAll(`#node-list li[data-node-id='${arguments[0]}'] .peer-dot`).length === 1;",
+            vec![json!(light)],
+        )
+        .await;
+        screenshot(&b, "added").await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editor_concurrent_edits_of_x_and_y_both_survive() {
+    with_browsers(|browsers| async move {
+        let relay = Relay::start("").await;
+        let (a, b) = pair(&browsers, &relay, "xy").await;
+        let id = add_box(&a).await;
+        wait_for(&b, "the box", |s| s.ids == [id.clone()]).await;
+        click_row(&b, &id).await;
+        wait_for(&b, "the box's panel", |s| s.px.as_deref() == Some("0")).await;
+
+        // Both commit at once, each a different component of the same position.
+        tokio::join!(commit_field(&a, "prop-px", "3"), commit_field(&b, "prop-py", "4"));
+        for page in [&a, &b] {
+            wait_for(page, "x = 3 and y = 4", |s| s.px.as_deref() == Some("3") && s.py.as_deref() == Some("4")).await;
+        }
+        let native = TestClient::join(&relay.ws(), "xy").await;
+        let scene = Scene::new(&native.doc);
+        eventually(WAIT, "the document holds x = 3 and y = 4", || {
+            let position = scene.node(&native.doc.transact(), &NodeId(id.clone())).map(|n| n.transform.position);
+            async move { position == Some([3.0, 4.0, 0.0]) }
+        })
+        .await;
+        native.close().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editor_rename_inline_in_the_outliner() {
+    with_browsers(|browsers| async move {
+        let relay = Relay::start("").await;
+        let (a, b) = pair(&browsers, &relay, "rename").await;
+        let id = add_box(&a).await;
+        double_click(&a, &format!("#node-list li[data-node-id='{id}'] .name")).await;
+        let input = a
+            .client
+            .wait()
+            .at_most(WAIT)
+            .for_element(fantoccini::Locator::Css(&format!("#node-list li[data-node-id='{id}'] input.rename")))
+            .await
+            .expect("the rename field opens");
+        // Letters that are shortcuts (r, s, g) and Backspace must not act while typing.
+        input.send_keys(&format!("Rover{}{}s box{ENTER}", '\u{e003}', 'r')).await.expect("typing");
+        let seen = b.wait_until("the new name", |s| s.list.first().is_some_and(|(n, _)| n == "Rovers box")).await;
+        assert_eq!(seen.list.len(), 1, "nothing deleted while typing");
+        let after = state(&a).await;
+        assert_eq!(after.mode, "move", "typing did not switch tool modes");
+        assert_eq!(after.name.as_deref(), Some("Rovers box"), "the panel shows the new name");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editor_undo_reverts_only_my_own_edit() {
+    with_browsers(|browsers| async move {
+        let relay = Relay::start("").await;
+        let (a, b) = pair(&browsers, &relay, "undo").await;
+        let id = add_box(&a).await;
+        wait_for(&b, "the box", |s| s.ids == [id.clone()]).await;
+        click_row(&b, &id).await;
+
+        commit_field(&a, "prop-px", "1").await;
+        wait_for(&b, "A's x", |s| s.px.as_deref() == Some("1")).await;
+        commit_field(&b, "prop-py", "2").await;
+        wait_for(&a, "B's y", |s| s.py.as_deref() == Some("2")).await;
+
+        click(&a, "#node-count").await; // focus out of any field
+        press(&a, &[CONTROL], 'z').await;
+        for page in [&a, &b] {
+            wait_for(page, "A's x undone, B's y kept", |s| s.px.as_deref() == Some("0") && s.py.as_deref() == Some("2")).await;
+        }
+        assert_eq!(state(&b).await.ids, [id.clone()], "the box A added is still there");
+
+        press(&a, &[CONTROL, SHIFT], 'z').await;
+        for page in [&a, &b] {
+            wait_for(page, "A's x redone", |s| s.px.as_deref() == Some("1") && s.py.as_deref() == Some("2")).await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editor_a_drag_writes_one_update_and_peers_see_a_ghost_meanwhile() {
+    with_browsers(|browsers| async move {
+        let relay = Relay::start("").await;
+        let (a, b) = pair(&browsers, &relay, "drag").await;
+        let id = add_box(&a).await;
+        wait_for(&b, "the box", |s| s.ids == [id.clone()]).await;
+        let before = wait_for(&a, "the box at the origin", |s| s.px.as_deref() == Some("0")).await;
+
+        // Grab the box (at the canvas centre) and move 100 px right: 2 units at zoom 50.
+        press_and_drag(&a, (0.0, 0.0), (100.0, 0.0)).await;
+        let a_client = before.client.clone();
+        wait_for(&b, "A's drag ghost", |s| s.cursors.iter().any(|c| c.0 == a_client)).await;
+        wait_js(
+            &b,
+            "A's drag of the box over awareness",
+            "const c = document.querySelector(`.remote-cursor[data-client='${arguments[0]}']`); \
+             return !!c && c.getAttribute('data-drag') === arguments[1];",
+            vec![json!(a_client), json!(id)],
+        )
+        .await;
+        let during = state(&a).await;
+        assert_eq!(during.updates, before.updates, "nothing written to the document mid-drag");
+        assert_eq!(during.px.as_deref(), Some("0"));
+        release(&a).await;
+
+        let after = wait_for(&a, "x = 2 after the drag", |s| s.px.as_deref() == Some("2")).await;
+        assert_eq!(after.updates, before.updates + 1, "the whole drag is one document update");
+        assert_eq!(after.undo_depth, before.undo_depth + 1, "and one undo step");
+        assert_eq!(after.pz.as_deref(), Some("0"));
+        click_row(&b, &id).await;
+        wait_for(&b, "the dragged position", |s| s.px.as_deref() == Some("2")).await;
+        wait_js(&b, "the ghost gone", "return !document.querySelector('.remote-cursor[data-drag]:not([data-drag=\"\"])');", vec![]).await;
+        screenshot(&b, "after-drag").await;
+
+        click(&a, "#node-count").await;
+        press(&a, &[CONTROL], 'z').await;
+        wait_for(&a, "the drag undone in one step", |s| s.px.as_deref() == Some("0")).await;
+    })
+    .await;
+}
