@@ -13,7 +13,6 @@ use std::collections::VecDeque;
 use bytes::Bytes;
 use shared::close;
 use shared::protocol::{self, Message, SyncMessage};
-use yrs::StateVector;
 
 use super::{broadcast, invalid, ConnId, Room, RoomState};
 use crate::cluster::entry::{Entry, Kind};
@@ -210,15 +209,7 @@ impl Room {
     /// The stream id the room's state covers and the state itself, taken under one lock.
     pub fn prepare_cluster_compaction(&self) -> Option<(String, Vec<u8>)> {
         let mut state = self.state.lock();
-        let snapshot = match super::encode_diff(state.awareness.doc(), &StateVector::default()) {
-            Ok(snapshot) => snapshot,
-            Err(failure) => {
-                tracing::error!(room = %self.name, %failure, "compaction skipped");
-                return None;
-            }
-        };
-        state.log = LogShape { snapshot_bytes: snapshot.len() as u64, ..LogShape::default() };
-        state.oldest_log_entry = None;
+        let snapshot = self.fold_log(&mut state)?;
         Some((state.cluster.position.clone(), snapshot))
     }
 }

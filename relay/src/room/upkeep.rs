@@ -24,6 +24,13 @@ impl Room {
         if !due {
             return None;
         }
+        let snapshot = self.fold_log(&mut state)?;
+        Some(Compaction { through: state.last_seq, state: snapshot })
+    }
+
+    /// Encodes the whole room as the snapshot that replaces its log, and resets the log's
+    /// shape to match; `None` (logged) if yrs cannot encode the room.
+    pub(super) fn fold_log(&self, state: &mut super::RoomState) -> Option<Vec<u8>> {
         let snapshot = match super::encode_diff(state.awareness.doc(), &StateVector::default()) {
             Ok(snapshot) => snapshot,
             Err(failure) => {
@@ -33,7 +40,7 @@ impl Room {
         };
         state.log = LogShape { snapshot_bytes: snapshot.len() as u64, ..LogShape::default() };
         state.oldest_log_entry = None;
-        Some(Compaction { through: state.last_seq, state: snapshot })
+        Some(snapshot)
     }
 
     /// Takes the room out of memory if nobody is in it and `evictable` agrees.
