@@ -28,4 +28,7 @@ scripts/cluster-test.sh
 step "Short bounded fuzz of the protocol decoder"
 scripts/fuzz.sh "${FUZZ_SECONDS:-30}" frame_decoding
 
+step "Benchmark smoke: every loadgen workload for a few seconds against the relay"
+scripts/bench-smoke.sh
+
 step "All tests passed"
