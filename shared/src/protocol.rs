@@ -27,6 +27,13 @@ pub const MSG_QUERY_AWARENESS: u8 = 3;
 /// it (`?acks=1`): payload `varUint(n)` = the first `n` updates this connection sent are
 /// durable. Stock clients never ask, so they never see it.
 pub const MSG_DURABLE_ACK: u8 = 101;
+/// Message tags of the round-trip probe: a client sends `102 varBuf(payload)` and the relay
+/// answers that connection alone with `103` and the same payload (at most
+/// [`MAX_PING_PAYLOAD`] bytes). The editor's performance view measures latency with it;
+/// stock clients never send it.
+pub const MSG_PING: u8 = 102;
+pub const MSG_PONG: u8 = 103;
+pub const MAX_PING_PAYLOAD: usize = 64;
 
 /// Why a frame was refused.
 #[derive(Debug, thiserror::Error)]
@@ -204,6 +211,16 @@ pub fn durable_ack(count: u64) -> Vec<u8> {
     encode(&Message::Custom(MSG_DURABLE_ACK, payload.to_vec()))
 }
 
+/// `102 payload`: a round-trip probe.
+pub fn ping(payload: &[u8]) -> Vec<u8> {
+    encode(&Message::Custom(MSG_PING, payload.to_vec()))
+}
+
+/// `103 payload`: the relay's answer to a probe.
+pub fn pong(payload: &[u8]) -> Vec<u8> {
+    encode(&Message::Custom(MSG_PONG, payload.to_vec()))
+}
+
 /// Reads the count of a durable acknowledgement's payload.
 pub fn decode_durable_ack(payload: &[u8]) -> Result<u64, ProtocolError> {
     use yrs::encoding::read::Read;
@@ -252,6 +269,14 @@ mod tests {
         let section = &bytes[1..bytes.len() - 1];
         let twice: Vec<u8> = [&[2u8][..], section, section, &[0]].concat();
         assert!(matches!(decode_update(&twice), Err(ProtocolError::ScatteredBlocks { client: 7 })), "{:?}", decode_update(&twice));
+    }
+
+    #[test]
+    fn probes_round_trip() {
+        let messages = decode_frame(&ping(&[1, 2, 3])).unwrap();
+        assert!(matches!(&messages[0], Message::Custom(MSG_PING, p) if p == &[1, 2, 3]));
+        let messages = decode_frame(&pong(&[1, 2, 3])).unwrap();
+        assert!(matches!(&messages[0], Message::Custom(MSG_PONG, p) if p == &[1, 2, 3]));
     }
 
     #[test]

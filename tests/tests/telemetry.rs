@@ -89,3 +89,34 @@ async fn the_stats_stream_serves_history_then_a_sample_a_second_to_100_subscribe
     }
     relay.stop().await;
 }
+
+#[tokio::test]
+async fn a_probe_is_answered_to_its_sender_alone() {
+    use futures_util::{SinkExt, StreamExt};
+    use shared::protocol::{self, Message};
+    use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+    let relay = TestRelay::start().await;
+    let other = TestClient::join(&relay.ws_url(), "probed").await;
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("{}/probed", relay.ws_url())).await.unwrap();
+    socket.send(WsMessage::binary(protocol::ping(&[7, 7, 7]))).await.unwrap();
+    let answer = tokio::time::timeout(WAIT, async {
+        while let Some(Ok(frame)) = socket.next().await {
+            if let WsMessage::Binary(bytes) = frame {
+                for message in protocol::decode_frame(&bytes).unwrap() {
+                    if let Message::Custom(protocol::MSG_PONG, payload) = message {
+                        return payload;
+                    }
+                }
+            }
+        }
+        panic!("the connection ended without an answer");
+    })
+    .await
+    .expect("an answer within the limit");
+    assert_eq!(answer, [7, 7, 7]);
+    // A probe is not an edit: the other member's document is untouched and it stays in.
+    assert!(!other.is_closed());
+    assert_eq!(other.state(), TestClient::join(&relay.ws_url(), "probed").await.state());
+    relay.stop().await;
+}

@@ -252,6 +252,12 @@ impl Room {
                     member.outbox.offer_awareness(frame);
                 }
             }
+            // A round-trip probe is answered to its sender alone, ahead of queued updates.
+            Message::Custom(protocol::MSG_PING, payload) if payload.len() <= protocol::MAX_PING_PAYLOAD => {
+                if let Some(member) = state.members.get(&conn) {
+                    member.outbox.offer_control(Bytes::from(protocol::pong(&payload)));
+                }
+            }
             // Auth replies and message types we do not know are ignored, as stock servers do.
             Message::Auth(_) | Message::Custom(..) => {}
         }
