@@ -67,6 +67,9 @@ pub fn Outliner(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
                     {move || if count() == 1 { " node" } else { " nodes" }}
                 </span>
             </div>
+            <Show when=move || count() == 0>
+                <p class="empty">"The scene is empty. Add something from the toolbar, or share the link."</p>
+            </Show>
             <ul id="node-list" class="tree"
                 class:drop-root=move || target.get() == Some(None)
                 on:dragover=move |ev| {
@@ -85,9 +88,6 @@ pub fn Outliner(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
                     <OutlinerRow editor=editor peers=peers row=row dragging=dragging target=target reparent=reparent />
                 </For>
             </ul>
-            <Show when=move || count() == 0>
-                <p class="empty">"The scene is empty. Add something from the toolbar, or share the link."</p>
-            </Show>
         </section>
     }
 }
@@ -221,13 +221,27 @@ fn OutlinerRow(
                     ev.stop_propagation();
                     editor.edit(|scene, txn| scene.set_visible(txn, &vis_id, !visible)).ok();
                 }
-            >{if visible { "◉" } else { "○" }}</button>
+            >{icon(if visible { EYE } else { EYE_OFF })}</button>
             <button class="icon toggle-lock" class:on=locked title=if locked { "Unlock" } else { "Lock" }
                 on:click=move |ev| {
                     ev.stop_propagation();
                     editor.edit(|scene, txn| scene.set_locked(txn, &lock_id, !locked)).ok();
                 }
-            >{if locked { "🔒" } else { "🔓" }}</button>
+            >{icon(if locked { LOCK } else { UNLOCK })}</button>
         </li>
+    }
+}
+
+/// Outline icons (16×16, stroked): an eye, a struck-out eye, a closed and an open padlock.
+const EYE: &str = "M1.5 8s2.5-4.5 6.5-4.5S14.5 8 14.5 8 12 12.5 8 12.5 1.5 8 1.5 8z M8 6a2 2 0 1 0 0 4 2 2 0 0 0 0-4z";
+const EYE_OFF: &str = "M1.5 8s2.5-4.5 6.5-4.5S14.5 8 14.5 8 12 12.5 8 12.5 1.5 8 1.5 8z M2.5 13.5l11-11";
+const LOCK: &str = "M3.5 7.5h9v6.5h-9z M5.5 7.5V5a2.5 2.5 0 0 1 5 0v2.5";
+const UNLOCK: &str = "M3.5 7.5h9v6.5h-9z M5.5 7.5V5a2.5 2.5 0 0 1 5 0";
+
+fn icon(path: &'static str) -> impl IntoView {
+    view! {
+        <svg width="14" height="14" viewBox="0 0 16 16" fill="none" stroke="currentColor" stroke-width="1.4" aria-hidden="true">
+            <path d=path />
+        </svg>
     }
 }

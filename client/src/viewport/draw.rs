@@ -232,7 +232,8 @@ fn selection(ctx: &Ctx, f: &Frame) {
 /// A peer's selection outlines and drag ghost, in their colour.
 fn peer_marks(ctx: &Ctx, f: &Frame, peer: &Peer) {
     for id in &peer.selection {
-        outline(ctx, f, &shared::scene::NodeId(id.clone()), &peer.color, 2.0, &[6.0, 4.0]);
+        // Wider than my own outline, so both show when we select the same thing.
+        outline(ctx, f, &shared::scene::NodeId(id.clone()), &peer.color, 5.0, &[6.0, 4.0]);
     }
     let Some(drag) = &peer.drag else { return };
     let ghost = Preview::Move { ids: drag.ids.iter().map(|id| shared::scene::NodeId(id.clone())).collect(), offset: drag.offset };
