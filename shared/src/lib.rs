@@ -7,6 +7,7 @@ pub mod close;
 /// Property checks for the fuzz targets and the corpus replay; they panic by design.
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod interchange;
 pub mod protocol;
 pub mod revert;
 pub mod room_name;

@@ -1,0 +1,187 @@
+//! Triangle meshes for the scene's primitives, as the exporter writes them: positions,
+//! normals and counter-clockwise triangles, centred on the origin like the editor's three.js
+//! geometries (box, `SphereGeometry`, `CylinderGeometry` along y with caps, `PlaneGeometry`
+//! in the xy plane facing +z).
+
+use std::f64::consts::{PI, TAU};
+
+use crate::scene::Primitive;
+
+/// Segments around a sphere or cylinder.
+pub(super) const RADIAL_SEGMENTS: u32 = 32;
+/// Rings from pole to pole of a sphere.
+pub(super) const SPHERE_RINGS: u32 = 16;
+
+/// One primitive's triangle mesh.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(super) struct MeshData {
+    pub positions: Vec<[f32; 3]>,
+    pub normals: Vec<[f32; 3]>,
+    pub indices: Vec<u32>,
+}
+
+impl MeshData {
+    fn vertex(&mut self, p: [f64; 3], n: [f64; 3]) -> u32 {
+        self.positions.push(p.map(|v| v as f32));
+        self.normals.push(n.map(|v| v as f32));
+        (self.positions.len() - 1) as u32
+    }
+
+    /// The axis-aligned bounds of the positions (`[0; 3]` twice when empty).
+    pub fn bounds(&self) -> ([f32; 3], [f32; 3]) {
+        let mut min = [f32::INFINITY; 3];
+        let mut max = [f32::NEG_INFINITY; 3];
+        for p in &self.positions {
+            for i in 0..3 {
+                min[i] = min[i].min(p[i]);
+                max[i] = max[i].max(p[i]);
+            }
+        }
+        if self.positions.is_empty() {
+            return ([0.0; 3], [0.0; 3]);
+        }
+        (min, max)
+    }
+}
+
+/// The mesh of `p`.
+pub(super) fn mesh(p: &Primitive) -> MeshData {
+    match *p {
+        Primitive::Box { width, height, depth } => cuboid([width / 2.0, height / 2.0, depth / 2.0]),
+        Primitive::Sphere { radius } => sphere(radius),
+        Primitive::Cylinder { radius, height } => cylinder(radius, height),
+        Primitive::Plane { width, height } => plane(width, height),
+    }
+}
+
+fn cuboid(h: [f64; 3]) -> MeshData {
+    let mut m = MeshData::default();
+    // For each face: the normal axis and sign, then the two in-face axes (u × v = normal).
+    let faces: [(usize, f64, usize, usize); 6] =
+        [(0, 1.0, 1, 2), (0, -1.0, 2, 1), (1, 1.0, 2, 0), (1, -1.0, 0, 2), (2, 1.0, 0, 1), (2, -1.0, 1, 0)];
+    for (axis, sign, u, v) in faces {
+        let mut normal = [0.0; 3];
+        normal[axis] = sign;
+        let corner = |su: f64, sv: f64| {
+            let mut p = [0.0; 3];
+            p[axis] = sign * h[axis];
+            p[u] = su * h[u];
+            p[v] = sv * h[v];
+            p
+        };
+        let a = m.vertex(corner(-1.0, -1.0), normal);
+        let b = m.vertex(corner(1.0, -1.0), normal);
+        let c = m.vertex(corner(1.0, 1.0), normal);
+        let d = m.vertex(corner(-1.0, 1.0), normal);
+        m.indices.extend([a, b, c, a, c, d]);
+    }
+    m
+}
+
+fn sphere(r: f64) -> MeshData {
+    let mut m = MeshData::default();
+    let (w, h) = (RADIAL_SEGMENTS, SPHERE_RINGS);
+    for iy in 0..=h {
+        let theta = f64::from(iy) / f64::from(h) * PI;
+        for ix in 0..=w {
+            let phi = f64::from(ix) / f64::from(w) * TAU;
+            let n = [-phi.cos() * theta.sin(), theta.cos(), phi.sin() * theta.sin()];
+            m.vertex(n.map(|c| c * r), n);
+        }
+    }
+    let at = |ix: u32, iy: u32| iy * (w + 1) + ix;
+    for iy in 0..h {
+        for ix in 0..w {
+            let (a, b, c, d) = (at(ix + 1, iy), at(ix, iy), at(ix, iy + 1), at(ix + 1, iy + 1));
+            if iy != 0 {
+                m.indices.extend([a, b, d]);
+            }
+            if iy != h - 1 {
+                m.indices.extend([b, c, d]);
+            }
+        }
+    }
+    m
+}
+
+fn cylinder(r: f64, height: f64) -> MeshData {
+    let mut m = MeshData::default();
+    let n = RADIAL_SEGMENTS;
+    let half = height / 2.0;
+    let angle = |ix: u32| f64::from(ix) / f64::from(n) * TAU;
+    for y in [half, -half] {
+        for ix in 0..=n {
+            let (s, c) = angle(ix).sin_cos();
+            m.vertex([r * s, y, r * c], [s, 0.0, c]);
+        }
+    }
+    for ix in 0..n {
+        let (a, b, c, d) = (ix, ix + n + 1, ix + n + 2, ix + 1);
+        m.indices.extend([a, b, d, b, c, d]);
+    }
+    for (y, up) in [(half, 1.0), (-half, -1.0)] {
+        let centre = m.vertex([0.0, y, 0.0], [0.0, up, 0.0]);
+        let first = centre + 1;
+        for ix in 0..=n {
+            let (s, c) = angle(ix).sin_cos();
+            m.vertex([r * s, y, r * c], [0.0, up, 0.0]);
+        }
+        for ix in 0..n {
+            let (p, q) = (first + ix, first + ix + 1);
+            if up > 0.0 {
+                m.indices.extend([p, q, centre]);
+            } else {
+                m.indices.extend([q, p, centre]);
+            }
+        }
+    }
+    m
+}
+
+fn plane(width: f64, height: f64) -> MeshData {
+    let mut m = MeshData::default();
+    let (w, h) = (width / 2.0, height / 2.0);
+    let normal = [0.0, 0.0, 1.0];
+    let a = m.vertex([-w, -h, 0.0], normal);
+    let b = m.vertex([w, -h, 0.0], normal);
+    let c = m.vertex([w, h, 0.0], normal);
+    let d = m.vertex([-w, h, 0.0], normal);
+    m.indices.extend([a, b, c, a, c, d]);
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every triangle's winding agrees with the vertex normals (faces point outwards).
+    fn outward(m: &MeshData) -> bool {
+        m.indices.chunks(3).all(|t| {
+            let p = |i: u32| m.positions[i as usize].map(f64::from);
+            let (a, b, c) = (p(t[0]), p(t[1]), p(t[2]));
+            let (u, v) = ([b[0] - a[0], b[1] - a[1], b[2] - a[2]], [c[0] - a[0], c[1] - a[1], c[2] - a[2]]);
+            let cross = [u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]];
+            let n = m.normals[t[0] as usize].map(f64::from);
+            cross[0] * n[0] + cross[1] * n[1] + cross[2] * n[2] >= -1e-9
+        })
+    }
+
+    #[test]
+    fn primitives_have_their_size_and_face_outwards() {
+        let cases = [
+            (Primitive::Box { width: 2.0, height: 3.0, depth: 4.0 }, [1.0, 1.5, 2.0]),
+            (Primitive::Sphere { radius: 1.5 }, [1.5, 1.5, 1.5]),
+            (Primitive::Cylinder { radius: 0.5, height: 2.0 }, [0.5, 1.0, 0.5]),
+            (Primitive::Plane { width: 2.0, height: 1.0 }, [1.0, 0.5, 0.0]),
+        ];
+        for (p, half) in cases {
+            let m = mesh(&p);
+            let (min, max) = m.bounds();
+            for i in 0..3 {
+                assert!((f64::from(max[i]) - half[i]).abs() < 1e-5 && (f64::from(min[i]) + half[i]).abs() < 1e-5, "{p:?}");
+            }
+            assert!(outward(&m), "{p:?}");
+            assert!(m.indices.iter().all(|&i| (i as usize) < m.positions.len()));
+        }
+    }
+}
