@@ -110,3 +110,25 @@ async fn a_one_mebibyte_update_arrives_whole() {
     eventually(WAIT, "the 1 MiB text arrives", || async { b.text("t") == big }).await;
     relay.stop().await;
 }
+
+#[tokio::test]
+async fn an_update_that_overwrites_its_own_insert_after_the_first_change_is_accepted() {
+    use yrs::{Any, Map, Out};
+    let relay = TestRelay::start().await;
+    let a = TestClient::join(&relay.ws_url(), "rewrite").await;
+    let b = TestClient::join(&relay.ws_url(), "rewrite").await;
+    let (ma, mb) = (a.doc.get_or_insert_map("m"), b.doc.get_or_insert_map("m"));
+    ma.insert(&mut a.doc.transact_mut(), "first", 1.0);
+    {
+        // The second change starts past clock 0 and deletes a block it inserts itself.
+        let mut txn = a.doc.transact_mut();
+        ma.insert(&mut txn, "k", 1.0);
+        ma.insert(&mut txn, "k", 2.0);
+    }
+    eventually(WAIT, "the other client sees the final value", || async {
+        mb.get(&b.doc.transact(), "k") == Some(Out::Any(Any::from(2.0)))
+    })
+    .await;
+    assert!(!a.is_closed(), "the writer was not sent to resync");
+    relay.stop().await;
+}

@@ -29,10 +29,17 @@ pub(super) fn check_causally_complete(doc: &Doc, update: &Update) -> Result<(), 
         ));
     }
     // The same for deletions of content neither the room nor the update holds (yrs would
-    // keep them as a pending delete set, which it then cannot always encode).
-    let upper = update.state_vector();
+    // keep them as a pending delete set, which it then cannot always encode). What the
+    // update holds is where its blocks end (`Update::state_vector` is no use here: it
+    // counts only clients whose blocks start at clock 0, so every update after a client's
+    // first would seem to hold nothing of its own).
+    let mut inserted_up_to: std::collections::HashMap<yrs::block::ClientID, u32> = std::collections::HashMap::new();
+    for (client, ranges) in update.insertions(true).iter() {
+        let end = ranges.iter().map(|range| range.end).max().unwrap_or(0);
+        inserted_up_to.insert(*client, end);
+    }
     for (client, ranges) in update.delete_set().iter() {
-        let holds = known.get(client).max(upper.get(client));
+        let holds = known.get(client).max(inserted_up_to.get(client).copied().unwrap_or(0));
         if ranges.iter().any(|range| range.end > holds) {
             return Err(CloseReason::new(
                 close::RESYNC,
