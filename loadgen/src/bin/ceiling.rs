@@ -86,6 +86,7 @@ async fn serve() -> Result<(), CeilingError> {
     }
 }
 
+#[allow(clippy::result_large_err)] // the handshake callback's error type is tungstenite's
 async fn connection(stream: TcpStream, rooms: Arc<Rooms>, read_buffer: usize) {
     let _ = stream.set_nodelay(true);
     let mut path = String::new();

@@ -165,7 +165,7 @@ pub async fn run(relay_bin: &Path, args: Args) -> Result<Report, LoadError> {
             for _ in 0..240 {
                 let w = swarm.run_for(&target, 0.25, None).await;
                 let (_, p99, _) = quantiles_ms(&w.latency);
-                if w.latency.len() > 0 && p99 <= threshold {
+                if !w.latency.is_empty() && p99 <= threshold {
                     recovered = Some(ended.elapsed().as_secs_f64() * 1000.0);
                     break;
                 }
