@@ -12,6 +12,7 @@ use crate::editor::{shortcuts, Editor};
 use crate::identity;
 use crate::outliner::Outliner;
 use crate::participants::Participants;
+use crate::perf::{self, meter::Meter, PerfPanel};
 use crate::properties::Properties;
 use crate::publish;
 use crate::room;
@@ -31,8 +32,10 @@ pub fn App() -> impl IntoView {
 
     let (presence_tx, presence_rx) = mpsc::unbounded();
     let first_state = publish::local_state(editor, user).to_json();
-    let status = connection::connect(doc, &room.name, room.token.clone(), first_state, presence_rx);
-    publish::start(editor, user, presence_tx);
+    let meter = Meter::default();
+    let status = connection::connect(doc, &room.name, room.token.clone(), first_state, presence_rx, meter.clone());
+    let perf = perf::start(editor, status, meter);
+    publish::start(editor, user, presence_tx, perf.quality);
     shortcuts::install(editor);
     let peers = status.peers;
 
@@ -45,6 +48,7 @@ pub fn App() -> impl IntoView {
             data-mode=move || editor.mode.get().as_str()
             data-following=move || editor.follow.get().map(|c| c.to_string()).unwrap_or_default()
             data-client=editor.doc().client_id().get().to_string()
+            data-quality=move || perf.quality.get().to_string()
         >
             <aside class="sidebar left">
                 <Outliner editor=editor peers=peers />
@@ -59,5 +63,6 @@ pub fn App() -> impl IntoView {
             </aside>
         </div>
         <ShortcutsOverlay editor=editor />
+        <PerfPanel perf=perf />
     }
 }

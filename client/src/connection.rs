@@ -25,6 +25,7 @@ use shared::close;
 use shared::protocol::{self, Message, SyncMessage};
 use yrs::{Doc, Origin, ReadTxn, Transact, TransactionMut};
 
+use crate::perf::meter::Meter;
 use crate::presence::{Peer, Presence};
 
 /// Origin of the transactions that apply changes received from the relay, so the update
@@ -98,6 +99,7 @@ pub fn connect(
     token: Option<String>,
     state: String,
     presence_rx: mpsc::UnboundedReceiver<String>,
+    meter: Meter,
 ) -> Status {
     let (retry_tx, retry_rx) = mpsc::unbounded();
     let status = Status {
@@ -109,12 +111,14 @@ pub fn connect(
     };
     let url = socket_url(room);
     let presence = Presence::new(doc.client_id(), state);
-    leptos::task::spawn_local(run(doc, url, token, presence, status, retry_rx, presence_rx));
+    leptos::task::spawn_local(run(doc, url, token, presence, status, retry_rx, presence_rx, meter));
     status
 }
 
 /// The WebSocket URL of `room` on the relay that served this page: same origin, `ws:` or
 /// `wss:`, under the page's directory, so the app also works under a base path like `/collab/`.
+/// It asks for durable acknowledgements (`acks=1`): the performance view counts unconfirmed
+/// changes with them.
 pub fn socket_url(room: &str) -> String {
     let location = web_sys::window().expect("a browser window").location();
     let scheme = if location.protocol().as_deref() == Ok("https:") { "wss:" } else { "ws:" };
@@ -123,7 +127,7 @@ pub fn socket_url(room: &str) -> String {
     let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
     let dir = if dir.is_empty() { "/" } else { dir };
     let room: String = js_sys::encode_uri_component(room).into();
-    format!("{scheme}//{host}{dir}ws/{room}")
+    format!("{scheme}//{host}{dir}ws/{room}?acks=1")
 }
 
 /// Runs sessions forever, with backoff between them.
@@ -135,6 +139,7 @@ async fn run(
     status: Status,
     mut retry_rx: mpsc::UnboundedReceiver<()>,
     mut presence_rx: mpsc::UnboundedReceiver<String>,
+    meter: Meter,
 ) {
     let mut failures: u32 = 0;
     loop {
@@ -144,7 +149,8 @@ async fn run(
         while let Ok(state) = presence_rx.try_recv() {
             presence.set_state(state);
         }
-        let end = session(&doc, &url, token.as_deref(), &mut presence, status, &mut presence_rx).await;
+        let end = session(&doc, &url, token.as_deref(), &mut presence, status, &mut presence_rx, &meter).await;
+        meter.attach(None);
         let _ = doc.unobserve_update_v1(SESSION_OBSERVER);
         presence.forget_peers();
         status.peers.set(Vec::new());
@@ -236,6 +242,8 @@ enum Event {
     /// Our new awareness state (JSON).
     Presence(String),
     Tick,
+    /// Time for a round-trip probe.
+    Probe,
 }
 
 /// One connection, from open to close.
@@ -246,6 +254,7 @@ async fn session(
     presence: &mut Presence,
     status: Status,
     presence_rx: &mut mpsc::UnboundedReceiver<String>,
+    meter: &Meter,
 ) -> SessionEnd {
     let mut end = SessionEnd::default();
     // Keep a handle on the browser's socket: gloo's wrapper does not close it when dropped.
@@ -300,7 +309,7 @@ async fn session(
         incoming.map(Event::Net).chain(stream::once(futures_util::future::ready(Event::NetEnded))),
         stream::select(
             stream::select(local_rx.map(Event::Local), presence_rx.by_ref().map(Event::Presence)),
-            IntervalStream::new(TICK_MS).map(|_| Event::Tick),
+            stream::select(IntervalStream::new(TICK_MS).map(|_| Event::Tick), IntervalStream::new(1000).map(|_| Event::Probe)),
         ),
     );
 
@@ -308,9 +317,13 @@ async fn session(
         Ok(()) => {
             end.opened = true;
             status.state.set(ConnectionState::Syncing);
+            meter.attach(Some(raw.clone()));
             let hello = protocol::sync_step1(&doc.transact().state_vector());
+            let announce = presence.announce(now_ms());
+            meter.sent(&hello);
+            meter.sent(&announce);
             match sink.send(WsMessage::Bytes(hello)).await {
-                Ok(()) => sink.send(WsMessage::Bytes(presence.announce(now_ms()))).await.err().map(|e| e.to_string()),
+                Ok(()) => sink.send(WsMessage::Bytes(announce)).await.err().map(|e| e.to_string()),
                 Err(error) => Some(error.to_string()),
             }
         }
@@ -320,7 +333,10 @@ async fn session(
     while send_error.is_none() {
         let Some(event) = events.next().await else { break };
         let outgoing: Vec<Vec<u8>> = match event {
-            Event::Net(Ok(WsMessage::Bytes(frame))) => handle_frame(doc, presence, status, &frame, &mut end),
+            Event::Net(Ok(WsMessage::Bytes(frame))) => {
+                meter.received(&frame);
+                handle_frame(doc, presence, status, meter, &frame, &mut end)
+            }
             Event::Net(Ok(WsMessage::Text(_))) => Vec::new(), // the protocol is binary only
             Event::Net(Err(WebSocketError::ConnectionClose(event))) => {
                 end.close = Some((event.code, event.reason));
@@ -340,8 +356,10 @@ async fn session(
                 }
                 presence.renew_if_due(now).into_iter().collect()
             }
+            Event::Probe => vec![meter.probe(now_ms())],
         };
         for frame in outgoing {
+            meter.sent(&frame);
             if let Err(error) = sink.send(WsMessage::Bytes(frame)).await {
                 send_error = Some(error.to_string());
                 break;
@@ -377,6 +395,7 @@ fn handle_frame(
     doc: &Doc,
     presence: &mut Presence,
     status: Status,
+    meter: &Meter,
     frame: &[u8],
     end: &mut SessionEnd,
 ) -> Vec<Vec<u8>> {
@@ -408,6 +427,12 @@ fn handle_frame(
             }
             Message::AwarenessQuery => replies.push(presence.announce(now_ms())),
             Message::Auth(Some(reason)) => status.problem.set(Some(format!("permission denied: {reason}"))),
+            Message::Custom(protocol::MSG_PONG, payload) => meter.pong(&payload, now_ms()),
+            Message::Custom(protocol::MSG_DURABLE_ACK, payload) => {
+                if let Ok(count) = protocol::decode_durable_ack(&payload) {
+                    meter.acked(count);
+                }
+            }
             Message::Auth(None) | Message::Custom(..) => {}
         }
     }

@@ -9,6 +9,7 @@ mod geom;
 mod identity;
 mod outliner;
 mod participants;
+mod perf;
 mod presence;
 mod properties;
 mod publish;

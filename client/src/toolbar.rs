@@ -60,6 +60,8 @@ pub fn Toolbar(editor: Editor) -> impl IntoView {
                     "Snap"
                 </label>
                 <button class="tool" id="frame" title="Frame the selection (F)" on:click=move |_| editor.frame_selection()>"Frame"</button>
+                <button class="tool" id="perf-button" title="Performance (P)" class:active=move || editor.perf.get()
+                    on:click=move |_| editor.perf.update(|p| *p = !*p)>"Perf"</button>
                 <button class="tool" id="help-button" title="Keyboard shortcuts (?)" on:click=move |_| editor.help.update(|h| *h = !*h)>"?"</button>
             </div>
         </div>

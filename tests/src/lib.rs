@@ -10,6 +10,7 @@ pub mod nginx;
 pub mod process;
 pub mod redis_server;
 pub mod relay;
+pub mod slow_proxy;
 
 pub use client::TestClient;
 pub use relay::TestRelay;

@@ -20,6 +20,8 @@ mod collaboration;
 mod editing;
 #[path = "browser_editor/harness.rs"]
 mod harness;
+#[path = "browser_editor/performance.rs"]
+mod performance;
 
 use shared::scene::{NodeId, NodeKind, Scene};
 use tests::browser::*;

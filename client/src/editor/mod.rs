@@ -82,6 +82,8 @@ pub struct Editor {
     pub follow: RwSignal<Option<u64>>,
     /// The shortcut overlay is open.
     pub help: RwSignal<bool>,
+    /// The performance panel is open.
+    pub perf: RwSignal<bool>,
     /// The node whose name is being edited in the outliner.
     pub renaming: RwSignal<Option<NodeId>>,
     /// The space bar is held (space + drag pans).
@@ -133,6 +135,7 @@ impl Editor {
             cursor: RwSignal::new(None),
             follow: RwSignal::new(None),
             help: RwSignal::new(false),
+            perf: RwSignal::new(false),
             renaming: RwSignal::new(None),
             space_held: RwSignal::new(false),
             canvas_size: RwSignal::new((800.0, 600.0)),

@@ -26,6 +26,7 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Ctrl+Shift+Z / Ctrl+Y", "Redo"),
     ("Double-click a name", "Rename"),
     ("Esc", "Clear selection / close this"),
+    ("P", "Show or hide the performance panel"),
     ("?", "Show or hide this list"),
 ];
 
@@ -91,6 +92,10 @@ pub fn install(editor: Editor) {
                 };
                 editor.follow.set(None);
                 editor.view.update(|v| *v = v.switched_to(kind));
+                true
+            }
+            (false, "p") => {
+                editor.perf.update(|p| *p = !*p);
                 true
             }
             (false, "?") => {

@@ -1,0 +1,92 @@
+//! Browser tests of the performance view (issue #5): the panel opens (shortcut `P`) and shows
+//! the relay's figures from its stats stream and a round-trip time from the `102`/`103` probe,
+//! and closes again; the adaptive streaming rate drops below 60 Hz for a browser whose link to
+//! the relay is slowed by a delaying proxy, while a browser on the direct link stays at 60.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tests::browser::*;
+use tests::slow_proxy::SlowProxy;
+
+use super::harness::*;
+
+/// The `data-value` of a chart line (`scope.key`), as a number.
+const VALUE_JS: &str = "const e = document.querySelector(`[data-series='${arguments[0]}']`); \
+    const v = e ? e.getAttribute('data-value') : ''; return v === '' || v === null ? null : Number(v);";
+
+async fn value(page: &Page, series: &str) -> Option<f64> {
+    js(page, VALUE_JS, vec![json!(series)]).await.as_f64()
+}
+
+async fn relay_samples(page: &Page) -> u64 {
+    let got = js(page, "const p = document.getElementById('perf-panel'); return p ? Number(p.getAttribute('data-relay-samples')) : -1;", vec![]).await;
+    got.as_f64().unwrap_or(-1.0).max(0.0) as u64
+}
+
+async fn quality(page: &Page) -> String {
+    js(page, "return document.getElementById('editor')?.getAttribute('data-quality') || '';", vec![]).await.as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editor_performance_panel_shows_relay_stats_and_round_trip() {
+    with_browsers(|browsers| async move {
+        let relay = Relay::start("/collab").await;
+        let page = browsers.open(&relay.page("perf")).await;
+        page.wait_synced().await;
+        assert_eq!(quality(&page).await, "60", "a local link streams at 60 Hz");
+
+        // The shortcut opens the panel; the relay's stream fills it.
+        press(&page, &[], 'p').await;
+        wait_js(&page, "the panel with the relay's connections (at least this browser)",
+            "const e = document.querySelector(\"[data-series='relay.connections']\"); return !!e && Number(e.getAttribute('data-value')) >= 1;",
+            vec![]).await;
+        let seeded = relay_samples(&page).await;
+        assert!(seeded >= 1, "the history seeded the charts: {seeded}");
+        wait_js(&page, "a live sample after the history",
+            "return Number(document.getElementById('perf-panel').getAttribute('data-relay-samples')) > arguments[0];",
+            vec![json!(seeded)]).await;
+        assert!(value(&page, "relay.rss_bytes").await.is_some_and(|v| v > 0.0), "the relay's RSS is shown");
+        // One probe a second: a round trip on loopback, well under a second.
+        wait_js(&page, "a round-trip time", "const e = document.querySelector(\"[data-series='local.rtt_p50']\"); \
+            return !!e && e.getAttribute('data-value') !== '';", vec![]).await;
+        let rtt = value(&page, "local.rtt_p50").await.unwrap_or(f64::NAN);
+        assert!((0.0..1000.0).contains(&rtt), "round trip on loopback: {rtt} ms");
+        wait_js(&page, "bytes counted both ways", "const v = (k) => Number(document.querySelector(`[data-series='local.${k}']`)?.getAttribute('data-value')); \
+            return v('doc_bytes') > 0 && (v('bytes_out') > 0 || v('bytes_in') > 0);", vec![]).await;
+        screenshot(&page, "performance").await;
+
+        // The button closes it (and the stream with it).
+        click(&page, "#perf-button").await;
+        wait_js(&page, "the panel closed", "return !document.getElementById('perf-panel');", vec![]).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editor_streaming_rate_drops_on_a_slow_link_only() {
+    with_browsers(|browsers| async move {
+        let relay = Relay::start("").await;
+        // Page and WebSocket both through the proxy: the socket URL comes from the page's.
+        let proxy = SlowProxy::start(relay.relay.addr, Duration::from_millis(400)).await;
+        let slow_url = format!("http://{}/?room=slow", proxy.addr);
+        let fast_url = relay.page("slow");
+        let (slow, fast) = tokio::join!(browsers.open(&slow_url), browsers.open(&fast_url));
+        slow.wait_synced().await;
+        fast.wait_synced().await;
+        slow.wait_peers(1).await;
+
+        wait_js(&slow, "the slowed browser's streaming rate below 60 Hz",
+            "const q = Number(document.getElementById('editor')?.getAttribute('data-quality')); return q > 0 && q < 60;",
+            vec![]).await;
+        let slow_hz: u32 = quality(&slow).await.parse().unwrap_or(0);
+        assert!([30, 15, 5].contains(&slow_hz), "a profile rate: {slow_hz}");
+        // The direct browser measured its own link all along: still 60.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(quality(&fast).await, "60", "the direct browser keeps 60 Hz");
+        let shown = js(&slow, "return document.getElementById('editor').getAttribute('data-quality');", vec![]).await;
+        assert_ne!(shown, Value::Null);
+        drop(proxy);
+    })
+    .await;
+}
