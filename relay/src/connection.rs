@@ -77,12 +77,9 @@ pub async fn serve(mut socket: WebSocket, joining: Joining, app: Arc<AppState>) 
                 break CloseReason::new(close::GOING_AWAY, "relay shutting down");
             }
             Some(frame) = inbox.next() => {
-                let _permit = app.admit_send(frame.len()).await;
-                let len = frame.len();
-                if let Err(reason) = write(&mut socket, WsMessage::Binary(frame), write_timeout).await {
+                if let Err(reason) = write_queued(&mut socket, &inbox, frame, &app, write_timeout).await {
                     break reason;
                 }
-                counters.frame_out(len);
             }
             incoming = socket.recv() => {
                 last_heard = Instant::now();
@@ -167,6 +164,53 @@ async fn join(app: &AppState, room_name: &str, conn: u64, member: Member) -> Res
         }
     }
     Err(CloseReason::new(close::INTERNAL_ERROR, "room kept being reloaded; try again"))
+}
+
+/// Frames written per flush, at most: enough to turn a burst (a presence storm, a catch-up)
+/// into a few large writes instead of one system call per frame, small enough that the
+/// other arms of the connection's `select!` are not starved.
+const FRAMES_PER_FLUSH: usize = 64;
+const BYTES_PER_FLUSH: usize = 256 * 1024;
+
+/// Writes `first` and whatever else is already queued (up to the limits above) with one
+/// flush. Large frames go alone, under the relay's send budget.
+async fn write_queued(socket: &mut WebSocket, inbox: &outbound::Inbox, first: Bytes, app: &AppState, limit: Duration) -> Result<(), CloseReason> {
+    use futures_util::SinkExt;
+    let counters = &app.counters;
+    if first.len() > BYTES_PER_FLUSH {
+        let _permit = app.admit_send(first.len()).await;
+        let len = first.len();
+        write(socket, WsMessage::Binary(first), limit).await?;
+        counters.frame_out(len);
+        return Ok(());
+    }
+    let batch = async {
+        let (mut frames, mut bytes) = (1, first.len());
+        socket.feed(WsMessage::Binary(first)).await?;
+        counters.frame_out(bytes);
+        while frames < FRAMES_PER_FLUSH && bytes < BYTES_PER_FLUSH {
+            let Some(next) = inbox.try_next() else { break };
+            let len = next.len();
+            if len > BYTES_PER_FLUSH {
+                // Too large to batch: flush what we have, then send it alone.
+                socket.flush().await?;
+                let _permit = app.admit_send(len).await;
+                socket.send(WsMessage::Binary(next)).await?;
+                counters.frame_out(len);
+                return Ok(());
+            }
+            socket.feed(WsMessage::Binary(next)).await?;
+            counters.frame_out(len);
+            frames += 1;
+            bytes += len;
+        }
+        socket.flush().await
+    };
+    match tokio::time::timeout(limit, batch).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(CloseReason::new(close::NORMAL, format!("write failed: {error}"))),
+        Err(_) => Err(CloseReason::new(close::POLICY_VIOLATION, "client stopped reading")),
+    }
 }
 
 async fn write(socket: &mut WebSocket, message: WsMessage, limit: Duration) -> Result<(), CloseReason> {

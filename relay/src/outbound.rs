@@ -158,15 +158,17 @@ impl Inbox {
     /// The next frame to write, by priority; waits while all queues are empty.
     pub async fn next(&self) -> Option<Bytes> {
         loop {
-            {
-                let mut queues = self.shared.queues.lock();
-                let next = queues.control.pop_front().or_else(|| queues.updates.pop_front()).or_else(|| queues.awareness.pop_front());
-                if next.is_some() {
-                    return next;
-                }
+            if let Some(frame) = self.try_next() {
+                return Some(frame);
             }
             self.shared.ready.notified().await;
         }
+    }
+
+    /// The next frame to write, by priority, if one is waiting.
+    pub fn try_next(&self) -> Option<Bytes> {
+        let mut queues = self.shared.queues.lock();
+        queues.control.pop_front().or_else(|| queues.updates.pop_front()).or_else(|| queues.awareness.pop_front())
     }
 
     /// Frames waiting, per queue (control, updates, awareness).
