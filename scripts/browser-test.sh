@@ -40,5 +40,13 @@ else
     scripts/build-client.sh
 fi
 
+if [ ! -d tests/interop/node_modules ]; then
+    step "Installing stock Yjs clients from npm (tests/interop), for the stock-client browser test"
+    (cd tests/interop && npm ci --no-audit --no-fund)
+fi
+
+# Screenshots of the editor (two users' cursors among them) land in target/editor-screenshots/.
+export EDITOR_SCREENSHOTS="${EDITOR_SCREENSHOTS:-1}"
+
 step "cargo test -p tests --features browser --test browser"
 cargo test --locked -p tests --features browser --test browser -- "$@"

@@ -121,6 +121,37 @@ async fn native_edits_show_up_in_the_browser() {
     .await;
 }
 
+/// A stock Yjs client (npm yjs + y-websocket) writes a node using only docs/scene-schema.md;
+/// the editor shows it with its name and kind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stock_yjs_clients_node_shows_in_the_editor() {
+    with_browsers(|browsers| async move {
+        let relay = Relay::start("").await;
+        let page = browsers.open(&relay.page("from-js")).await;
+        page.wait_synced().await;
+        let interop = repo_root().join("tests/interop");
+        let written = tokio::time::timeout(
+            WAIT * 2,
+            tokio::process::Command::new(program("NODE", "node"))
+                .arg(interop.join("scene-writer.mjs"))
+                .arg(relay.ws())
+                .arg("from-js")
+                .arg("Orange ball")
+                .current_dir(&interop)
+                .stdin(std::process::Stdio::null())
+                .kill_on_drop(true)
+                .status(),
+        )
+        .await
+        .expect("the stock client finishes within the limit")
+        .expect("node runs (scripts/browser-test.sh installs tests/interop's npm packages)");
+        assert!(written.success(), "the stock client wrote its node");
+        let shown = page.wait_nodes(1).await;
+        assert_eq!(shown.list, vec![("Orange ball".to_owned(), "mesh".to_owned())]);
+    })
+    .await;
+}
+
 /// Served under a base path, the client loads its files and finds the WebSocket under it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn works_under_a_base_path() {
