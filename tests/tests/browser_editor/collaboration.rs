@@ -29,6 +29,8 @@ async fn editor_presence_names_cursors_and_follow_mode() {
             "A's cursor in world coordinates (within a pixel): {world:?}"
         );
         assert_eq!(cursor.3, "Ada Lovelace");
+        // Saved under target/editor-screenshots/: B's editor with A's live cursor and name.
+        screenshot(&b, "presence-cursors").await;
 
         // B follows A: A's view kind, centre and zoom become B's.
         click(&b, &format!("#participants .participant[data-client='{a_client}']")).await;
