@@ -8,9 +8,14 @@
 //! `shared::close` says not to retry are shown to the user, who can retry by hand.
 //!
 //! The state the UI shows lives in [`Status`] signals; the document and the presence table are
-//! owned by the loop's task. The UI sends our awareness state (as JSON, at most once per
-//! animation frame) over a channel; each one is announced at once while connected, and the
-//! latest is announced when a session starts.
+//! owned by the loop's task. The UI sends our awareness state (as JSON, at most at the
+//! adaptive streaming rate: see [`crate::publish`]) over a channel; each one is announced at
+//! once while connected, and the latest is announced when a session starts.
+//!
+//! For the performance view the session reports every frame it sends and receives to a
+//! [`Meter`], sends a round-trip probe (`102`) every second, and asks for durable
+//! acknowledgements. What a received frame does is in [`crate::incoming`]; the backoff
+//! between sessions in [`crate::reconnect`].
 
 use std::time::Duration;
 
@@ -22,22 +27,17 @@ use gloo_net::websocket::{Message as WsMessage, WebSocketError};
 use gloo_timers::future::{sleep, IntervalStream};
 use leptos::prelude::*;
 use shared::close;
-use shared::protocol::{self, Message, SyncMessage};
-use yrs::{Doc, Origin, ReadTxn, Transact, TransactionMut};
+use shared::protocol;
+use yrs::{Doc, ReadTxn, Transact, TransactionMut};
 
+use crate::incoming::{from_relay, handle_frame, now_ms};
 use crate::perf::meter::Meter;
+use crate::reconnect::{backoff_ms, describe_close, wait_or_retry};
 use crate::presence::{Peer, Presence};
 
-/// Origin of the transactions that apply changes received from the relay, so the update
-/// observer does not send them back.
-const FROM_RELAY: &str = "relay";
 /// Key of the document observer that feeds the live session.
 const SESSION_OBSERVER: &str = "session";
 
-/// First reconnect delay; doubled after every failed attempt.
-const BACKOFF_START_MS: u32 = 500;
-/// Longest wait between two attempts.
-const BACKOFF_CAP_MS: u32 = 10_000;
 /// How long the socket may take to open before the attempt counts as failed.
 const OPEN_TIMEOUT_MS: u64 = 10_000;
 /// How often the session checks its awareness renewal and peer expiry.
@@ -131,6 +131,7 @@ pub fn socket_url(room: &str) -> String {
 }
 
 /// Runs sessions forever, with backoff between them.
+#[allow(clippy::too_many_arguments)] // what the loop owns, each passed once from `connect`
 async fn run(
     doc: Doc,
     url: String,
@@ -186,38 +187,6 @@ async fn run(
         }
         // Several clicks while waiting count as one.
         while retry_rx.try_recv().is_ok() {}
-    }
-}
-
-/// Delay before the next attempt: 0.5 s, 1 s, 2 s, … capped at 10 s, with ±20 % jitter so a
-/// restarted relay is not hit by every client at once.
-fn backoff_ms(failures: u32) -> u32 {
-    let base = BACKOFF_START_MS.saturating_mul(1 << failures.min(8)).min(BACKOFF_CAP_MS);
-    let jitter = 0.8 + 0.4 * js_sys::Math::random();
-    (base as f64 * jitter) as u32
-}
-
-/// Sleeps `delay_ms`, counting down in `status.retry_in_secs`, or until the user asks to
-/// reconnect now.
-async fn wait_or_retry(delay_ms: u32, status: Status, retry_rx: &mut mpsc::UnboundedReceiver<()>) {
-    let mut left = delay_ms;
-    while left > 0 {
-        status.retry_in_secs.set(Some(left.div_ceil(1000)));
-        let step = left.min(1000);
-        if let Either::Right(_) = select(sleep(Duration::from_millis(step as u64)), retry_rx.next()).await {
-            break;
-        }
-        left -= step;
-    }
-    status.retry_in_secs.set(None);
-}
-
-fn describe_close(code: u16, reason: &str) -> String {
-    let meaning = close::describe(code);
-    if reason.is_empty() {
-        format!("{meaning} (code {code})")
-    } else {
-        format!("{meaning} (code {code}): {reason}")
     }
 }
 
@@ -335,7 +304,7 @@ async fn session(
         let outgoing: Vec<Vec<u8>> = match event {
             Event::Net(Ok(WsMessage::Bytes(frame))) => {
                 meter.received(&frame);
-                handle_frame(doc, presence, status, meter, &frame, &mut end)
+                handle_frame(doc, presence, status, meter, &frame, &mut end.synced)
             }
             Event::Net(Ok(WsMessage::Text(_))) => Vec::new(), // the protocol is binary only
             Event::Net(Err(WebSocketError::ConnectionClose(event))) => {
@@ -388,75 +357,4 @@ async fn session(
         }
     }
     end
-}
-
-/// Handles one frame from the relay; returns the frames to send back.
-fn handle_frame(
-    doc: &Doc,
-    presence: &mut Presence,
-    status: Status,
-    meter: &Meter,
-    frame: &[u8],
-    end: &mut SessionEnd,
-) -> Vec<Vec<u8>> {
-    let messages = match protocol::decode_frame(frame) {
-        Ok(messages) => messages,
-        Err(error) => {
-            leptos::logging::warn!("ignoring a frame from the relay: {error}");
-            return Vec::new();
-        }
-    };
-    let mut replies = Vec::new();
-    for message in messages {
-        match message {
-            Message::Sync(SyncMessage::SyncStep1(remote)) => {
-                let diff = doc.transact().encode_state_as_update_v1(&remote);
-                replies.push(protocol::sync_step2(diff));
-            }
-            Message::Sync(SyncMessage::SyncStep2(update)) => {
-                apply_remote(doc, &update);
-                end.synced = true;
-                status.state.set(ConnectionState::Synced);
-                status.problem.set(None);
-            }
-            Message::Sync(SyncMessage::Update(update)) => apply_remote(doc, &update),
-            Message::Awareness(update) => {
-                if protocol::validate_awareness(&update).is_ok() && presence.apply(update, now_ms()) {
-                    status.peers.set(presence.peers());
-                }
-            }
-            Message::AwarenessQuery => replies.push(presence.announce(now_ms())),
-            Message::Auth(Some(reason)) => status.problem.set(Some(format!("permission denied: {reason}"))),
-            Message::Custom(protocol::MSG_PONG, payload) => meter.pong(&payload, now_ms()),
-            Message::Custom(protocol::MSG_DURABLE_ACK, payload) => {
-                if let Ok(count) = protocol::decode_durable_ack(&payload) {
-                    meter.acked(count);
-                }
-            }
-            Message::Auth(None) | Message::Custom(..) => {}
-        }
-    }
-    replies
-}
-
-/// Applies a change that came from the relay, tagged so it is not sent back.
-fn apply_remote(doc: &Doc, update: &[u8]) {
-    let update = match protocol::decode_update(update) {
-        Ok(update) => update,
-        Err(error) => {
-            leptos::logging::warn!("ignoring an update from the relay: {error}");
-            return;
-        }
-    };
-    if let Err(error) = doc.transact_mut_with(FROM_RELAY).apply_update(update) {
-        leptos::logging::warn!("could not apply an update from the relay: {error}");
-    }
-}
-
-fn from_relay(txn: &TransactionMut) -> bool {
-    txn.origin() == Some(&Origin::from(FROM_RELAY))
-}
-
-fn now_ms() -> f64 {
-    js_sys::Date::now()
 }

@@ -142,3 +142,45 @@ impl Meter {
         second
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_updates_awareness_and_bytes_each_way() {
+        let meter = Meter::default();
+        let update = protocol::update(vec![1, 2, 3, 4]);
+        meter.sent(&update);
+        meter.sent(&protocol::sync_step2(vec![0, 0])); // empty: the relay will not count it
+        meter.received(&update);
+        meter.received(&protocol::ping(&[1]));
+        let second = meter.take_second(0.0);
+        assert_eq!((second.updates_out, second.updates_in, second.awareness_out), (2, 1, 0));
+        assert_eq!(second.bytes_in as usize, update.len() + protocol::ping(&[1]).len());
+        assert_eq!(second.unacked, 1);
+        meter.acked(1);
+        let next = meter.take_second(1.0);
+        assert_eq!((next.updates_out, next.bytes_out, next.unacked), (0, 0, 0));
+    }
+
+    #[test]
+    fn probes_give_round_trips_and_unanswered_ones_are_lost() {
+        let meter = Meter::default();
+        let first = meter.probe(1000.0);
+        let Ok(messages) = protocol::decode_frame(&first) else { panic!("a probe decodes") };
+        let Some(protocol::Message::Custom(protocol::MSG_PING, payload)) = messages.into_iter().next() else { panic!("a ping") };
+        meter.probe(1500.0);
+        meter.pong(&payload, 1040.0);
+        meter.pong(&payload, 1050.0); // a duplicate answer changes nothing
+        meter.pong(b"junk", 1060.0);
+        let second = meter.take_second(2000.0);
+        assert_eq!(second.rtts, vec![40.0]);
+        assert_eq!(second.oldest_waiting_ms, Some(500.0));
+        assert_eq!(meter.take_second(6600.0).lost, 1);
+        // A new session forgets the old probes.
+        meter.probe(7000.0);
+        meter.attach(None);
+        assert_eq!(meter.take_second(20_000.0).lost, 0);
+    }
+}

@@ -16,16 +16,11 @@ pub const BACKLOG_LIMIT: u32 = 64 * 1024;
 pub const RECOVER_MS: f64 = 5_000.0;
 
 /// The current level and how long the figures have allowed a better one.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Quality {
+    /// Index into [`LEVELS`] (0 = 60 Hz).
     level: usize,
     good_since_ms: Option<f64>,
-}
-
-impl Default for Quality {
-    fn default() -> Self {
-        Quality { level: 0, good_since_ms: None }
-    }
 }
 
 impl Quality {

@@ -24,6 +24,26 @@ async fn relay_samples(page: &Page) -> u64 {
     got.as_f64().unwrap_or(-1.0).max(0.0) as u64
 }
 
+/// Moves a pointer over the canvas every 10 ms for `ms` (synthetic `pointermove` events, so
+/// the WebDriver session stays free for reading the page meanwhile).
+async fn wiggle(page: &Page, ms: u64) {
+    js(page, "const c = document.getElementById('viewport-canvas'); const r = c.getBoundingClientRect(); \
+        let i = 0; const t = setInterval(() => { i += 1; \
+            c.dispatchEvent(new PointerEvent('pointermove', { bubbles: true, clientX: r.left + 100 + (i % 200), clientY: r.top + 100 + (i % 50) })); \
+        }, 10); setTimeout(() => clearInterval(t), arguments[0]); return true;", vec![json!(ms)]).await;
+}
+
+/// The most awareness messages sent in one second while the pointer moves for 3 s.
+async fn awareness_rate_while_moving(page: &Page) -> f64 {
+    wiggle(page, 3_000).await;
+    let mut most = 0.0f64;
+    for _ in 0..14 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        most = most.max(value(page, "local.awareness_out").await.unwrap_or(0.0));
+    }
+    most
+}
+
 async fn quality(page: &Page) -> String {
     js(page, "return document.getElementById('editor')?.getAttribute('data-quality') || '';", vec![]).await.as_str().unwrap_or_default().to_owned()
 }
@@ -84,8 +104,23 @@ async fn editor_streaming_rate_drops_on_a_slow_link_only() {
         // The direct browser measured its own link all along: still 60.
         tokio::time::sleep(Duration::from_secs(2)).await;
         assert_eq!(quality(&fast).await, "60", "the direct browser keeps 60 Hz");
-        let shown = js(&slow, "return document.getElementById('editor').getAttribute('data-quality');", vec![]).await;
-        assert_ne!(shown, Value::Null);
+        let slow_now = quality(&slow).await;
+        assert!(slow_now.parse::<u32>().is_ok_and(|hz| hz < 60), "no climb back on the slow link: {slow_now}");
+        let shown = js(&slow, "return document.getElementById('perf-panel');", vec![]).await;
+        assert_eq!(shown, Value::Null, "the panel is not needed for the rate to adapt");
+
+        // The rate applies: a moving pointer sends at most about that many states a second
+        // (one renewal or leave may come on top), the direct browser sends more.
+        // 400 ms each way is a round trip over 600 ms: the lowest profile, 5 Hz.
+        wait_js(&slow, "the slowed browser at 5 Hz",
+            "return document.getElementById('editor')?.getAttribute('data-quality') === '5';", vec![]).await;
+        press(&slow, &[], 'p').await;
+        press(&fast, &[], 'p').await;
+        let slow_rate = awareness_rate_while_moving(&slow).await;
+        let fast_rate = awareness_rate_while_moving(&fast).await;
+        eprintln!("awareness states sent per second while moving: slowed {slow_rate} (5 Hz), direct {fast_rate}");
+        assert!((1.0..=7.0).contains(&slow_rate), "slowed browser at 5 Hz sent {slow_rate}/s");
+        assert!(fast_rate > slow_rate, "direct browser sent {fast_rate}/s, slowed one {slow_rate}/s");
         drop(proxy);
     })
     .await;
