@@ -42,6 +42,7 @@ pub fn PerfPanel(perf: Perf) -> impl IntoView {
                 <Chart title="Cache hit rate" scope="relay" data=relay lines=&[("cache_hit_rate", "hits")] unit=Unit::Percent />
                 <Chart title="Store write latency" scope="relay" data=relay lines=&[("store_latency_p50_us", "p50"), ("store_latency_p99_us", "p99")] unit=Unit::Us />
                 <Chart title="Memory (RSS)" scope="relay" data=relay lines=&[("rss_bytes", "rss")] unit=Unit::Bytes />
+                <Chart title="Stats subscribers" scope="relay" data=relay lines=&[("subscribers", "streams")] unit=Unit::Count />
             </aside>
         </Show>
     }

@@ -1,7 +1,8 @@
 //! Browser tests of the performance view (issue #5): the panel opens (shortcut `P`) and shows
 //! the relay's figures from its stats stream and a round-trip time from the `102`/`103` probe,
-//! and closes again; the adaptive streaming rate drops below 60 Hz for a browser whose link to
-//! the relay is slowed by a delaying proxy, while a browser on the direct link stays at 60.
+//! and closes again (closing its stats stream); the adaptive streaming rate drops below 60 Hz
+//! for a browser whose link to the relay is slowed by a delaying proxy, while a browser on the
+//! direct link stays at 60.
 
 use std::time::Duration;
 
@@ -76,9 +77,14 @@ async fn editor_performance_panel_shows_relay_stats_and_round_trip() {
             return v('doc_bytes') > 0 && (v('bytes_out') > 0 || v('bytes_in') > 0);", vec![]).await;
         screenshot(&page, "performance").await;
 
-        // The button closes it (and the stream with it).
+        // The button closes it, and the stream with it: opened again, the relay counts one
+        // stats subscriber, not two.
         click(&page, "#perf-button").await;
         wait_js(&page, "the panel closed", "return !document.getElementById('perf-panel');", vec![]).await;
+        click(&page, "#perf-button").await;
+        wait_js(&page, "one stats subscriber after reopening",
+            "const e = document.querySelector(\"[data-series='relay.subscribers']\"); return !!e && e.getAttribute('data-value') === '1';",
+            vec![]).await;
     })
     .await;
 }
