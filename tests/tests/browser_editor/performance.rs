@@ -75,6 +75,10 @@ async fn editor_performance_panel_shows_relay_stats_and_round_trip() {
         assert!((0.0..1000.0).contains(&rtt), "round trip on loopback: {rtt} ms");
         wait_js(&page, "bytes counted both ways", "const v = (k) => Number(document.querySelector(`[data-series='local.${k}']`)?.getAttribute('data-value')); \
             return v('doc_bytes') > 0 && (v('bytes_out') > 0 || v('bytes_in') > 0);", vec![]).await;
+        // An edit goes out, and once the relay has stored it nothing is left unconfirmed.
+        click(&page, "#add-node").await;
+        wait_js(&page, "the edit counted and then confirmed", "const v = (k) => document.querySelector(`[data-series='local.${k}']`)?.getAttribute('data-value'); \
+            window.__sawOut = window.__sawOut || Number(v('updates_out')) > 0; return window.__sawOut && v('unsynced') === '0';", vec![]).await;
         screenshot(&page, "performance").await;
 
         // The button closes it, and the stream with it: opened again, the relay counts one
