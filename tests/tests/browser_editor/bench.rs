@@ -1,0 +1,135 @@
+//! The editor's benchmark for a 5,000-node scene (issue 3), run by `scripts/bench-editor.sh`,
+//! not by CI (`#[ignore]`): time from navigation to the first render that shows the whole
+//! synced scene, and frame times while another client edits a node 30 times a second.
+//! Figures are printed as one JSON line (`editor-bench {...}`) for BENCHMARKS.md.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use shared::scene::{IdGen, NumberKey, Scene};
+use tests::browser::*;
+use tests::{eventually, TestClient};
+use yrs::{In, Map, MapPrelim, Transact};
+
+const NODES: usize = 5_000;
+
+/// Resolves, inside the page, at the first animation frame whose DOM shows `want` nodes and
+/// a synced connection; answers `performance.now()` then (ms since navigation started).
+const FIRST_FULL_RENDER_JS: &str = r#"
+const [want, done] = arguments;
+const check = () => {
+    const count = document.getElementById('node-count');
+    const state = document.getElementById('connection-state');
+    if (count && state && count.textContent.trim() === String(want) && state.textContent.includes('synced')) {
+        done(performance.now());
+    } else {
+        requestAnimationFrame(check);
+    }
+};
+check();
+"#;
+
+/// Starts recording animation-frame intervals into `window.__frames` until `__stopFrames`.
+const START_FRAMES_JS: &str = r#"
+window.__frames = [];
+window.__stopFrames = false;
+let last = performance.now();
+const tick = (now) => {
+    window.__frames.push(now - last);
+    last = now;
+    if (!window.__stopFrames) { requestAnimationFrame(tick); }
+};
+requestAnimationFrame(tick);
+"#;
+
+/// Stops the recording and answers the intervals, sorted.
+const STOP_FRAMES_JS: &str = "window.__stopFrames = true; return window.__frames.slice().sort((a, b) => a - b);";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: scripts/bench-editor.sh runs it"]
+async fn bench_editor_5000_nodes() {
+    with_browsers(|browsers| async move {
+        let relay = Relay::start("").await;
+        let seeder = TestClient::join(&relay.ws(), "bench").await;
+        let scene = Scene::new(&seeder.doc);
+        // Written straight in the documented layout (docs/scene-schema.md), in 10
+        // transactions: `Scene::add_node` finds the last sibling's order key by scanning the
+        // scene, which is quadratic for a bulk load like this one.
+        let mut ids = IdGen::new(seeder.client_id().get());
+        let orders = shared::scene::order::keys_between(None, None, NODES).expect("order keys");
+        let mut moving = None;
+        let seeding = Instant::now();
+        for batch in 0..10 {
+            let mut txn = seeder.doc.transact_mut();
+            for i in 0..NODES / 10 {
+                let n = batch * (NODES / 10) + i;
+                let id = ids.next();
+                let fields = MapPrelim::from([
+                    ("name", In::from(format!("Box {n}"))),
+                    ("kind", In::from("mesh")),
+                    ("order", In::from(orders[n].as_str())),
+                    ("primitive", In::from("box")),
+                    ("px", In::from((n % 100) as f64 * 1.5)),
+                    ("pz", In::from((n / 100) as f64 * 1.5)),
+                ]);
+                scene.root().insert(&mut txn, id.0.as_str(), fields);
+                moving.get_or_insert(id);
+            }
+        }
+        eprintln!("seeded {NODES} nodes in {:?}", seeding.elapsed());
+        let moving = moving.expect("nodes were added");
+        let check = TestClient::join(&relay.ws(), "bench").await;
+        let check_scene = Scene::new(&check.doc);
+        eventually(WAIT, "the relay holds every node", || {
+            let count = check_scene.node_count(&check.doc.transact());
+            async move { count == NODES }
+        })
+        .await;
+
+        eprintln!("the relay holds them");
+        let page = browsers.open(&relay.page("bench")).await;
+        let started = Instant::now();
+        let first_render = page
+            .client
+            .execute_async(FIRST_FULL_RENDER_JS, vec![json!(NODES)])
+            .await
+            .expect("the page shows the whole scene within the script timeout");
+        let first_render_ms = first_render.as_f64().unwrap_or(f64::NAN);
+        eprintln!("first full render after {first_render_ms:.0} ms (waited {:?})", started.elapsed());
+
+        // A remote peer edits one node 30 times a second for 5 s while the page records
+        // frames; then the page gets up to 60 s to answer (a page busy re-rendering cannot).
+        page.client.execute(START_FRAMES_JS, vec![]).await.expect("frame recorder starts");
+        let mut edits = 0u32;
+        let mut tick = tokio::time::interval(Duration::from_millis(33));
+        let editing = Instant::now();
+        while editing.elapsed() < Duration::from_secs(5) {
+            tick.tick().await;
+            edits += 1;
+            let mut txn = seeder.doc.transact_mut();
+            let _ = scene.set_number(&mut txn, &moving, NumberKey::Px, f64::from(edits % 200) * 0.1);
+        }
+        let answered = Instant::now();
+        let frames = tokio::time::timeout(Duration::from_secs(60), page.client.execute(STOP_FRAMES_JS, vec![]))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or(Value::Null);
+        let catch_up_ms = answered.elapsed().as_secs_f64() * 1000.0;
+        let deltas: Vec<f64> = frames.as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
+        let quantile = |q: f64| deltas.get(((deltas.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN);
+        let report = json!({
+            "nodes": NODES,
+            "first_full_render_ms": first_render_ms,
+            "remote_edits": edits,
+            "page_answered_after_edits_ms": catch_up_ms,
+            "frames": deltas.len(),
+            "frame_ms_p50": quantile(0.5),
+            "frame_ms_p95": quantile(0.95),
+            "frame_ms_max": deltas.last().copied().unwrap_or(f64::NAN),
+        });
+        println!("editor-bench {report}");
+        assert!(!deltas.is_empty(), "the page answered with its frame times: {report}");
+    })
+    .await;
+}
