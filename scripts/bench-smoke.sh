@@ -6,7 +6,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --release --locked -p relay -p loadgen
+# A smoke checks that every workload runs without errors or losses, not how fast: the dev
+# profile reuses what `cargo test` already compiled (a release build would add minutes to
+# CI). BENCH_SMOKE_PROFILE=release for the real thing.
+PROFILE="${BENCH_SMOKE_PROFILE:-debug}"
+if [[ $PROFILE == release ]]; then
+    cargo build --release --locked -p relay -p loadgen
+else
+    cargo build --locked -p relay -p loadgen
+fi
+BIN="target/$PROFILE"
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 FAILED=0
@@ -16,7 +25,7 @@ smoke() {
     local name=$1; shift
     local json="$OUT/$name.json"
     local began=$SECONDS
-    if ! timeout 60 target/release/loadgen --json "$json" "$@" > "$OUT/$name.txt" 2> "$OUT/$name.err"; then
+    if ! timeout 60 "$BIN/loadgen" --relay-bin "$BIN/relay" --json "$json" "$@" > "$OUT/$name.txt" 2> "$OUT/$name.err"; then
         echo "FAIL $name: loadgen failed"; cat "$OUT/$name.err"; FAILED=1; return
     fi
     # figures are "name":{"unit":"…","value":N}; every error or loss must be 0
@@ -32,7 +41,7 @@ smoke() {
 }
 
 smoke fan-out fan-out --observers 20 --rate 20 --duration-secs 2 --warmup-secs 1
-smoke fan-out-ceiling fan-out --target ceiling --observers 20 --rate 20 --duration-secs 2 --warmup-secs 1
+smoke fan-out-ceiling fan-out --target ceiling --ceiling-bin "$BIN/ceiling" --observers 20 --rate 20 --duration-secs 2 --warmup-secs 1
 smoke many-writers many-writers --writers 10 --rate 5 --duration-secs 2 --warmup-secs 1
 smoke presence presence --clients 20 --rate 2 --duration-secs 2 --warmup-secs 1
 smoke idle idle --connections 100 --rooms 20 --hold-secs 1
