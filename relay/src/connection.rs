@@ -206,15 +206,17 @@ async fn write_queued(socket: &mut WebSocket, inbox: &outbound::Inbox, first: By
         }
         socket.flush().await
     };
-    match tokio::time::timeout(limit, batch).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(error)) => Err(CloseReason::new(close::NORMAL, format!("write failed: {error}"))),
-        Err(_) => Err(CloseReason::new(close::POLICY_VIOLATION, "client stopped reading")),
-    }
+    within_write_limit(limit, batch).await
 }
 
 async fn write(socket: &mut WebSocket, message: WsMessage, limit: Duration) -> Result<(), CloseReason> {
-    match tokio::time::timeout(limit, socket.send(message)).await {
+    within_write_limit(limit, socket.send(message)).await
+}
+
+/// A write that fails closes the connection; one that takes longer than `limit` means the
+/// client stopped reading.
+async fn within_write_limit(limit: Duration, write: impl std::future::Future<Output = Result<(), axum::Error>>) -> Result<(), CloseReason> {
+    match tokio::time::timeout(limit, write).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(error)) => Err(CloseReason::new(close::NORMAL, format!("write failed: {error}"))),
         Err(_) => Err(CloseReason::new(close::POLICY_VIOLATION, "client stopped reading")),

@@ -58,6 +58,13 @@ struct Shared {
     kick: Kick,
 }
 
+impl Shared {
+    fn depths(&self) -> (usize, usize, usize) {
+        let queues = self.queues.lock();
+        (queues.control.len(), queues.updates.len(), queues.awareness.len())
+    }
+}
+
 /// The room's handle on one connection.
 #[derive(Clone)]
 pub struct Outbox {
@@ -149,8 +156,7 @@ impl Outbox {
 
     /// Frames waiting, per queue (control, updates, awareness).
     pub fn depths(&self) -> (usize, usize, usize) {
-        let queues = self.shared.queues.lock();
-        (queues.control.len(), queues.updates.len(), queues.awareness.len())
+        self.shared.depths()
     }
 }
 
@@ -173,8 +179,7 @@ impl Inbox {
 
     /// Frames waiting, per queue (control, updates, awareness).
     pub fn depths(&self) -> (usize, usize, usize) {
-        let queues = self.shared.queues.lock();
-        (queues.control.len(), queues.updates.len(), queues.awareness.len())
+        self.shared.depths()
     }
 }
 

@@ -7,18 +7,13 @@ import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import WebSocket from 'ws'
 
+import { waitFor as harnessWaitFor } from './lib/harness.js'
+
 const [server, room] = process.argv.slice(2)
 const LIMIT_MS = 15_000
 const fail = (why) => { console.error(`proxy-peer: ${why}`); process.exit(1) }
 setTimeout(() => fail('timed out'), LIMIT_MS).unref()
-
-const waitFor = async (check, what) => {
-  const deadline = Date.now() + LIMIT_MS
-  while (!check()) {
-    if (Date.now() > deadline) fail(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
+const waitFor = (check, what) => harnessWaitFor(check, LIMIT_MS, what).catch((e) => fail(e.message))
 
 const connect = () => {
   const doc = new Y.Doc()

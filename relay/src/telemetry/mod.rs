@@ -35,7 +35,8 @@ pub struct Telemetry {
     live: broadcast::Sender<Arc<Sample>>,
     /// Receipt of a message to every member's queue holding what it caused, in µs, since
     /// the last sample.
-    handling_us: Mutex<Histogram<u64>>,
+    /// (`None` only if hdrhistogram refused the bounds, which it does not for these.)
+    handling_us: Mutex<Option<Histogram<u64>>>,
 }
 
 impl Default for Telemetry {
@@ -45,13 +46,9 @@ impl Default for Telemetry {
             metrics: metrics::Metrics::default(),
             history: Mutex::new(VecDeque::with_capacity(HISTORY)),
             live,
-            handling_us: Mutex::new(new_histogram()),
+            handling_us: Mutex::new(Histogram::new_with_bounds(1, 60_000_000, 3).ok()),
         }
     }
-}
-
-fn new_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 60_000_000, 3).expect("1 µs .. 60 s at 3 digits are valid bounds")
 }
 
 impl Telemetry {
@@ -59,13 +56,16 @@ impl Telemetry {
     /// to the store, offer to every member).
     pub fn record_handling(&self, took: Duration) {
         let micros = (took.as_micros() as u64).max(1);
-        self.handling_us.lock().saturating_record(micros);
+        if let Some(histogram) = self.handling_us.lock().as_mut() {
+            histogram.saturating_record(micros);
+        }
         self.metrics.handling_seconds.observe(took.as_secs_f64());
     }
 
     /// The quantiles of message handling since the last call, and a fresh histogram.
     fn take_handling(&self) -> (u64, u64, u64) {
-        let mut histogram = self.handling_us.lock();
+        let mut slot = self.handling_us.lock();
+        let Some(histogram) = slot.as_mut() else { return (0, 0, 0) };
         let figures = if histogram.is_empty() {
             (0, 0, 0)
         } else {

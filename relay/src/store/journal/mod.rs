@@ -144,8 +144,7 @@ impl Journal {
             Some((no, _, _)) => (no + 1, 0),
             None => (1, 0),
         };
-        let path = segment_path(&dir, active_no);
-        let active = OpenOptions::new().create(true).append(true).open(&path).map_err(|e| io("opening", &path, e))?;
+        let active = open_segment(&dir, active_no)?;
         sync_dir(&dir)?;
         let sealed = numbers.iter().any(|&no| no < active_no);
         Ok(Journal { dir, active, active_no, active_len, segment_bytes, index: Arc::new(Mutex::new(index)), broken: None, sealed, bytes_written: 0 })
@@ -176,20 +175,15 @@ impl Journal {
         if buffer.is_empty() {
             return Ok(0);
         }
-        let written = self.active.write_all(&buffer).and_then(|()| self.active.sync_data());
-        if let Err(error) = written {
-            // After a failed fsync the kernel may have dropped the pages: trust nothing more.
-            let reason = io("appending to", &segment_path(&self.dir, self.active_no), error);
-            self.broken = Some(reason.clone());
-            return Err(reason);
-        }
+        let base = self.active_len;
+        self.write_durably(&buffer, "appending to")?;
         let mut index = self.index.lock();
         for (entry, (start, len)) in entries.iter().zip(placed) {
             match entry {
                 Entry::Batch { room, first_seq, updates } => {
                     let loc = BatchLoc {
                         segment: self.active_no,
-                        offset: self.active_len + start as u64,
+                        offset: base + start as u64,
                         len: len as u32,
                         first_seq: *first_seq,
                         last_seq: first_seq + updates.len().saturating_sub(1) as u64,
@@ -200,9 +194,21 @@ impl Journal {
             }
         }
         drop(index);
-        self.active_len += buffer.len() as u64;
-        self.bytes_written += buffer.len() as u64;
         Ok(buffer.len() as u64)
+    }
+
+    /// Appends `bytes` to the active segment and makes them durable. After a failed write or
+    /// fsync the kernel may have dropped the pages: the journal trusts nothing more.
+    fn write_durably(&mut self, bytes: &[u8], what: &str) -> Result<(), String> {
+        let written = self.active.write_all(bytes).and_then(|()| self.active.sync_data());
+        if let Err(error) = written {
+            let reason = io(what, &segment_path(&self.dir, self.active_no), error);
+            self.broken = Some(reason.clone());
+            return Err(reason);
+        }
+        self.active_len += bytes.len() as u64;
+        self.bytes_written += bytes.len() as u64;
+        Ok(())
     }
 
     /// A snapshot of `room` through `through` is durable in its own file.
@@ -218,8 +224,7 @@ impl Journal {
         }
         if self.active_len >= self.segment_bytes {
             let next = self.active_no + 1;
-            let path = segment_path(&self.dir, next);
-            self.active = OpenOptions::new().create(true).append(true).open(&path).map_err(|e| io("opening", &path, e))?;
+            self.active = open_segment(&self.dir, next)?;
             self.active_no = next;
             self.active_len = 0;
             self.sealed = true;
@@ -254,14 +259,7 @@ impl Journal {
                 buffer.extend_from_slice(&record);
                 moved.push((room, from, to));
             }
-            let written = self.active.write_all(&buffer).and_then(|()| self.active.sync_data());
-            if let Err(error) = written {
-                let reason = io("copying live records into", &segment_path(&self.dir, self.active_no), error);
-                self.broken = Some(reason.clone());
-                return Err(reason);
-            }
-            self.active_len += buffer.len() as u64;
-            self.bytes_written += buffer.len() as u64;
+            self.write_durably(&buffer, "copying live records into")?;
             let mut index = self.index.lock();
             for (room, from, to) in moved {
                 index.relocate(&room, from, to);
@@ -339,6 +337,12 @@ impl JournalReader {
 pub enum JournalRead {
     Damaged(String),
     Io(String),
+}
+
+/// Opens segment `no` for appending, creating it if needed.
+fn open_segment(dir: &Path, no: u64) -> Result<File, String> {
+    let path = segment_path(dir, no);
+    OpenOptions::new().create(true).append(true).open(&path).map_err(|e| io("opening", &path, e))
 }
 
 fn sync_dir(dir: &Path) -> Result<(), String> {
