@@ -3,6 +3,9 @@
 # profile, generates the JavaScript glue with wasm-bindgen (--target web), shrinks the wasm
 # with wasm-opt -Oz, and copies the hand-written files from public/. The relay serves dist/
 # with --static-dir dist.
+#
+#   CLIENT_PROFILE=dev scripts/build-client.sh   a fast unoptimised build for iterating (no
+#                                                wasm-opt; several MB; never shipped or measured)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,23 +15,29 @@ scripts/install-wasm-tools.sh
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}/wasm"
 out=dist
 
-echo "==> cargo build (wasm32-unknown-unknown, wasm-release)"
+profile="${CLIENT_PROFILE:-wasm-release}"
+profile_dir="$profile"
+[ "$profile" = dev ] && profile_dir=debug
+
+echo "==> cargo build (wasm32-unknown-unknown, $profile)"
 CARGO_TARGET_DIR="$target_dir" cargo build --locked -p client \
-    --target wasm32-unknown-unknown --profile wasm-release
+    --target wasm32-unknown-unknown --profile "$profile"
 
 echo "==> wasm-bindgen"
 rm -rf "$out"
 mkdir -p "$out"
 tools/bin/wasm-bindgen --target web --no-typescript --out-dir "$out" --out-name client \
-    "$target_dir/wasm32-unknown-unknown/wasm-release/client.wasm"
+    "$target_dir/wasm32-unknown-unknown/$profile_dir/client.wasm"
 
-echo "==> wasm-opt -Oz"
-# wasm-bindgen's output uses these post-MVP features; telling wasm-opt keeps it from refusing
-# or lowering them.
-tools/bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-    --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    "$out/client_bg.wasm" -o "$out/client_bg.wasm.opt"
-mv "$out/client_bg.wasm.opt" "$out/client_bg.wasm"
+if [ "$profile" = wasm-release ]; then
+    echo "==> wasm-opt -Oz"
+    # wasm-bindgen's output uses these post-MVP features; telling wasm-opt keeps it from refusing
+    # or lowering them.
+    tools/bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+        --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+        "$out/client_bg.wasm" -o "$out/client_bg.wasm.opt"
+    mv "$out/client_bg.wasm.opt" "$out/client_bg.wasm"
+fi
 
 cp -R public/. "$out/"
 
