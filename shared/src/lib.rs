@@ -8,6 +8,7 @@ pub mod close;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod interchange;
+pub mod jobs;
 pub mod protocol;
 pub mod revert;
 pub mod room_name;
