@@ -101,7 +101,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(&format!("{base}/api/stats"), get(stats))
         .route(&format!("{base}/api/stats/stream"), get(crate::telemetry::routes::stats_stream))
         .route(&format!("{base}/metrics"), get(crate::telemetry::routes::metrics))
-        .merge(crate::api::routes(&state));
+        .merge(crate::api::routes(&state))
+        .merge(crate::blobs::routes(&state));
     if let Some(dir) = &state.config.static_dir {
         let index = dir.join("index.html");
         let client = ServeDir::new(dir).fallback(ServeFile::new(index));

@@ -5,6 +5,7 @@ pub mod admission;
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod blobs;
 pub mod cli;
 pub mod cluster;
 pub mod compaction;

@@ -18,6 +18,8 @@ struct MemoryRoom {
     log: Vec<(u64, Vec<u8>)>,
     last_activity_ms: i64,
     restore_points: Vec<(RestorePoint, Vec<u8>)>,
+    /// Blob id → (content type, bytes).
+    blobs: HashMap<String, (String, Vec<u8>)>,
 }
 
 impl MemoryStore {
@@ -111,6 +113,22 @@ impl RoomStore for MemoryStore {
             .and_then(|r| r.restore_points.iter().find(|(p, _)| p.id == id))
             .map(|(_, s)| s.clone())
             .ok_or_else(|| StoreError::NotFound(format!("restore point {id} of room {room:?}")))
+    }
+
+    fn put_blob(&self, room: &str, id: &str, content_type: &str, data: Vec<u8>) -> Result<(), StoreError> {
+        let mut rooms = self.rooms.lock();
+        let stored = rooms.entry(room.to_owned()).or_default();
+        stored.blobs.entry(id.to_owned()).or_insert_with(|| (content_type.to_owned(), data));
+        Ok(())
+    }
+
+    fn blob(&self, room: &str, id: &str) -> Result<(String, Vec<u8>), StoreError> {
+        let rooms = self.rooms.lock();
+        rooms
+            .get(room)
+            .and_then(|r| r.blobs.get(id))
+            .cloned()
+            .ok_or_else(|| StoreError::NotFound(format!("blob {id} of room {room:?}")))
     }
 
     fn flush(&self) -> Result<(), StoreError> {

@@ -81,7 +81,7 @@ pub trait RoomStore: Send + Sync + 'static {
     /// drops the log entries up to `through`. Must not block on the disk.
     fn compact(&self, room: &str, through: u64, state: Vec<u8>) -> Result<(), StoreError>;
 
-    /// Forgets a room and its restore points.
+    /// Forgets a room, its restore points and its blobs.
     fn delete_room(&self, room: &str) -> Result<(), StoreError>;
 
     /// Every stored room.
@@ -95,6 +95,13 @@ pub trait RoomStore: Send + Sync + 'static {
 
     /// The state saved in restore point `id` of `room`.
     fn restore_point_state(&self, room: &str, id: i64) -> Result<Vec<u8>, StoreError>;
+
+    /// Stores blob `id` (the SHA-256 of `data`, computed by the caller) of `room`; storing
+    /// an id that is already there changes nothing. Durable when it returns.
+    fn put_blob(&self, room: &str, id: &str, content_type: &str, data: Vec<u8>) -> Result<(), StoreError>;
+
+    /// Blob `id` of `room`: its content type and bytes.
+    fn blob(&self, room: &str, id: &str) -> Result<(String, Vec<u8>), StoreError>;
 
     /// Makes everything appended so far durable.
     fn flush(&self) -> Result<(), StoreError>;

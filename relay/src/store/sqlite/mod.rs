@@ -364,6 +364,34 @@ impl RoomStore for SqliteStore {
         Ok(state)
     }
 
+    fn put_blob(&self, room: &str, id: &str, content_type: &str, data: Vec<u8>) -> Result<(), StoreError> {
+        let content_type = match content_type {
+            "image/png" => "image/png",
+            "model/gltf-binary" => "model/gltf-binary",
+            _ => "application/octet-stream",
+        };
+        let (done, answer) = mpsc::channel();
+        self.wait(Job::Blob { room: room.into(), id: id.to_owned(), content_type, data, done }, answer)
+    }
+
+    fn blob(&self, room: &str, id: &str) -> Result<(String, Vec<u8>), StoreError> {
+        let not_found = || StoreError::NotFound(format!("blob {id} of room {room:?}"));
+        let conn = self.reader(room)?.ok_or_else(not_found)?;
+        let found: Result<Option<(String, Vec<u8>, i64)>, rusqlite::Error> = conn
+            .query_row("SELECT content_type, data, crc FROM blobs WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional();
+        let found = match found {
+            // A file written before blobs existed has no table until its next write.
+            Err(e) if e.to_string().contains("no such table") => return Err(not_found()),
+            other => other.map_err(|e| classify(room, e))?,
+        };
+        let (content_type, data, sum) = found.ok_or_else(not_found)?;
+        if crc(&data) != sum {
+            return Err(damaged(room, format!("blob {id} checksum mismatch")));
+        }
+        Ok((content_type, data))
+    }
+
     fn flush(&self) -> Result<(), StoreError> {
         self.barrier()
     }

@@ -1,4 +1,4 @@
-//! The writer's side of the room files: snapshots, restore points and deletes, one SQLite
+//! The writer's side of the room files: snapshots, restore points, blobs and deletes, one SQLite
 //! transaction per room per round, over connections kept open between rounds.
 //!
 //! Updates do not come here (they go to the journal); a room's file holds what must stay
@@ -55,7 +55,15 @@ impl RoomFiles {
                         params![name, now, state, crc(state)],
                     )
                     .map(|_| points.push(tx.last_insert_rowid())),
-                Job::Delete { .. } => tx.execute_batch("DELETE FROM updates; DELETE FROM snapshot; DELETE FROM restore_points;"),
+                Job::Blob { id, content_type, data, .. } => tx
+                    .execute(
+                        "INSERT OR IGNORE INTO blobs (id, content_type, data, crc, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![id, content_type, data, crc(data), now],
+                    )
+                    .map(drop),
+                Job::Delete { .. } => {
+                    tx.execute_batch("DELETE FROM updates; DELETE FROM snapshot; DELETE FROM restore_points; DELETE FROM blobs;")
+                }
                 Job::Append { .. } | Job::Barrier { .. } => Ok(()),
             };
             written.map_err(|e| e.to_string())?;

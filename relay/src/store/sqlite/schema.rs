@@ -3,7 +3,8 @@
 //! Each room lives in its own file, so damage to one file (a bad disk sector, a truncated
 //! copy) takes down that room only. In it: `updates` is the log (one row per accepted
 //! update, keyed by sequence number); `snapshot` holds at most one folded state;
-//! `restore_points` the named snapshots; `meta` the schema version and the room's name.
+//! `restore_points` the named snapshots; `blobs` the files scene jobs made (content-addressed
+//! by SHA-256; a table created by `IF NOT EXISTS`, so older files gain it on their next write); `meta` the schema version and the room's name.
 //! Every blob carries a CRC-32 so damaged rows are refused instead of served.
 
 use rusqlite::{Connection, OptionalExtension};
@@ -27,6 +28,13 @@ CREATE TABLE IF NOT EXISTS updates (
     data  BLOB NOT NULL,
     crc   INTEGER NOT NULL,
     at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS blobs (
+    id           TEXT PRIMARY KEY,
+    content_type TEXT NOT NULL,
+    data         BLOB NOT NULL,
+    crc          INTEGER NOT NULL,
+    created_ms   INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS restore_points (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -2,7 +2,7 @@
 //!
 //! Jobs queue up while the previous round is being fsynced; the writer takes everything
 //! queued (waiting at most the commit window for more) and commits it as one round:
-//! 1. room files (snapshots, restore points, deletes), each room's share in one SQLite
+//! 1. room files (snapshots, restore points, blobs, deletes), each room's share in one SQLite
 //!    transaction (see [`room_files`]);
 //! 2. every update of the round in one journal append and one `fdatasync`, whatever the
 //!    number of rooms (see [`crate::store::journal`]);
@@ -31,6 +31,7 @@ pub enum Job {
     Compact { room: Arc<str>, through: u64, state: Vec<u8> },
     Delete { room: Arc<str>, done: Sender<Result<(), StoreError>> },
     RestorePoint { room: Arc<str>, name: String, state: Vec<u8>, done: Sender<Result<RestorePoint, StoreError>> },
+    Blob { room: Arc<str>, id: String, content_type: &'static str, data: Vec<u8>, done: Sender<Result<(), StoreError>> },
     /// Answers once every job queued before it is durable.
     Barrier { done: Sender<Result<(), StoreError>> },
 }
@@ -39,7 +40,9 @@ impl Job {
     /// The room whose file this job writes (appends go to the journal instead).
     fn file_room(&self) -> Option<&Arc<str>> {
         match self {
-            Job::Compact { room, .. } | Job::Delete { room, .. } | Job::RestorePoint { room, .. } => Some(room),
+            Job::Compact { room, .. } | Job::Delete { room, .. } | Job::RestorePoint { room, .. } | Job::Blob { room, .. } => {
+                Some(room)
+            }
             Job::Append { .. } | Job::Barrier { .. } => None,
         }
     }
@@ -47,7 +50,7 @@ impl Job {
     fn bytes(&self) -> usize {
         match self {
             Job::Append { data, .. } => data.len(),
-            Job::Compact { state, .. } | Job::RestorePoint { state, .. } => state.len(),
+            Job::Compact { state, .. } | Job::RestorePoint { state, .. } | Job::Blob { data: state, .. } => state.len(),
             Job::Delete { .. } | Job::Barrier { .. } => 0,
         }
     }
@@ -111,7 +114,7 @@ fn journal_entries(batch: &[Job]) -> Vec<Entry<'_>> {
                 open_batch.remove(&**room);
                 entries.push(Entry::Delete { room });
             }
-            Job::Compact { .. } | Job::RestorePoint { .. } | Job::Barrier { .. } => {}
+            Job::Compact { .. } | Job::RestorePoint { .. } | Job::Blob { .. } | Job::Barrier { .. } => {}
         }
     }
     entries
@@ -177,6 +180,14 @@ impl Writer {
                     let _ = done.send(journaled.clone().map_err(StoreError::Unavailable));
                 }
                 Job::Compact { .. } => {}
+                Job::Blob { room, done, .. } => {
+                    let answer = match file_outcomes.get(&room) {
+                        Some(Ok(_)) => Ok(()),
+                        Some(Err(error)) => Err(error.clone()),
+                        None => Err(StoreError::Io("room file job lost".into())),
+                    };
+                    let _ = done.send(answer);
+                }
                 Job::Delete { room, done } => {
                     let answer = match file_outcomes.get(&room) {
                         Some(Ok(_)) => journaled.clone().map_err(StoreError::Unavailable),
