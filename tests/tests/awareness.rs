@@ -53,3 +53,41 @@ async fn presence_is_removed_when_its_owner_closes_or_vanishes() {
     .await;
     relay.stop().await;
 }
+
+/// In a crowded room the relay merges awareness changes that arrive close together
+/// (relay/src/room/presence.rs; its unit tests count the frames): nobody misses a state.
+#[tokio::test]
+async fn a_crowded_room_merges_presence_and_nobody_misses_a_state() {
+    const MEMBERS: usize = 150;
+    const CHANGES_EACH: usize = 3;
+    let relay = TestRelay::start().await;
+    let url = relay.ws_url();
+    let mut members = Vec::with_capacity(MEMBERS);
+    for _ in 0..MEMBERS {
+        members.push(TestClient::join(&url, "crowd").await);
+    }
+    let watcher = TestClient::join(&url, "crowd").await;
+    for round in 1..=CHANGES_EACH {
+        for (index, member) in members.iter().enumerate() {
+            member.set_presence(&format!(r#"{{"member":{index},"round":{round}}}"#));
+            if index % 10 == 0 {
+                // Spread the changes over several batch windows.
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+    }
+    for (index, member) in members.iter().enumerate() {
+        let last = format!(r#"{{"member":{index},"round":{CHANGES_EACH}}}"#);
+        let id = member.client_id();
+        eventually(WAIT, "the watcher holds every member's newest state", || async {
+            watcher.presence_of(id).await.is_some_and(|s| s.replace(' ', "") == last)
+        })
+        .await;
+        let (first, other) = (&members[0], member.client_id());
+        eventually(WAIT, "members hold each other's newest state", || async {
+            first.presence_of(other).await.is_some_and(|s| s.replace(' ', "") == last) || index == 0
+        })
+        .await;
+    }
+    relay.stop().await;
+}

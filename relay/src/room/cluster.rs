@@ -156,10 +156,10 @@ impl Room {
                 protocol::validate_awareness(&update).map_err(invalid)?;
                 let changed = state
                     .awareness
-                    .apply_update_summary(update)
+                    .apply_update_summary(update.clone())
                     .map_err(|e| CloseReason::new(close::INVALID_PAYLOAD, format!("awareness: {e}")))?;
                 if changed.is_some() {
-                    broadcast(&state.members, None, &frame, Outbox::offer_awareness);
+                    super::presence::relay(&self.state, state, None, update, &frame);
                 }
                 Ok(())
             }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -67,7 +68,7 @@ impl Room {
             store,
             max_bytes,
             cluster,
-            state: Mutex::new(RoomState {
+            state: Arc::new(Mutex::new(RoomState {
                 awareness: Awareness::new(doc),
                 members: HashMap::new(),
                 closed: false,
@@ -82,7 +83,8 @@ impl Room {
                 oldest_log_entry: has_log.then(Instant::now),
                 full_state_frame,
                 cluster: cluster::ClusterState::default(),
-            }),
+                presence: Default::default(),
+            })),
         })
     }
 }

@@ -12,6 +12,7 @@
 //! the next joiner.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -45,6 +46,7 @@ mod apply;
 mod cluster;
 mod guard;
 mod load;
+mod presence;
 mod upkeep;
 
 pub use guard::EncodeFailed;
@@ -58,7 +60,8 @@ pub struct Room {
     max_bytes: u64,
     /// In cluster mode (`--redis`): where local changes go (see `cluster.rs`).
     cluster: Option<crate::cluster::RoomLink>,
-    state: Mutex<RoomState>,
+    /// Shared with the timer that flushes a presence batch (see `presence.rs`).
+    state: Arc<Mutex<RoomState>>,
 }
 
 struct RoomState {
@@ -75,6 +78,8 @@ struct RoomState {
     /// every joiner that starts from an empty document.
     full_state_frame: Option<Bytes>,
     cluster: cluster::ClusterState,
+    /// Awareness changes waiting to be broadcast together (crowded rooms only).
+    presence: presence::PresenceBatch,
 }
 
 /// A connection as a member of a room.
@@ -169,6 +174,7 @@ impl Room {
         if removed.is_empty() {
             return;
         }
+        state.presence.forget(&removed);
         if let Ok(update) = state.awareness.update_with_clients(removed) {
             let frame = Bytes::from(protocol::awareness(update));
             broadcast(&state.members, None, &frame, Outbox::offer_awareness);
@@ -239,11 +245,11 @@ impl Room {
                     }
                 }
                 let frame = frame.unwrap_or_else(|| Bytes::from(protocol::awareness(update.clone())));
-                let changed = state.awareness.apply_update_summary(update).map_err(|e| {
+                let changed = state.awareness.apply_update_summary(update.clone()).map_err(|e| {
                     CloseReason::new(close::INVALID_PAYLOAD, format!("awareness: {e}"))
                 })?;
                 if changed.is_some() {
-                    broadcast(&state.members, Some(conn), &frame, Outbox::offer_awareness);
+                    presence::relay(&self.state, state, Some(conn), update, &frame);
                     self.share_awareness(state, &frame);
                 }
             }
