@@ -13,7 +13,7 @@ scripts/install-wasm-tools.sh
 
 # A target directory of its own, so this build never waits on (or invalidates) native builds.
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}/wasm"
-out=dist
+out="${CLIENT_OUT:-dist}" # CLIENT_OUT=DIR builds elsewhere (tests read it with CLIENT_DIST=DIR)
 
 profile="${CLIENT_PROFILE:-wasm-release}"
 profile_dir="$profile"
@@ -40,6 +40,13 @@ if [ "$profile" = wasm-release ]; then
 fi
 
 cp -R public/. "$out/"
+
+# The service worker caches the app shell: every file of dist/, under a version that changes
+# with their content (so a deploy replaces the cache).
+shell=$(cd "$out" && find . -type f ! -name sw.js | sort | sed "s|^\./\(.*\)|'./\1'|" | paste -sd, -)
+version=$(cd "$out" && find . -type f ! -name sw.js | sort | xargs cat | sha256sum | cut -c1-16)
+sed -i -e "s|^const VERSION = .*|const VERSION = '$version';|" \
+    -e "s|^const SHELL = .*|const SHELL = ['./', $shell];|" "$out/sw.js"
 
 raw=$(wc -c < "$out/client_bg.wasm")
 gz=$(gzip -9 -c "$out/client_bg.wasm" | wc -c)

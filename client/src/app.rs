@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use yrs::Doc;
 
 use crate::connection;
+use crate::offline;
 use crate::editor::{shortcuts, Editor};
 use crate::identity;
 use crate::outliner::Outliner;
@@ -33,14 +34,16 @@ pub fn App() -> impl IntoView {
     let (presence_tx, presence_rx) = mpsc::unbounded();
     let first_state = publish::local_state(editor, user).to_json();
     let meter = Meter::default();
-    let status = connection::connect(doc, &room.name, room.token.clone(), first_state, presence_rx, meter.clone());
+    // The copy on this device loads first; the relay session starts once it is in.
+    let (offline, stored, presence_rx) = offline::start(&doc, &room.name, first_state.clone(), presence_rx);
+    let status = connection::connect(doc, &room.name, room.token.clone(), first_state, presence_rx, meter.clone(), stored);
     let perf = perf::start(editor, status, meter);
     publish::start(editor, user, presence_tx, perf.quality);
     shortcuts::install(editor);
-    let peers = status.peers;
+    let peers = offline::merged_peers(status.peers, offline.tab_peers);
 
     view! {
-        <Header room=room status=status user=user />
+        <Header room=room.clone() status=status user=user offline=offline peers=peers />
         <div id="editor" class="editor"
             data-local-updates=move || editor.local_updates.get().to_string()
             data-undo-depth=move || editor.history.get().2.to_string()

@@ -91,8 +91,10 @@ impl Status {
 }
 
 /// Starts syncing `doc` with `room` through the relay that served this page. The loop runs as
-/// long as the page is open. `state` is our first awareness state; later ones come over
-/// `presence_rx`.
+/// long as the page is open; its first session starts once `ready` fires (or is dropped):
+/// after the copy kept on this device is loaded, so the handshake uploads what the relay
+/// lacks of it. `state` is our first awareness state; later ones come over `presence_rx`.
+#[allow(clippy::too_many_arguments)] // what the loop owns, each passed once from the app
 pub fn connect(
     doc: Doc,
     room: &str,
@@ -100,6 +102,7 @@ pub fn connect(
     state: String,
     presence_rx: mpsc::UnboundedReceiver<String>,
     meter: Meter,
+    ready: futures_channel::oneshot::Receiver<()>,
 ) -> Status {
     let (retry_tx, retry_rx) = mpsc::unbounded();
     let status = Status {
@@ -111,7 +114,10 @@ pub fn connect(
     };
     let url = socket_url(room);
     let presence = Presence::new(doc.client_id(), state);
-    leptos::task::spawn_local(run(doc, url, token, presence, status, retry_rx, presence_rx, meter));
+    leptos::task::spawn_local(async move {
+        let _ = ready.await;
+        run(doc, url, token, presence, status, retry_rx, presence_rx, meter).await
+    });
     status
 }
 

@@ -8,6 +8,7 @@ mod editor;
 mod geom;
 mod identity;
 mod incoming;
+mod offline;
 mod outliner;
 mod participants;
 mod perf;

@@ -95,6 +95,15 @@ impl Presence {
         protocol::awareness(update)
     }
 
+    /// A frame saying we left (our state `null` with a fresh clock), as y-protocols sends
+    /// when a page closes.
+    pub fn leave(&mut self) -> Vec<u8> {
+        self.clock += 1;
+        let mut update = AwarenessUpdate { clients: Default::default() };
+        update.clients.insert(self.client, AwarenessUpdateEntry { clock: self.clock, json: "null".into() });
+        protocol::awareness(update)
+    }
+
     /// A renewal frame when our state is due for one.
     pub fn renew_if_due(&mut self, now_ms: f64) -> Option<Vec<u8>> {
         (now_ms - self.last_sent_ms >= RENEW_EVERY_MS).then(|| self.announce(now_ms))

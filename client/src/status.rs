@@ -1,14 +1,16 @@
 //! The page header: the room and its shareable link, the connection state (with why it
-//! dropped, and a way to reconnect at once), and who else is here.
+//! dropped, and a way to reconnect at once), whether the copy on this device is saved, and
+//! who else is here (through the relay or in another tab).
 
 use leptos::prelude::*;
 
 use crate::connection::{ConnectionState, Status};
-use crate::presence::User;
+use crate::offline::Offline;
+use crate::presence::{Peer, User};
 use crate::room::Room;
 
 #[component]
-pub fn Header(room: Room, status: Status, user: RwSignal<User>) -> impl IntoView {
+pub fn Header(room: Room, status: Status, user: RwSignal<User>, offline: Offline, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
     view! {
         <header class="topbar">
             <div class="brand">
@@ -17,7 +19,8 @@ pub fn Header(room: Room, status: Status, user: RwSignal<User>) -> impl IntoView
             </div>
             <ShareLink room=room />
             <div class="session">
-                <Peers status=status user=user />
+                <Peers peers=peers user=user />
+                <DeviceCopy offline=offline />
                 <ConnectionBadge status=status />
             </div>
         </header>
@@ -70,8 +73,7 @@ fn ConnectionBadge(status: Status) -> impl IntoView {
 
 /// Our own avatar and the others', with the count of others in `id="peer-count"`.
 #[component]
-fn Peers(status: Status, user: RwSignal<User>) -> impl IntoView {
-    let peers = status.peers;
+fn Peers(peers: RwSignal<Vec<Peer>>, user: RwSignal<User>) -> impl IntoView {
     view! {
         <div class="peers" title="People in this room">
             <span class="avatar me" style:background=move || user.with(|u| u.color.clone())
@@ -94,6 +96,25 @@ fn Peers(status: Status, user: RwSignal<User>) -> impl IntoView {
                 {move || if peers.with(Vec::len) == 1 { " other here" } else { " others here" }}
             </span>
         </div>
+    }
+}
+
+/// Whether the copy of the room kept in this browser is up to date. `id="device-copy"`
+/// carries `data-loaded`, `data-pending` and `data-saved` for the browser tests.
+#[component]
+fn DeviceCopy(offline: Offline) -> impl IntoView {
+    let label = move || match (offline.problem.get(), offline.pending.get()) {
+        (Some(_), _) => "not saved on this device",
+        (None, 0) => "saved on this device",
+        (None, _) => "saving…",
+    };
+    view! {
+        <span id="device-copy" class="device-copy"
+            data-loaded=move || offline.loaded.get().to_string()
+            data-pending=move || offline.pending.get().to_string()
+            data-saved=move || offline.saved.get().to_string()
+            title=move || offline.problem.get().unwrap_or_else(|| "This room is kept in this browser: it opens and can be edited without the relay".to_owned())
+        >{label}</span>
     }
 }
 

@@ -34,9 +34,9 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
 }
 
-/// The built client. Missing is a failure, never a skip.
+/// The built client (`CLIENT_DIST`, default `dist/`). Missing is a failure, never a skip.
 pub fn dist_dir() -> PathBuf {
-    let dist = repo_root().join("dist");
+    let dist = std::env::var_os("CLIENT_DIST").map(PathBuf::from).unwrap_or_else(|| repo_root().join("dist"));
     assert!(
         dist.join("index.html").is_file() && dist.join("client_bg.wasm").is_file(),
         "no built client in {}: run scripts/build-client.sh (scripts/browser-test.sh does)",
@@ -380,21 +380,33 @@ pub struct Relay {
 
 impl Relay {
     pub async fn start(base: &'static str) -> Relay {
-        let dist = dist_dir();
         let data = tempfile::tempdir().expect("temp data dir");
-        let data_path = data.path().to_path_buf();
+        let relay = Self::spawn("127.0.0.1:0".to_owned(), data.path().to_path_buf(), base).await;
+        Relay { relay, _data: data, base }
+    }
+
+    async fn spawn(listen: String, data_path: PathBuf, base: &'static str) -> ChildRelay {
+        let dist = dist_dir();
         // Building the relay binary on first use blocks: keep it off the async workers.
-        let relay = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             let dist = dist.to_str().expect("utf-8 path").to_owned();
             let mut args = vec!["--static-dir", dist.as_str()];
             if !base.is_empty() {
                 args.extend(["--base-path", base]);
             }
-            ChildRelay::start(&data_path, &args)
+            ChildRelay::start_at(&listen, &data_path, &args)
         })
         .await
-        .expect("relay starts");
-        Relay { relay, _data: data, base }
+        .expect("relay starts")
+    }
+
+    /// Stops the relay (SIGTERM, as an operator would), keeping its data directory and
+    /// address for [`StoppedRelay::restart`].
+    pub async fn stop(self) -> StoppedRelay {
+        let Relay { relay, _data, base } = self;
+        let addr = relay.addr;
+        tokio::task::spawn_blocking(move || relay.terminate()).await.expect("relay stops");
+        StoppedRelay { addr, data: _data, base }
     }
 
     /// The page of `room` (a plain name: no escaping needed).
@@ -405,6 +417,21 @@ impl Relay {
     /// Where native clients connect; they append `/ROOM`.
     pub fn ws(&self) -> String {
         format!("ws://{}{}/ws", self.relay.addr, self.base)
+    }
+}
+
+/// A relay stopped by [`Relay::stop`]: its address and data, to start it again.
+pub struct StoppedRelay {
+    pub addr: std::net::SocketAddr,
+    data: tempfile::TempDir,
+    base: &'static str,
+}
+
+impl StoppedRelay {
+    /// Starts the relay again on the same address with the same data directory.
+    pub async fn restart(self) -> Relay {
+        let relay = Relay::spawn(self.addr.to_string(), self.data.path().to_path_buf(), self.base).await;
+        Relay { relay, _data: self.data, base: self.base }
     }
 }
 

@@ -39,9 +39,14 @@ pub fn relay_binary() -> PathBuf {
 impl ChildRelay {
     /// Starts `relay` on a free loopback port with SQLite under `data_dir` and extra args.
     pub fn start(data_dir: &Path, extra: &[&str]) -> Self {
+        Self::start_at("127.0.0.1:0", data_dir, extra)
+    }
+
+    /// Starts `relay` listening on `listen` (e.g. the address of a relay stopped earlier).
+    pub fn start_at(listen: &str, data_dir: &Path, extra: &[&str]) -> Self {
         let mut child = Command::new(relay_binary())
             .arg("--listen")
-            .arg("127.0.0.1:0")
+            .arg(listen)
             .arg("--data-dir")
             .arg(data_dir)
             .args(extra)

@@ -1,0 +1,113 @@
+//! Browser tests of the offline-first client: the room kept in IndexedDB and the app shell
+//! in the service worker's cache (a reload with the relay down still opens the editor with
+//! the last state, and keeps editing), everything uploaded when the relay is back, and the
+//! room's tabs sharing changes through BroadcastChannel with no relay at all.
+
+use fantoccini::wd::WindowHandle;
+use serde_json::json;
+use tests::browser::*;
+
+use super::harness::*;
+
+/// Waits until the service worker controls the page (the shell is then in its cache) and
+/// the copy in IndexedDB is loaded and holds every change made so far.
+pub async fn wait_kept(page: &Page) {
+    wait_js(
+        page,
+        "the service worker in control and every change saved in IndexedDB",
+        "const d = document.getElementById('device-copy'); \
+         return !!navigator.serviceWorker.controller && !!d && d.dataset.loaded === 'true' && d.dataset.pending === '0';",
+        vec![],
+    )
+    .await;
+}
+
+async fn wait_offline(page: &Page) {
+    page.wait_until("connection state \"offline\"", |s| s.state.as_deref() == Some("offline")).await;
+}
+
+/// Browser A edits; the relay stops; A edits, reloads (still offline: the shell comes from
+/// the service worker, the scene from IndexedDB) and edits again; the relay restarts on the
+/// same port and data; A uploads everything and a fresh browser B receives every edit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_edits_survive_a_reload_and_reach_the_relay() {
+    with_browsers(|browsers| async move {
+        let relay = Relay::start("").await;
+        let url = relay.page("offline");
+        let a = browsers.open(&url).await;
+        a.wait_synced().await;
+        a.add_node().await;
+        a.wait_nodes(1).await;
+        wait_kept(&a).await;
+
+        let stopped = relay.stop().await;
+        wait_offline(&a).await;
+        a.add_node().await;
+        a.wait_nodes(2).await;
+        wait_kept(&a).await;
+        let before = state(&a).await;
+
+        a.client.refresh().await.expect("reload while the relay is down");
+        let reloaded = a.wait_nodes(2).await;
+        assert_eq!(reloaded.state.as_deref(), Some("offline"), "the relay is still down");
+        let after = state(&a).await;
+        assert_eq!(after.ids, before.ids, "the reloaded page shows the same nodes");
+        assert_ne!(after.client, before.client, "a fresh client id per page load");
+        a.add_node().await;
+        a.wait_nodes(3).await;
+        wait_kept(&a).await;
+        let mut ids = state(&a).await.ids;
+        ids.sort();
+
+        let relay = stopped.restart().await;
+        // Skip the rest of A's backoff.
+        js(&a, "const b = document.querySelector('.problem button'); if (b) b.click(); return true;", vec![]).await;
+        a.wait_synced().await;
+        let b = browsers.open(&relay.page("offline")).await;
+        b.wait_synced().await;
+        b.wait_nodes(3).await;
+        let mut seen = state(&b).await.ids;
+        seen.sort();
+        assert_eq!(seen, ids, "B receives every edit A made, online, offline and after the reload");
+    })
+    .await;
+}
+
+/// Two windows of one browser in the same room, the relay stopped: an edit in one shows in
+/// the other at once, both ways, and each lists the other as present.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tabs_share_edits_without_the_relay() {
+    with_browsers(|browsers| async move {
+        let relay = Relay::start("").await;
+        let url = relay.page("tabs");
+        let first = browsers.open(&url).await;
+        first.wait_synced().await;
+        let first_window: WindowHandle = first.client.window().await.expect("window handle");
+        let opened = first.client.new_window(false).await.expect("a second window");
+        let second_window = opened.handle;
+        let second = Page { client: first.client.clone(), name: "second window".to_owned() };
+        first.client.switch_to_window(second_window.clone()).await.expect("switch");
+        second.client.goto(&url).await.expect("open the room in the second window");
+        second.wait_synced().await;
+
+        let _stopped = relay.stop().await;
+        wait_offline(&second).await;
+        second.add_node().await;
+        second.wait_nodes(1).await;
+
+        first.client.switch_to_window(first_window.clone()).await.expect("switch");
+        wait_offline(&first).await;
+        first.wait_nodes(1).await;
+        first.wait_peers(1).await;
+        first.add_node().await;
+        first.wait_nodes(2).await;
+
+        first.client.switch_to_window(second_window).await.expect("switch");
+        second.wait_nodes(2).await;
+        second.wait_peers(1).await;
+        let people = state(&second).await.people;
+        assert_eq!(people.len(), 1, "the other tab is listed: {people:?}");
+        js(&second, "return true;", vec![json!(null)]).await;
+    })
+    .await;
+}
