@@ -5,7 +5,8 @@
 #     must match, or the generated JavaScript does not fit the wasm);
 #   - wasm-opt from the npm package binaryen@132.0.0, into tools/node_modules (never the
 #     distribution's binaryen, whose version varies from machine to machine).
-# Afterwards tools/bin/wasm-bindgen and tools/bin/wasm-opt point at the right programs.
+# Afterwards tools/bin/wasm-bindgen, tools/bin/wasm-bindgen-test-runner and tools/bin/wasm-opt
+# point at the right programs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,6 +53,8 @@ if [ -z "$found" ]; then
     fi
 fi
 ln -sfn "$found" "$TOOLS/bin/wasm-bindgen"
+# Installed with it, at the same version: runs the client's wasm-bindgen tests (scripts/wasm-test.sh).
+ln -sfn "$(dirname "$found")/wasm-bindgen-test-runner" "$TOOLS/bin/wasm-bindgen-test-runner"
 
 # 3. wasm-opt from npm's binaryen.
 installed=""

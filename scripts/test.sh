@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh machine. Each step installs what it needs:
 # the Rust tests (including the fuzz-corpus replay and the crash tests with the real
-# binary), the wasm client build (wasm32 target, pinned wasm-bindgen-cli, npm binaryen),
+# binary), the wasm client build (wasm32 target, pinned wasm-bindgen-cli, npm binaryen) and
+# its wasm-bindgen tests in headless Chromium,
 # the interop tests against stock Yjs clients from npm, the browser tests in headless
 # Chromium (Debian chromium + chromium-driver), the scale-out and reverse-proxy tests (Debian
 # redis-server + nginx), and a short bounded fuzz of the protocol decoder (cargo-fuzz).
@@ -15,6 +16,9 @@ cargo test --locked
 
 step "Browser client (wasm32 build)"
 scripts/build-client.sh
+
+step "Client logic in headless Chromium (wasm-bindgen-test)"
+scripts/wasm-test.sh
 
 step "Interop with stock Yjs clients (yjs + y-websocket from npm)"
 scripts/interop.sh

@@ -164,7 +164,7 @@ mod tests {
     use super::*;
     use crate::view::ViewKind;
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test]
     fn rotation_matches_a_quarter_turn_about_z() {
         let m = rotation([0.0, 0.0, std::f64::consts::FRAC_PI_2]);
         let v = mul(&m, [1.0, 0.0, 0.0]);
@@ -173,7 +173,7 @@ mod tests {
         assert!((back[0] - 1.0).abs() < 1e-12);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test]
     fn a_unit_box_from_the_top_is_a_square_and_picks() {
         let view = View { kind: ViewKind::Top, cx: 0.0, cy: 0.0, zoom: 10.0 };
         let hull = footprint(&Primitive::default(), &Transform::default(), [0.0; 3], &view, 100.0, 100.0);
@@ -184,7 +184,7 @@ mod tests {
         assert!(hit(&hull, (56.0, 50.0), 2.0));
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test]
     fn a_cylinder_is_a_circle_from_the_top_and_a_rectangle_from_the_front() {
         let cyl = Primitive::Cylinder { radius: 1.0, height: 4.0 };
         let top = View { kind: ViewKind::Top, cx: 0.0, cy: 0.0, zoom: 10.0 };
@@ -196,7 +196,7 @@ mod tests {
         assert!(((y1 - y0) - 40.0).abs() < 1e-9 && ((x1 - x0) - 20.0).abs() < 1e-9);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test]
     fn world_offsets_map_into_a_rotated_scaled_parent() {
         let parent = Transform { position: [5.0, 0.0, 0.0], rotation: [0.0, 0.0, std::f64::consts::FRAC_PI_2], scale: [2.0; 3] };
         let local = world_delta_to_local(Some(&parent), [0.0, 2.0, 0.0]);

@@ -3,6 +3,9 @@
 //! the eye and lock toggle visibility and locking, and HTML5 drag and drop reparents: drop
 //! onto a node to put the dragged node under it, onto the list's empty space to move it to
 //! the scene root. Other people's selections show as dots in their colour.
+//!
+//! The list follows [`Editor::outline`] (it changes only with the hierarchy); each row reads
+//! its own node's signal ([`Editor::node`]), so an edit of one node re-renders one row.
 
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -11,37 +14,11 @@ use shared::scene::{NodeId, NodeKind};
 use crate::editor::Editor;
 use crate::presence::Peer;
 
-/// What one outliner row shows (the row is rebuilt when any of it changes).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct Row {
-    id: NodeId,
-    name: String,
-    kind: NodeKind,
-    label: &'static str,
-    depth: usize,
-    visible: bool,
-    locked: bool,
-}
-
 #[component]
 pub fn Outliner(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
-    let rows = Memo::new(move |_| {
-        editor.tree.with(|tree| {
-            tree.depth_first()
-                .into_iter()
-                .map(|(node, depth)| Row {
-                    id: node.id.clone(),
-                    name: node.name.clone(),
-                    kind: node.kind,
-                    label: node.primitive.map_or(node.kind.as_str(), |p| p.kind().as_str()),
-                    depth,
-                    visible: node.visible,
-                    locked: node.locked,
-                })
-                .collect::<Vec<_>>()
-        })
-    });
-    let count = move || rows.with(Vec::len);
+    // Rows are keyed by node and depth: a peer's edit of one node updates that row alone (it
+    // reads its node's signal); the list itself changes only with the hierarchy.
+    let count = move || editor.outline.with(Vec::len);
     let dragging = RwSignal::new(None::<NodeId>);
     // Where a drop would go: Some(None) is the scene root.
     let target = RwSignal::new(None::<Option<NodeId>>);
@@ -84,8 +61,8 @@ pub fn Outliner(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
                     reparent(None);
                 }
             >
-                <For each=move || rows.get() key=|row| row.clone() let:row>
-                    <OutlinerRow editor=editor peers=peers row=row dragging=dragging target=target reparent=reparent />
+                <For each=move || editor.outline.get() key=|row| row.clone() let:row>
+                    <OutlinerRow editor=editor peers=peers id=row.0 depth=row.1 dragging=dragging target=target reparent=reparent />
                 </For>
             </ul>
         </section>
@@ -96,12 +73,18 @@ pub fn Outliner(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
 fn OutlinerRow(
     editor: Editor,
     peers: RwSignal<Vec<Peer>>,
-    row: Row,
+    id: NodeId,
+    depth: usize,
     dragging: RwSignal<Option<NodeId>>,
     target: RwSignal<Option<Option<NodeId>>>,
     reparent: impl Fn(Option<NodeId>) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    let Row { id, name, kind, label, depth, visible, locked } = row;
+    let node = RwSignal::from(editor.node(&id));
+    let name = move || node.with(|n| n.as_ref().map(|n| n.name.clone()).unwrap_or_default());
+    let kind = move || node.with(|n| n.as_ref().map_or(NodeKind::Group, |n| n.kind));
+    let label = move || node.with(|n| n.as_ref().map_or("", |n| n.primitive.map_or(n.kind.as_str(), |p| p.kind().as_str())));
+    let visible = move || node.with(|n| n.as_ref().is_none_or(|n| n.visible));
+    let locked = move || node.with(|n| n.as_ref().is_some_and(|n| n.locked));
     let selected = {
         let id = id.clone();
         move || editor.selection.with(|s| s.contains(&id))
@@ -160,7 +143,7 @@ fn OutlinerRow(
     view! {
         <li data-node-id=id.0.clone() data-depth=depth.to_string()
             class:selected=selected
-            class:hidden-node=!visible
+            class:hidden-node=move || !visible()
             class:locked-node=locked
             class:drop-target=is_target
             style:padding-left=format!("{}px", 8 + depth * 16)
@@ -193,12 +176,12 @@ fn OutlinerRow(
                 reparent(Some(drop_id.clone()));
             }
         >
-            <span class="kind" data-kind=kind.as_str() title=kind.as_str()>{label}</span>
+            <span class="kind" data-kind=move || kind().as_str() title=move || kind().as_str()>{label}</span>
             {move || {
                 if renaming() {
                     let (keys, blur) = (commit_name.clone(), commit_name.clone());
                     Either::Left(view! {
-                        <input class="rename" node_ref=input_ref type="text" value=name.clone()
+                        <input class="rename" node_ref=input_ref type="text" value=name()
                             on:click=|ev| ev.stop_propagation()
                             on:keydown=move |ev| match ev.key().as_str() {
                                 "Enter" => keys(event_target_value(&ev)),
@@ -211,23 +194,25 @@ fn OutlinerRow(
                 } else {
                     let rename_id = rename_id.clone();
                     Either::Right(view! {
-                        <span class="name" on:dblclick=move |_| editor.renaming.set(Some(rename_id.clone()))>{name.clone()}</span>
+                        <span class="name" on:dblclick=move |_| editor.renaming.set(Some(rename_id.clone()))>{name}</span>
                     })
                 }
             }}
             <span class="peer-dots">{peer_dots}</span>
-            <button class="icon toggle-visible" class:off=!visible title=if visible { "Hide" } else { "Show" }
+            <button class="icon toggle-visible" class:off=move || !visible() title=move || if visible() { "Hide" } else { "Show" }
                 on:click=move |ev| {
                     ev.stop_propagation();
-                    editor.edit(|scene, txn| scene.set_visible(txn, &vis_id, !visible)).ok();
+                    let show = !node.with_untracked(|n| n.as_ref().is_none_or(|n| n.visible));
+                    editor.edit(|scene, txn| scene.set_visible(txn, &vis_id, show)).ok();
                 }
-            >{icon(if visible { EYE } else { EYE_OFF })}</button>
-            <button class="icon toggle-lock" class:on=locked title=if locked { "Unlock" } else { "Lock" }
+            >{move || icon(if visible() { EYE } else { EYE_OFF })}</button>
+            <button class="icon toggle-lock" class:on=locked title=move || if locked() { "Unlock" } else { "Lock" }
                 on:click=move |ev| {
                     ev.stop_propagation();
-                    editor.edit(|scene, txn| scene.set_locked(txn, &lock_id, !locked)).ok();
+                    let lock = !node.with_untracked(|n| n.as_ref().is_some_and(|n| n.locked));
+                    editor.edit(|scene, txn| scene.set_locked(txn, &lock_id, lock)).ok();
                 }
-            >{icon(if locked { LOCK } else { UNLOCK })}</button>
+            >{move || icon(if locked() { LOCK } else { UNLOCK })}</button>
         </li>
     }
 }

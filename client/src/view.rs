@@ -161,7 +161,7 @@ pub fn snap(value: f64, step: f64) -> f64 {
 mod tests {
     use super::*;
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test]
     fn screen_and_world_round_trip_in_every_view() {
         for kind in ViewKind::ALL {
             let view = View { kind, cx: 1.0, cy: -2.0, zoom: 40.0 };
@@ -174,7 +174,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test]
     fn up_on_screen_is_up_in_the_world_for_front_and_side() {
         let view = View { kind: ViewKind::Front, ..View::default() };
         let (_, low) = view.to_screen([0.0, 0.0, 0.0], 100.0, 100.0);
@@ -182,7 +182,7 @@ mod tests {
         assert!(high < low);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test]
     fn zooming_keeps_the_point_under_the_cursor() {
         let view = View::default();
         let before = view.to_plane(700.0, 100.0, 800.0, 600.0);
@@ -190,7 +190,7 @@ mod tests {
         assert!((before.0 - after.0).abs() < 1e-9 && (before.1 - after.1).abs() < 1e-9);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test]
     fn snapping_and_grid_steps() {
         assert_eq!(snap(1.26, 0.5), 1.5);
         assert_eq!(snap(-0.2, 0.5), -0.0);

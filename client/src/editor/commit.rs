@@ -122,7 +122,7 @@ pub fn plane_axes(kind: ViewKind) -> [usize; 2] {
 mod tests {
     use super::*;
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test]
     fn rotating_a_quarter_turn_in_the_top_view_is_about_y() {
         let p = Preview::Rotate { ids: vec![], angle: std::f64::consts::FRAC_PI_2, pivot: [0.0; 3], view: ViewKind::Top };
         let q = p.apply([1.0, 5.0, 0.0]);

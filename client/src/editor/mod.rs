@@ -1,6 +1,7 @@
 //! The editor's state, shared by the viewport, the outliner, the property panel, the toolbar
-//! and the shortcuts: the document and its typed scene, per-user undo, the resolved tree as a
-//! memo, and the local UI state (selection, tool mode, view, the gesture being previewed).
+//! and the shortcuts: the document and its typed scene, per-user undo, the live scene (the
+//! resolved tree, the outline and per-node signals, refreshed once per frame: [`live`]), and
+//! the local UI state (selection, tool mode, view, the gesture being previewed).
 //!
 //! [`Editor`] is `Copy` (signals and stored values only) and passed as a prop; nothing is
 //! global. Every local edit goes through [`Editor::edit`] (one transaction with the undo
@@ -9,16 +10,25 @@
 
 mod actions;
 mod commit;
+pub mod live;
 pub mod shortcuts;
 
+#[cfg(all(test, target_arch = "wasm32"))]
+mod live_tests;
+
+// The client's tests run in headless Chromium (scripts/wasm-test.sh).
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
 use leptos::prelude::*;
-use shared::scene::{IdGen, NodeId, Scene, SceneTree, SceneUndo, Vec3};
+use shared::scene::{IdGen, Node, NodeId, Scene, SceneTree, SceneUndo, Vec3};
 use yrs::{Doc, Origin, Transact, TransactionMut};
 
 use crate::view::{View, ViewKind};
 
 pub use actions::AddKind;
 pub use commit::plane_axes;
+pub use live::{LiveScene, Outline};
 
 /// Origin of this editor's own transactions (what [`SceneUndo`] tracks).
 const LOCAL_ORIGIN: &str = "editor";
@@ -69,8 +79,13 @@ pub struct Editor {
     scene: StoredValue<Scene>,
     undo: StoredValue<SceneUndo, LocalStorage>,
     ids: StoredValue<IdGen>,
-    /// The resolved hierarchy, recomputed after every committed change (local or remote).
-    pub tree: Memo<SceneTree>,
+    live: LiveScene,
+    /// The resolved hierarchy with every node's state: refreshed in place once per animation
+    /// frame for remote changes (at once for my own), resolved again only when the hierarchy
+    /// changed. Components showing one node read [`Editor::node`] instead.
+    pub tree: ReadSignal<SceneTree>,
+    /// Nodes in outliner order with their depth: notified only when the hierarchy changed.
+    pub outline: ReadSignal<Outline>,
     pub selection: RwSignal<Vec<NodeId>>,
     pub mode: RwSignal<Mode>,
     pub view: RwSignal<View>,
@@ -102,31 +117,25 @@ impl Editor {
         let undo = SceneUndo::new(&doc, LOCAL_ORIGIN, || js_sys::Date::now() as u64);
         let local = Origin::from(LOCAL_ORIGIN);
 
-        // Bumped after every committed change. The observer runs while the transaction is
-        // still open; the memo reads the document later, when the UI updates, never inside it.
-        let revision = RwSignal::new(0u64);
         let local_updates = RwSignal::new(0u64);
         doc.observe_update_v1(UI_OBSERVER, move |txn: &TransactionMut, _| {
-            revision.try_update(|r| *r += 1);
             if txn.origin() == Some(&local) {
                 local_updates.try_update(|n| *n += 1);
             }
         })
         .expect("no transaction is open yet");
-        let tree = Memo::new({
-            let (doc, scene) = (doc.clone(), scene.clone());
-            move |_| {
-                revision.track();
-                scene.tree(&doc.transact())
-            }
-        });
+        let ids = StoredValue::new(IdGen::new(doc.client_id().get()));
+        let (doc, scene) = (StoredValue::new(doc), StoredValue::new(scene));
+        let live = LiveScene::new(doc, scene);
 
         let editor = Editor {
-            ids: StoredValue::new(IdGen::new(doc.client_id().get())),
-            doc: StoredValue::new(doc),
-            scene: StoredValue::new(scene),
+            ids,
+            doc,
+            scene,
             undo: StoredValue::new_local(undo),
-            tree,
+            live,
+            tree: live.tree(),
+            outline: live.outline(),
             selection: RwSignal::new(Vec::new()),
             mode: RwSignal::new(Mode::Move),
             view: RwSignal::new(View::default()),
@@ -144,8 +153,10 @@ impl Editor {
         };
 
         // Nodes deleted (here or by a peer) leave the selection.
+        let tree = editor.tree;
         Effect::new(move |_| {
-            let gone = tree.with(|t| editor.selection.with_untracked(|s| s.iter().any(|id| t.get(id).is_none())));
+            editor.outline.track();
+            let gone = tree.with_untracked(|t| editor.selection.with_untracked(|s| s.iter().any(|id| t.get(id).is_none())));
             if gone {
                 editor.selection.update(|s| tree.with_untracked(|t| s.retain(|id| t.get(id).is_some())));
             }
@@ -157,8 +168,23 @@ impl Editor {
         self.doc.get_value()
     }
 
+    /// One node's state as a signal notified only when that node changes (`None`: there is
+    /// no such node, e.g. it was deleted). Outliner rows and the property panel read this.
+    pub fn node(&self, id: &NodeId) -> ArcRwSignal<Option<Node>> {
+        self.live.node(id)
+    }
+
     pub fn next_id(&self) -> NodeId {
         self.ids.try_update_value(IdGen::next).unwrap_or_else(|| NodeId::new(0, 0))
+    }
+
+    /// [`Editor::edit`] with this editor's id generator at hand, for edits that create many
+    /// nodes at once (importing a file, opening a scene JSON). `None` if the editor is gone.
+    pub fn edit_with_ids<R>(&self, f: impl FnOnce(&Scene, &mut TransactionMut, &mut IdGen) -> R) -> Option<R> {
+        let mut ids = self.ids.try_update_value(|ids| std::mem::replace(ids, IdGen::new(0)))?;
+        let result = self.edit(|scene, txn| f(scene, txn, &mut ids));
+        self.ids.set_value(ids);
+        Some(result)
     }
 
     /// One discrete edit (a button, a field, a shortcut): one transaction, one undo step.
@@ -176,6 +202,7 @@ impl Editor {
             let mut txn = doc.transact_mut_with(origin);
             f(&scene, &mut txn)
         };
+        self.live.flush();
         self.refresh_history();
         result
     }
@@ -195,6 +222,7 @@ impl Editor {
         self.undo.update_value(|u| {
             u.undo();
         });
+        self.live.flush();
         self.refresh_history();
     }
 
@@ -202,6 +230,7 @@ impl Editor {
         self.undo.update_value(|u| {
             u.redo();
         });
+        self.live.flush();
         self.refresh_history();
     }
 

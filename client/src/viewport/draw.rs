@@ -204,27 +204,42 @@ fn selection(ctx: &Ctx, f: &Frame) {
             ctx.set_font("12px system-ui, sans-serif");
             let _ = ctx.fill_text(&node.name, x0, y1 + 16.0);
         }
-        // Corner handles; round ones in rotate mode.
-        ctx.set_fill_style_str("#ffffff");
-        ctx.set_stroke_style_str("#4f46e5");
-        ctx.set_line_width(1.0);
-        for (x, y) in [(x0, y0), (x1, y0), (x1, y1), (x0, y1)] {
-            ctx.begin_path();
-            match f.mode {
-                Mode::Rotate => {
-                    let _ = ctx.arc(x, y, 4.0, 0.0, std::f64::consts::TAU);
-                }
-                _ => ctx.rect(x - 3.5, y - 3.5, 7.0, 7.0),
-            }
-            ctx.fill();
-            ctx.stroke();
-        }
+        handles(ctx, f, (x0, y0, x1, y1));
     }
     if let Some(Preview::Rotate { pivot, .. } | Preview::Scale { pivot, .. }) = f.preview {
         let (x, y) = f.view.to_screen(*pivot, f.w, f.h);
         ctx.set_stroke_style_str(SELECTED);
         ctx.begin_path();
         let _ = ctx.arc(x, y, 5.0, 0.0, std::f64::consts::TAU);
+        ctx.stroke();
+    }
+}
+
+/// Scale handles on the corners, the rotation handle on a stem above the top edge; the ones
+/// of the current mode (R / S) stand out.
+fn handles(ctx: &Ctx, f: &Frame, bounds: (f64, f64, f64, f64)) {
+    let all = layout::handles(bounds);
+    if let Some(knob) = all.iter().find(|h| h.mode == Mode::Rotate) {
+        ctx.set_stroke_style_str(SELECTED);
+        ctx.set_line_width(1.0);
+        ctx.begin_path();
+        ctx.move_to(knob.at.0, bounds.1);
+        ctx.line_to(knob.at.0, knob.at.1);
+        ctx.stroke();
+    }
+    for handle in all {
+        let (x, y) = handle.at;
+        ctx.set_fill_style_str(if handle.mode == f.mode { "#c7d2fe" } else { "#ffffff" });
+        ctx.set_stroke_style_str("#4f46e5");
+        ctx.set_line_width(1.0);
+        ctx.begin_path();
+        match handle.mode {
+            Mode::Rotate => {
+                let _ = ctx.arc(x, y, 5.0, 0.0, std::f64::consts::TAU);
+            }
+            _ => ctx.rect(x - 3.5, y - 3.5, 7.0, 7.0),
+        }
+        ctx.fill();
         ctx.stroke();
     }
 }

@@ -1,15 +1,51 @@
 //! What the viewport shows, in screen space: every visible node as an outline (meshes) or an
-//! icon (lights, cameras), back to front. The same list is drawn and hit-tested, so what
-//! you click is what you see.
+//! icon (lights, cameras), back to front, and the handles on the selection. The same lists
+//! are drawn and hit-tested, so what you click is what you see.
 
 use shared::scene::{NodeId, NodeKind, SceneTree};
 
-use crate::editor::Preview;
+use crate::editor::{Mode, Preview};
 use crate::geom;
 use crate::view::View;
 
 /// Half the size of light and camera icons, in pixels.
 pub const ICON: f64 = 10.0;
+/// How far a handle can be missed and still be grabbed, in pixels.
+pub const HANDLE_REACH: f64 = 7.0;
+/// How far above a selected outline its rotation handle sits, in pixels.
+pub const ROTATE_OFFSET: f64 = 24.0;
+
+/// A handle on a selected object: dragging it rotates or scales the selection, whatever the
+/// current mode. Scale handles sit on the corners of the outline's bounds, the rotation
+/// handle above its top edge.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Handle {
+    pub mode: Mode,
+    pub at: (f64, f64),
+}
+
+/// The handles around screen bounds (min x, min y, max x, max y): four corners, one knob.
+pub fn handles((x0, y0, x1, y1): (f64, f64, f64, f64)) -> [Handle; 5] {
+    let scale = |at| Handle { mode: Mode::Scale, at };
+    [
+        scale((x0, y0)),
+        scale((x1, y0)),
+        scale((x1, y1)),
+        scale((x0, y1)),
+        Handle { mode: Mode::Rotate, at: ((x0 + x1) / 2.0, y0 - ROTATE_OFFSET) },
+    ]
+}
+
+/// Every handle of the selected nodes that are shown, with the bounds they sit on.
+pub fn selection_handles(items: &[Item], tree: &SceneTree, selection: &[NodeId]) -> Vec<Handle> {
+    selection.iter().filter_map(|id| node_bounds(items, tree, id)).flat_map(handles).collect()
+}
+
+/// The handle under a screen point, if any (the nearest one).
+pub fn pick_handle(handles: &[Handle], x: f64, y: f64) -> Option<Handle> {
+    let distance = |h: &Handle| ((h.at.0 - x).powi(2) + (h.at.1 - y).powi(2)).sqrt();
+    handles.iter().filter(|h| distance(h) <= HANDLE_REACH).min_by(|a, b| distance(a).total_cmp(&distance(b))).copied()
+}
 
 #[derive(Debug, Clone)]
 pub struct Item {
@@ -95,4 +131,22 @@ pub fn node_bounds(items: &[Item], tree: &SceneTree, id: &NodeId) -> Option<(f64
         .flat_map(|i| i.hull.iter().copied())
         .collect::<Vec<_>>();
     geom::bounds(points)
+}
+
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    #[wasm_bindgen_test]
+    fn handles_sit_on_the_corners_and_above_the_top_edge_and_pick_the_nearest() {
+        let all = handles((10.0, 20.0, 50.0, 60.0));
+        let at = |mode| all.iter().filter(|h| h.mode == mode).map(|h| h.at).collect::<Vec<_>>();
+        assert_eq!(at(Mode::Scale), [(10.0, 20.0), (50.0, 20.0), (50.0, 60.0), (10.0, 60.0)]);
+        assert_eq!(at(Mode::Rotate), [(30.0, 20.0 - ROTATE_OFFSET)]);
+        assert_eq!(pick_handle(&all, 52.0, 58.0).map(|h| h.at), Some((50.0, 60.0)));
+        assert_eq!(pick_handle(&all, 31.0, 0.0).map(|h| h.mode), Some(Mode::Rotate));
+        assert_eq!(pick_handle(&all, 30.0, 40.0), None, "the middle is the object, not a handle");
+    }
 }

@@ -2,6 +2,9 @@
 //! pointer gestures of an editor — click / shift-click / box select, drag to move (snapped),
 //! rotate and scale in R / S mode, pan (middle or right drag, space + drag), zoom (wheel).
 //!
+//! The selection carries handles ([`layout::Handle`]): its corners scale it and the knob
+//! above it rotates it, whatever the mode.
+//!
 //! A gesture on the selection is previewed locally ([`Editor::preview`]) and, for moves,
 //! published to peers over awareness; the document is written once, at pointerup, inside
 //! one undo gesture. Other people's cursors are HTML labels over the canvas ([`cursors`]).
@@ -107,6 +110,21 @@ pub fn Viewport(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
         if button != 0 {
             return;
         }
+        if !ev.shift_key() {
+            let handle = items.with_value(|list| {
+                editor.tree.with_untracked(|tree| {
+                    editor.selection.with_untracked(|selection| layout::pick_handle(&layout::selection_handles(list, tree, selection), x, y))
+                })
+            });
+            if let Some(handle) = handle {
+                let (ids, pivot) = gesture_targets(editor);
+                if !ids.is_empty() {
+                    editor.begin_gesture();
+                    gesture.set_value(Gesture::Edit { mode: handle.mode, x, y, ids, anchor: pivot, pivot });
+                }
+                return;
+            }
+        }
         let hit = items.with_value(|list| layout::pick(list, x, y).map(|i| i.id.clone()));
         match hit {
             Some(id) if ev.shift_key() => editor.toggle_selected(&id),
@@ -114,17 +132,8 @@ pub fn Viewport(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
                 if !editor.selection.with_untracked(|s| s.contains(&id)) {
                     editor.select(vec![id.clone()]);
                 }
-                let (ids, anchor, pivot) = editor.tree.with_untracked(|tree| {
-                    let ids: Vec<NodeId> = editor
-                        .selection_roots()
-                        .into_iter()
-                        .filter(|i| tree.node(i).is_some_and(|n| !n.locked))
-                        .collect();
-                    let anchor = tree.world_transform(&id).position;
-                    let n = ids.len().max(1) as f64;
-                    let sum = ids.iter().map(|i| tree.world_transform(i).position).fold([0.0; 3], |a, p| [a[0] + p[0], a[1] + p[1], a[2] + p[2]]);
-                    (ids, anchor, sum.map(|c| c / n))
-                });
+                let anchor = editor.tree.with_untracked(|tree| tree.world_transform(&id).position);
+                let (ids, pivot) = gesture_targets(editor);
                 if ids.is_empty() {
                     return;
                 }
@@ -238,6 +247,17 @@ pub fn Viewport(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
             <cursors::Cursors editor=editor peers=peers />
         </div>
     }
+}
+
+/// What a gesture on the selection acts on: the unlocked selection roots, and the centre of
+/// their origins (the pivot of rotating and scaling).
+fn gesture_targets(editor: Editor) -> (Vec<NodeId>, Vec3) {
+    editor.tree.with_untracked(|tree| {
+        let ids: Vec<NodeId> = editor.selection_roots().into_iter().filter(|i| tree.node(i).is_some_and(|n| !n.locked)).collect();
+        let n = ids.len().max(1) as f64;
+        let sum = ids.iter().map(|i| tree.world_transform(i).position).fold([0.0; 3], |a, p| [a[0] + p[0], a[1] + p[1], a[2] + p[2]]);
+        (ids, sum.map(|c| c / n))
+    })
 }
 
 /// The preview of a move / rotate / scale gesture from screen point `from` to `to`.

@@ -66,6 +66,21 @@ impl SceneTree {
         SceneTree { roots, entries }
     }
 
+    /// Replaces the state of node `node.id` in place when its place in the hierarchy (stored
+    /// parent and sibling order) is unchanged, so nothing else about the tree can change; a
+    /// client refreshing one edited node then skips resolving the whole scene. Answers `false`,
+    /// changing nothing, when the node is new or its parent or order changed: the tree must
+    /// then be resolved again ([`SceneTree::from_nodes`]).
+    pub fn refresh_node(&mut self, node: Node) -> bool {
+        match self.entries.get_mut(&node.id) {
+            Some(entry) if entry.node.parent == node.parent && entry.node.order == node.order => {
+                entry.node = node;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Top-level nodes in sibling order.
     pub fn roots(&self) -> &[NodeId] {
         &self.roots
@@ -219,6 +234,23 @@ mod tests {
         assert_eq!(tree.descendants(&"a".into()), vec![NodeId::from("c"), NodeId::from("d")]);
         assert!(tree.is_ancestor_or_self(&"a".into(), &"d".into()));
         assert!(!tree.is_ancestor_or_self(&"d".into(), &"a".into()));
+    }
+
+    #[test]
+    fn refreshing_a_node_in_place_equals_resolving_again() {
+        let nodes = vec![node("a", None, "V"), node("b", Some("a"), "V"), node("c", Some("b"), "W")];
+        let mut tree = SceneTree::from_nodes(nodes.clone());
+        let mut renamed = nodes[1].clone();
+        renamed.name = "renamed".to_owned();
+        renamed.transform.position = [1.0, 2.0, 3.0];
+        assert!(tree.refresh_node(renamed.clone()));
+        assert_eq!(tree, SceneTree::from_nodes(vec![nodes[0].clone(), renamed, nodes[2].clone()]));
+        // A new parent, a new order or a new node needs the whole tree resolved again.
+        let before = tree.clone();
+        assert!(!tree.refresh_node(node("b", None, "V")));
+        assert!(!tree.refresh_node(node("b", Some("a"), "X")));
+        assert!(!tree.refresh_node(node("z", None, "V")));
+        assert_eq!(tree, before);
     }
 
     #[test]

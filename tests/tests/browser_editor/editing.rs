@@ -1,6 +1,7 @@
 //! Browser tests of editing: adding, concurrent field edits, inline rename, per-user undo,
 //! a viewport drag (one document update, one undo step, peers see only a ghost until it
-//! ends), outliner reparenting and the keyboard shortcuts.
+//! ends), the rotate and scale handles, a field being typed in keeping its text while a
+//! peer edits it, outliner reparenting and the keyboard shortcuts.
 
 use serde_json::json;
 use shared::scene::{NodeId, Scene};
@@ -173,6 +174,83 @@ async fn editor_a_drag_writes_one_update_and_peers_see_a_ghost_meanwhile() {
         click(&a, "#node-count").await;
         press(&a, &[CONTROL], 'z').await;
         wait_for(&a, "the drag undone in one step", |s| s.px.as_deref() == Some("0")).await;
+    })
+    .await;
+}
+
+/// The value a property field shows (`prop-{key}`).
+async fn field(page: &Page, key: &str) -> Option<String> {
+    js(page, "const e = document.getElementById('prop-' + arguments[0]); return e ? e.value : null;", vec![json!(key)])
+        .await
+        .as_str()
+        .map(str::to_owned)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editor_rotate_and_scale_handles_each_write_one_step() {
+    with_browsers(|browsers| async move {
+        let relay = Relay::start("").await;
+        let page = browsers.open(&relay.page("handles")).await;
+        page.wait_synced().await;
+        add_box(&page).await;
+        let before = wait_for(&page, "the box at the origin", |s| s.px.as_deref() == Some("0")).await;
+        assert_eq!(before.mode, "move");
+
+        // The unit box spans ±25 px around the canvas centre (top view, zoom 50); its rotation
+        // handle sits 24 px above the top edge. Dragging it a quarter turn clockwise, in move
+        // mode, turns the box -90° about y.
+        press_and_drag(&page, (0.0, -49.0), (49.0, 0.0)).await;
+        let during = state(&page).await;
+        assert_eq!(during.updates, before.updates, "nothing written mid-drag");
+        release(&page).await;
+        wait_js(&page, "ry = -90", "return document.getElementById('prop-ry').value === '-90';", vec![]).await;
+        let rotated = state(&page).await;
+        assert_eq!((rotated.updates, rotated.undo_depth), (before.updates + 1, before.undo_depth + 1), "one update, one undo step");
+        assert_eq!(rotated.mode, "move", "the handle did not switch modes");
+        assert_eq!(rotated.px.as_deref(), Some("0"), "turned about its own centre");
+
+        // A corner handle scales about the centre: twice as far out, twice the size.
+        press_and_drag(&page, (25.0, 25.0), (50.0, 50.0)).await;
+        release(&page).await;
+        wait_js(&page, "sx = 2", "return document.getElementById('prop-sx').value === '2';", vec![]).await;
+        assert_eq!((field(&page, "sy").await, field(&page, "sz").await), (Some("2".to_owned()), Some("2".to_owned())));
+        let scaled = state(&page).await;
+        assert_eq!((scaled.updates, scaled.undo_depth), (rotated.updates + 1, rotated.undo_depth + 1));
+        screenshot(&page, "handles").await;
+
+        click(&page, "#node-count").await;
+        press(&page, &[CONTROL], 'z').await;
+        wait_js(&page, "the scale undone in one step", "return document.getElementById('prop-sx').value === '1';", vec![]).await;
+        assert_eq!(field(&page, "ry").await.as_deref(), Some("-90"), "the rotation stays");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editor_a_peers_edit_does_not_overwrite_the_field_i_am_typing_in() {
+    with_browsers(|browsers| async move {
+        let relay = Relay::start("").await;
+        let (a, b) = pair(&browsers, &relay, "typing").await;
+        let id = add_box(&a).await;
+        wait_for(&b, "the box", |s| s.ids == [id.clone()]).await;
+        click_row(&b, &id).await;
+        wait_for(&b, "the box's panel", |s| s.px.as_deref() == Some("0")).await;
+
+        // B starts typing in x (select all, type 7) and has not committed yet.
+        let input = b.client.find(fantoccini::Locator::Css("#prop-px")).await.expect("the x field");
+        input.send_keys(&format!("{CONTROL}a\u{e000}7")).await.expect("typing");
+        // A commits x = 3, then renames the node; once B shows the name, it has x = 3 too.
+        commit_field(&a, "prop-px", "3").await;
+        commit_field(&a, "prop-name", "Moved").await;
+        b.wait_until("A's rename", |s| s.list.first().is_some_and(|(n, _)| n == "Moved")).await;
+        assert_eq!(state(&b).await.px.as_deref(), Some("7"), "B's text stays while B types");
+        assert_eq!(state(&b).await.name.as_deref(), Some("Moved"), "the fields B is not typing in follow A");
+
+        // B commits: its value is written, and both show it.
+        input.send_keys(&ENTER.to_string()).await.expect("enter");
+        for page in [&a, &b] {
+            wait_for(page, "x = 7", |s| s.px.as_deref() == Some("7")).await;
+        }
     })
     .await;
 }

@@ -2,12 +2,16 @@
 //! shape dimensions, material, light, visibility and lock. Every field commits on `change`
 //! (Enter, blur, or releasing a slider) and writes only its own key, so two people editing
 //! different fields of one node at once both keep their edit; each commit is one undo step.
+//! A field being typed in keeps the user's text until it is committed or left ([`guard`]).
+
+mod guard;
 
 use leptos::either::Either;
 use leptos::prelude::*;
 use shared::scene::{Color, LightKind, Node, NodeId, NodeKind, NumberKey, Primitive, PrimitiveKind};
 
 use crate::editor::Editor;
+use guard::Guard;
 
 /// The panel's structure: rebuilt only when the node or the set of fields changes, so a
 /// value arriving from a peer updates a field in place.
@@ -15,10 +19,11 @@ type Shape = (NodeId, NodeKind, Option<PrimitiveKind>, Option<LightKind>);
 
 #[component]
 pub fn Properties(editor: Editor) -> impl IntoView {
+    // The selected node's own signal: a peer editing another node never wakes the panel.
     let node = Memo::new(move |_| {
         let selection = editor.selection.get();
         match selection.as_slice() {
-            [id] => editor.tree.with(|t| t.node(id).cloned()),
+            [id] => editor.node(id).get(),
             _ => None,
         }
     });
@@ -48,6 +53,7 @@ fn fields(editor: Editor, node: Memo<Option<Node>>, (id, kind, primitive, light)
     let name_id = id.clone();
     let vis_id = id.clone();
     let lock_id = id.clone();
+    let name_guard = Guard::new(move || node.with(|n| n.as_ref().map(|n| n.name.clone()).unwrap_or_default()));
     let num = move |key: NumberKey, label: &'static str| view! { <NumberField editor node key label /> };
     let vec3 = move |title: &'static str, keys: [NumberKey; 3]| {
         view! {
@@ -136,13 +142,15 @@ fn fields(editor: Editor, node: Memo<Option<Node>>, (id, kind, primitive, light)
         <div class="fields" data-node-id=id.0.clone()>
             <label class="field wide">
                 <span>"Name"</span>
-                <input type="text" id="prop-name"
-                    prop:value=move || node.with(|n| n.as_ref().map(|n| n.name.clone()).unwrap_or_default())
+                <input type="text" id="prop-name" node_ref=name_guard.input
+                    on:input=move |_| name_guard.typing()
+                    on:blur=move |_| name_guard.settled()
                     on:change=move |ev| {
                         let name = event_target_value(&ev).trim().to_owned();
                         if !name.is_empty() {
                             editor.edit(|scene, txn| scene.rename(txn, &name_id, &name));
                         }
+                        name_guard.settled();
                     }
                 />
             </label>
@@ -226,19 +234,23 @@ fn NumberField(editor: Editor, node: Memo<Option<Node>>, key: NumberKey, label: 
     let shown = move || {
         node.with(|n| n.as_ref().map(|n| number_of(n, key))).map(|v| format_number(if degrees { v.to_degrees() } else { v })).unwrap_or_default()
     };
+    let guard = Guard::new(shown);
     let step = if degrees { "5" } else { "0.1" };
     view! {
         <label class="field">
             <span>{label}</span>
             <input type="number" step=step id=format!("prop-{}", key.as_str()) data-key=key.as_str()
-                prop:value=shown
+                node_ref=guard.input
+                on:input=move |_| guard.typing()
+                on:blur=move |_| guard.settled()
                 on:change=move |ev| {
-                    let Ok(value) = event_target_value(&ev).trim().parse::<f64>() else { return };
-                    let value = if degrees { value.to_radians() } else { value };
+                    let value = event_target_value(&ev).trim().parse::<f64>().ok();
+                    let value = value.map(|v| if degrees { v.to_radians() } else { v }).filter(|v| v.is_finite());
                     let id = node.with_untracked(|n| n.as_ref().map(|n| n.id.clone()));
-                    if let (true, Some(id)) = (value.is_finite(), id) {
+                    if let (Some(value), Some(id)) = (value, id) {
                         editor.set_number(&id, key, value);
                     }
+                    guard.settled();
                 }
             />
         </label>
@@ -248,16 +260,20 @@ fn NumberField(editor: Editor, node: Memo<Option<Node>>, key: NumberKey, label: 
 #[component]
 fn Slider(editor: Editor, node: Memo<Option<Node>>, key: NumberKey, label: &'static str) -> impl IntoView {
     let value = move || node.with(|n| n.as_ref().map(|n| number_of(n, key))).unwrap_or_default();
+    let guard = Guard::new(move || value().to_string());
     view! {
         <label class="field wide slider">
             <span>{label}</span>
             <input type="range" min="0" max="1" step="0.01" id=format!("prop-{}", key.as_str()) data-key=key.as_str()
-                prop:value=move || value().to_string()
+                node_ref=guard.input
+                on:input=move |_| guard.typing()
+                on:blur=move |_| guard.settled()
                 on:change=move |ev| {
-                    let Ok(value) = event_target_value(&ev).parse::<f64>() else { return };
-                    if let Some(id) = node.with_untracked(|n| n.as_ref().map(|n| n.id.clone())) {
+                    let value = event_target_value(&ev).parse::<f64>().ok();
+                    if let (Some(value), Some(id)) = (value, node.with_untracked(|n| n.as_ref().map(|n| n.id.clone()))) {
                         editor.set_number(&id, key, value.clamp(0.0, 1.0));
                     }
+                    guard.settled();
                 }
             />
             <output>{move || format_number(value())}</output>
