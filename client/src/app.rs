@@ -11,6 +11,7 @@ use crate::connection;
 use crate::offline;
 use crate::editor::{shortcuts, Editor};
 use crate::identity;
+use crate::jobs::{self, JobsPanel};
 use crate::outliner::Outliner;
 use crate::participants::Participants;
 use crate::perf::{self, meter::Meter, PerfPanel};
@@ -40,6 +41,7 @@ pub fn App() -> impl IntoView {
     let perf = perf::start(editor, status, meter);
     publish::start(editor, user, presence_tx, perf.quality);
     shortcuts::install(editor);
+    let jobs = jobs::start(editor.doc(), room.clone(), user, status);
     let peers = offline::merged_peers(status.peers, offline.tab_peers);
 
     view! {
@@ -63,6 +65,7 @@ pub fn App() -> impl IntoView {
             </main>
             <aside class="sidebar right">
                 <Properties editor=editor />
+                <JobsPanel jobs=jobs editor=editor />
             </aside>
         </div>
         <ShortcutsOverlay editor=editor />

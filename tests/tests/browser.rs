@@ -22,6 +22,8 @@ mod collaboration;
 mod editing;
 #[path = "browser_editor/harness.rs"]
 mod harness;
+#[path = "browser_editor/jobs.rs"]
+mod jobs;
 #[path = "browser_editor/offline.rs"]
 mod offline;
 #[path = "browser_editor/performance.rs"]

@@ -145,6 +145,14 @@ impl Jobs {
         true
     }
 
+    /// The runner is alive (written about once a second while the job runs, also when no
+    /// progress is made, e.g. during an upload).
+    pub fn heartbeat(&self, txn: &mut TransactionMut, id: &str, now_ms: f64) -> bool {
+        let Some(map) = self.active_map(txn, id) else { return false };
+        set(txn, &map, keys::HEARTBEAT, Any::from(now_ms));
+        true
+    }
+
     /// Asks the runner to stop (anyone may). Ignored for a finished job.
     pub fn request_cancel(&self, txn: &mut TransactionMut, id: &str, by: &str) -> bool {
         let Some(map) = self.active_map(txn, id) else { return false };
