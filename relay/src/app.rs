@@ -201,8 +201,9 @@ async fn upgrade(
     ws.max_message_size(max)
         .max_frame_size(max)
         // tungstenite's default 128 KiB read buffer is touched on the first read: it was
-        // 136 KiB of RSS per idle connection (BENCHMARKS.md, idle capacity)
-        .read_buffer_size(4 * 1024)
+        // 136 KiB of RSS per idle connection; 1 KiB (the default) leaves ~5 KiB (BENCHMARKS.md,
+        // idle capacity)
+        .read_buffer_size(usize::try_from(state.config.read_buffer_bytes).unwrap_or(1024))
         .on_upgrade(move |socket| tracker.track_future(connection::serve(socket, joining, state)))
 }
 

@@ -89,6 +89,12 @@ pub struct Config {
     #[arg(long, env = "RELAY_MAX_FRAME_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_frame_bytes: usize,
 
+    /// Read buffer of each WebSocket, in bytes: memory every connection holds while idle,
+    /// and the most one read system call takes in (a larger frame takes several reads).
+    /// Raise it if clients routinely upload multi-megabyte updates.
+    #[arg(long, env = "RELAY_READ_BUFFER_BYTES", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(256..=16 * 1024 * 1024))]
+    pub read_buffer_bytes: u64,
+
     /// Memory budget for large frames being written to clients at once (a join storm on a
     /// large room sends the whole room to every joiner). Frames over 1 MiB wait their turn
     /// once this many bytes are in flight.
@@ -233,6 +239,7 @@ impl Config {
             room_idle_secs: 300,
             outbound_queue: 1024,
             max_frame_bytes: 16 * 1024 * 1024,
+            read_buffer_bytes: 1024,
             send_budget_bytes: 128 * 1024 * 1024,
             store: StoreKind::Memory,
             cache_bytes: 512 * 1024 * 1024,
