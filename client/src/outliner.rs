@@ -7,6 +7,8 @@
 //! The list follows [`Editor::outline`] (it changes only with the hierarchy); each row reads
 //! its own node's signal ([`Editor::node`]), so an edit of one node re-renders one row.
 
+use std::collections::HashMap;
+
 use leptos::either::Either;
 use leptos::prelude::*;
 use shared::scene::{NodeId, NodeKind};
@@ -19,6 +21,19 @@ pub fn Outliner(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
     // Rows are keyed by node and depth: a peer's edit of one node updates that row alone (it
     // reads its node's signal); the list itself changes only with the hierarchy.
     let count = move || editor.outline.with(Vec::len);
+    // Who selected what: recomputed on every awareness change (cursor moves among them), but
+    // passed on to the rows only when somebody's selection changed.
+    let dots = Memo::new(move |_| {
+        peers.with(|ps| {
+            let mut by_node: HashMap<String, Vec<(String, String)>> = HashMap::new();
+            for p in ps {
+                for id in &p.selection {
+                    by_node.entry(id.clone()).or_default().push((p.color.clone(), p.name.clone()));
+                }
+            }
+            by_node
+        })
+    });
     let dragging = RwSignal::new(None::<NodeId>);
     // Where a drop would go: Some(None) is the scene root.
     let target = RwSignal::new(None::<Option<NodeId>>);
@@ -62,7 +77,7 @@ pub fn Outliner(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
                 }
             >
                 <For each=move || editor.outline.get() key=|row| row.clone() let:row>
-                    <OutlinerRow editor=editor peers=peers id=row.0 depth=row.1 dragging=dragging target=target reparent=reparent />
+                    <OutlinerRow editor=editor dots=dots id=row.0 depth=row.1 dragging=dragging target=target reparent=reparent />
                 </For>
             </ul>
         </section>
@@ -72,7 +87,7 @@ pub fn Outliner(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
 #[component]
 fn OutlinerRow(
     editor: Editor,
-    peers: RwSignal<Vec<Peer>>,
+    dots: Memo<HashMap<String, Vec<(String, String)>>>,
     id: NodeId,
     depth: usize,
     dragging: RwSignal<Option<NodeId>>,
@@ -97,16 +112,15 @@ fn OutlinerRow(
         let id = id.clone();
         move || target.with(|t| matches!(t, Some(Some(x)) if *x == id))
     };
-    let peer_dots = {
+    let mine = {
         let id = id.clone();
-        move || {
-            peers.with(|ps| {
-                ps.iter()
-                    .filter(|p| p.selection.iter().any(|s| *s == id.0))
-                    .map(|p| view! { <span class="peer-dot" style:background=p.color.clone() title=p.name.clone()></span> })
-                    .collect::<Vec<_>>()
-            })
-        }
+        Memo::new(move |_| dots.with(|d| d.get(&id.0).cloned().unwrap_or_default()))
+    };
+    let peer_dots = move || {
+        mine.get()
+            .into_iter()
+            .map(|(color, name)| view! { <span class="peer-dot" style:background=color title=name></span> })
+            .collect::<Vec<_>>()
     };
     let on_click = {
         let id = id.clone();

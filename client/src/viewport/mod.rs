@@ -12,6 +12,7 @@
 mod cursors;
 mod draw;
 mod layout;
+mod pacing;
 
 use leptos::prelude::*;
 use shared::scene::{NodeId, Vec3};
@@ -45,9 +46,10 @@ pub fn Viewport(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
     let on_resize = window_event_listener(leptos::ev::resize, move |_| resized.update(|n| *n += 1));
     on_cleanup(move || on_resize.remove());
 
-    Effect::new(move |_| {
-        resized.track();
-        let Some(canvas) = canvas_ref.get() else { return };
+    // Paints from the live scene (per-node state already in the resolved tree: no document
+    // reads), at most once per animation frame whatever changed how often.
+    let paint = move || {
+        let Some(canvas) = canvas_ref.get_untracked() else { return };
         let (w, h) = (canvas.client_width().max(1) as f64, canvas.client_height().max(1) as f64);
         let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).max(1.0);
         let (pw, ph) = ((w * dpr).round() as u32, (h * dpr).round() as u32);
@@ -67,13 +69,13 @@ pub fn Viewport(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
             return;
         };
         let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
-        let view = editor.view.get();
-        let preview = editor.preview.get();
-        let mode = editor.mode.get();
-        let drawn = editor.tree.with(|tree| {
+        let view = editor.view.get_untracked();
+        let preview = editor.preview.get_untracked();
+        let mode = editor.mode.get_untracked();
+        let drawn = editor.tree.with_untracked(|tree| {
             let list = layout::layout(tree, &view, w, h, preview.as_ref());
-            editor.selection.with(|selection| {
-                peers.with(|peers| {
+            editor.selection.with_untracked(|selection| {
+                peers.with_untracked(|peers| {
                     let frame = draw::Frame {
                         tree,
                         items: &list,
@@ -84,7 +86,7 @@ pub fn Viewport(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
                         mode,
                         preview: preview.as_ref(),
                         peers,
-                        marquee: marquee.get(),
+                        marquee: marquee.get_untracked(),
                     };
                     draw::draw(&ctx, &frame);
                 })
@@ -92,6 +94,12 @@ pub fn Viewport(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
             list
         });
         items.set_value(drawn);
+    };
+    let pacing = pacing::Pacing::new();
+    Effect::new(move |_| {
+        (resized.track(), editor.tree.track(), editor.view.track(), editor.preview.track(), editor.mode.track());
+        (editor.selection.track(), peers.track(), marquee.track(), canvas_ref.track());
+        pacing.request(paint);
     });
 
     let on_down = move |ev: PointerEvent| {
