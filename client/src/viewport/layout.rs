@@ -1,5 +1,5 @@
-//! What the viewport shows, in screen space: every visible node as an outline (meshes) or an
-//! icon (lights, cameras), back to front, and the handles on the selection. The same lists
+//! What the viewport shows, in screen space: every visible node on the canvas as an outline
+//! (meshes) or an icon (lights, cameras), back to front, and the handles on the selection. The same lists
 //! are drawn and hit-tested, so what you click is what you see.
 
 use shared::scene::{NodeId, NodeKind, SceneTree};
@@ -62,8 +62,8 @@ pub struct Item {
     pub locked: bool,
 }
 
-/// Every drawable node that is visible (its ancestors too), back to front. Nodes moved by
-/// `preview` are placed where the gesture puts them.
+/// Every drawable node that is visible (its ancestors too) and on the canvas, back to front.
+/// Nodes moved by `preview` are placed where the gesture puts them.
 pub fn layout(tree: &SceneTree, view: &View, w: f64, h: f64, preview: Option<&Preview>) -> Vec<Item> {
     let mut items = Vec::new();
     // Visibility of the ancestors along the current depth-first path.
@@ -98,8 +98,12 @@ pub fn layout(tree: &SceneTree, view: &View, w: f64, h: f64, preview: Option<&Pr
                     .into_iter()
                     .map(|q| view.to_screen(map(geom::to_world(&world, &m, q)), w, h))
                     .collect();
+                let hull = geom::convex_hull(points);
+                if !on_screen(&hull, w, h) {
+                    continue;
+                }
                 items.push(Item {
-                    hull: geom::convex_hull(points),
+                    hull,
                     color: material.color.to_hex(),
                     opacity: material.opacity.clamp(0.05, 1.0),
                     ..base
@@ -109,6 +113,9 @@ pub fn layout(tree: &SceneTree, view: &View, w: f64, h: f64, preview: Option<&Pr
                 let color = node.light.map_or_else(|| "#e5e7eb".to_owned(), |l| l.color.to_hex());
                 let (x, y) = centre;
                 let hull = vec![(x - ICON, y - ICON), (x + ICON, y - ICON), (x + ICON, y + ICON), (x - ICON, y + ICON)];
+                if !on_screen(&hull, w, h) {
+                    continue;
+                }
                 items.push(Item { hull, color, depth: depth + 1e6, ..base });
             }
             NodeKind::Group => {}
@@ -116,6 +123,13 @@ pub fn layout(tree: &SceneTree, view: &View, w: f64, h: f64, preview: Option<&Pr
     }
     items.sort_by(|a, b| a.depth.total_cmp(&b.depth));
     items
+}
+
+/// Whether any of an outline can show on a `w` × `h` canvas (a 5,000-node scene zoomed in
+/// draws only the few hundred nodes in view).
+fn on_screen(hull: &[(f64, f64)], w: f64, h: f64) -> bool {
+    const MARGIN: f64 = 8.0;
+    geom::bounds(hull.iter().copied()).is_some_and(|(x0, y0, x1, y1)| x1 >= -MARGIN && y1 >= -MARGIN && x0 <= w + MARGIN && y0 <= h + MARGIN)
 }
 
 /// The topmost unlocked item under a screen point.
@@ -138,6 +152,14 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test;
 
     use super::*;
+
+    #[wasm_bindgen_test]
+    fn only_what_can_show_on_the_canvas_is_laid_out() {
+        assert!(on_screen(&[(-5.0, -5.0), (2.0, 2.0)], 100.0, 100.0), "overlapping a corner");
+        assert!(on_screen(&[(-50.0, 40.0), (150.0, 60.0)], 100.0, 100.0), "spanning the canvas");
+        assert!(!on_screen(&[(120.0, 10.0), (130.0, 20.0)], 100.0, 100.0), "right of it");
+        assert!(!on_screen(&[], 100.0, 100.0));
+    }
 
     #[wasm_bindgen_test]
     fn handles_sit_on_the_corners_and_above_the_top_edge_and_pick_the_nearest() {
