@@ -1,7 +1,8 @@
 //! Browser tests of scene jobs (issue #5): a render started in browser A shows its progress
 //! in browser B, B cancels it and A's runner stops; a finished render's image shows in both;
 //! a scene check whose finding selects the offending nodes; an export whose .glb the relay
-//! serves; and a job whose runner leaves is failed by the collaborator who stays.
+//! serves; a late joiner sees all of it; and a job whose runner leaves is failed by the
+//! collaborator who stays.
 //!
 //! The render is kept small and paced with the client's test knobs (`jobsize=WxH`,
 //! `jobdelay=MS` between tiles, see `client/src/jobs/mod.rs`) so that cancelling it is
@@ -187,6 +188,15 @@ async fn jobs_are_shared_cancelled_by_anyone_and_show_their_results() {
         let (status, glb) = tests::http_bytes(relay.relay.addr, "GET", &format!("/api/rooms/jobs/blobs/{}", export.blob), &[], &[]).await;
         assert_eq!(status, 200);
         assert!(glb.starts_with(b"glTF"), "the blob is a .glb");
+        // A late joiner sees the recent jobs, their states and results.
+        let c = browsers.open(&relay.page("jobs")).await;
+        c.wait_synced().await;
+        let late = wait_panel(&c, "the recent jobs, for a late joiner", |p| {
+            p.jobs.len() == 4 && p.job(&image.id).is_some_and(|j| j.image_width == 96)
+        })
+        .await;
+        assert_eq!(late.job(&render.id).map(|j| j.state.as_str()), Some("cancelled"));
+        assert_eq!(late.job(&check.id).map(|j| j.findings), Some(1));
         screenshot(&b, "jobs").await;
         eprintln!("jobs test body took {:?}", started.elapsed());
     })
