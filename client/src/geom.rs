@@ -81,6 +81,17 @@ pub fn sample_points(p: &Primitive) -> Vec<Vec3> {
     }
 }
 
+/// The radius of a sphere about the local origin holding the whole primitive.
+pub fn radius(p: &Primitive) -> f64 {
+    let half = |a: f64, b: f64, c: f64| (a * a + b * b + c * c).sqrt() / 2.0;
+    match *p {
+        Primitive::Box { width, height, depth } => half(width, height, depth),
+        Primitive::Plane { width, height } => half(width, height, 0.0),
+        Primitive::Sphere { radius } => radius.abs(),
+        Primitive::Cylinder { radius, height } => (radius * radius + height * height / 4.0).sqrt(),
+    }
+}
+
 /// The screen outline of a primitive with world transform `t`, offset by `shift` (a drag).
 pub fn footprint(p: &Primitive, t: &Transform, shift: Vec3, view: &View, w: f64, h: f64) -> Vec<(f64, f64)> {
     let m = rotation(t.rotation);
@@ -194,6 +205,21 @@ mod tests {
         assert!(((x1 - x0) - (y1 - y0)).abs() < 1e-9);
         let (x0, y0, x1, y1) = bounds(footprint(&cyl, &t, [0.0; 3], &front, 100.0, 100.0)).unwrap();
         assert!(((y1 - y0) - 40.0).abs() < 1e-9 && ((x1 - x0) - 20.0).abs() < 1e-9);
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    fn every_sample_point_lies_within_the_radius() {
+        let shapes = [
+            Primitive::Box { width: 1.0, height: 2.0, depth: 3.0 },
+            Primitive::Plane { width: 4.0, height: 1.0 },
+            Primitive::Sphere { radius: 2.0 },
+            Primitive::Cylinder { radius: 1.0, height: 6.0 },
+        ];
+        for p in shapes {
+            let r = radius(&p);
+            let far = sample_points(&p).into_iter().map(|q| (q[0] * q[0] + q[1] * q[1] + q[2] * q[2]).sqrt()).fold(0.0, f64::max);
+            assert!(far <= r + 1e-9 && far >= r * 0.99, "{p:?}: {far} vs {r}");
+        }
     }
 
     #[wasm_bindgen_test::wasm_bindgen_test]

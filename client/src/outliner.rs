@@ -112,15 +112,14 @@ fn OutlinerRow(
         let id = id.clone();
         move || target.with(|t| matches!(t, Some(Some(x)) if *x == id))
     };
-    let mine = {
+    let peer_dots = {
         let id = id.clone();
-        Memo::new(move |_| dots.with(|d| d.get(&id.0).cloned().unwrap_or_default()))
-    };
-    let peer_dots = move || {
-        mine.get()
-            .into_iter()
-            .map(|(color, name)| view! { <span class="peer-dot" style:background=color title=name></span> })
-            .collect::<Vec<_>>()
+        move || {
+            dots.with(|d| d.get(&id.0).cloned().unwrap_or_default())
+                .into_iter()
+                .map(|(color, name)| view! { <span class="peer-dot" style:background=color title=name></span> })
+                .collect::<Vec<_>>()
+        }
     };
     let on_click = {
         let id = id.clone();
@@ -146,13 +145,6 @@ fn OutlinerRow(
             editor.edit(|scene, txn| scene.rename(txn, &commit_id, &name));
         }
     };
-    let input_ref = NodeRef::<leptos::html::Input>::new();
-    Effect::new(move |_| {
-        if let Some(input) = input_ref.get() {
-            let _ = input.focus();
-            input.select();
-        }
-    });
 
     view! {
         <li data-node-id=id.0.clone() data-depth=depth.to_string()
@@ -194,6 +186,12 @@ fn OutlinerRow(
             {move || {
                 if renaming() {
                     let (keys, blur) = (commit_name.clone(), commit_name.clone());
+                    // Only a row being renamed pays for this (not 5,000 rows at first render).
+                    let input_ref = NodeRef::<leptos::html::Input>::new();
+                    input_ref.on_load(|input| {
+                        let _ = input.focus();
+                        input.select();
+                    });
                     Either::Left(view! {
                         <input class="rename" node_ref=input_ref type="text" value=name()
                             on:click=|ev| ev.stop_propagation()

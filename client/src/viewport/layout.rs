@@ -79,6 +79,13 @@ pub fn layout(tree: &SceneTree, view: &View, w: f64, h: f64, preview: Option<&Pr
         let map = |p| moving.map_or(p, |m| m.apply(p));
         let world = tree.world_transform(&node.id);
         let centre = view.to_screen(map(world.position), w, h);
+        if moving.is_none() {
+            // Far off the canvas: skip the outline (a sphere around the shape is enough to tell).
+            let reach = node.primitive.map_or(ICON, |p| geom::radius(&p) * world.scale.iter().fold(0.0, |a: f64, s| a.max(s.abs())) * view.zoom);
+            if !on_screen(&[(centre.0 - reach, centre.1 - reach), (centre.0 + reach, centre.1 + reach)], w, h) {
+                continue;
+            }
+        }
         let (_, _, depth) = view.kind.project(world.position);
         let base = Item {
             id: node.id.clone(),
