@@ -9,17 +9,19 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Path, Query, State, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::cli::Config;
+use crate::handshake::Handshake;
 use crate::{admission, connection};
 use crate::rooms::Rooms;
 
@@ -160,7 +162,7 @@ pub struct ConnectParams {
 }
 
 async fn upgrade(
-    ws: WebSocketUpgrade,
+    handshake: Handshake,
     Path(room): Path<String>,
     Query(params): Query<ConnectParams>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
@@ -187,24 +189,22 @@ async fn upgrade(
         &headers,
         ip,
     );
-    let ws = match &admitted.subprotocol {
-        Some(protocol) => ws.protocols([protocol.clone()]),
-        None => ws,
-    };
+    let protocol = admitted.subprotocol.clone();
     let joining = connection::Joining {
         room,
         wants_acks: matches!(params.acks.as_deref(), Some("1" | "true")),
         admission: admitted,
     };
     let max = state.config.max_frame_bytes;
-    let tracker = state.connections.clone();
-    ws.max_message_size(max)
-        .max_frame_size(max)
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(max))
+        .max_frame_size(Some(max))
         // tungstenite's default 128 KiB read buffer is touched on the first read: it was
         // 136 KiB of RSS per idle connection; 1 KiB (the default) leaves ~5 KiB (BENCHMARKS.md,
         // idle capacity)
-        .read_buffer_size(usize::try_from(state.config.read_buffer_bytes).unwrap_or(1024))
-        .on_upgrade(move |socket| tracker.track_future(connection::serve(socket, joining, state)))
+        .read_buffer_size(usize::try_from(state.config.read_buffer_bytes).unwrap_or(1024));
+    let tracker = state.connections.clone();
+    handshake.accept(protocol.as_deref(), config, move |socket| tracker.track_future(connection::serve(socket, joining, state)))
 }
 
 /// The shared room-name rule, with the reason as a response body.

@@ -12,7 +12,11 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::FrameHeader;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
 use bytes::Bytes;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use shared::close;
@@ -20,6 +24,9 @@ use tokio::time::{interval_at, Instant, MissedTickBehavior};
 
 use crate::admission::Admission;
 use crate::app::AppState;
+use crate::handshake::WebSocket;
+
+type WsError = tokio_tungstenite::tungstenite::Error;
 use crate::outbound::{self, CloseReason};
 use crate::room::{JoinError, Member, Room};
 
@@ -86,7 +93,7 @@ pub async fn serve(mut socket: WebSocket, joining: Joining, app: Arc<AppState>) 
                     break reason;
                 }
             }
-            incoming = socket.recv() => {
+            incoming = socket.next() => {
                 last_heard = Instant::now();
                 match incoming {
                     Some(Ok(WsMessage::Binary(frame))) => {
@@ -111,7 +118,8 @@ pub async fn serve(mut socket: WebSocket, joining: Joining, app: Arc<AppState>) 
                     Some(Ok(WsMessage::Text(_))) => {
                         break CloseReason::new(close::UNSUPPORTED_DATA, "binary frames only");
                     }
-                    Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}
+                    // (tungstenite never yields raw frames when reading.)
+                    Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => {}
                     Some(Ok(WsMessage::Close(_))) | None => {
                         room.leave(conn);
                         tracing::debug!(room = %room_name, conn, "left");
@@ -180,12 +188,11 @@ const BYTES_PER_FLUSH: usize = 256 * 1024;
 /// Writes `first` and whatever else is already queued (up to the limits above) with one
 /// flush. Large frames go alone, under the relay's send budget.
 async fn write_queued(socket: &mut WebSocket, inbox: &outbound::Inbox, first: Bytes, app: &AppState, limit: Duration) -> Result<(), CloseReason> {
-    use futures_util::SinkExt;
     let counters = &app.counters;
     if first.len() > BYTES_PER_FLUSH {
         let _permit = app.admit_send(first.len()).await;
         let len = first.len();
-        write(socket, WsMessage::Binary(first), limit).await?;
+        within_write_limit(limit, send_large(socket, first)).await?;
         counters.frame_out(len);
         return Ok(());
     }
@@ -200,7 +207,7 @@ async fn write_queued(socket: &mut WebSocket, inbox: &outbound::Inbox, first: By
                 // Too large to batch: flush what we have, then send it alone.
                 socket.flush().await?;
                 let _permit = app.admit_send(len).await;
-                socket.send(WsMessage::Binary(next)).await?;
+                send_large(socket, next).await?;
                 counters.frame_out(len);
                 return Ok(());
             }
@@ -218,9 +225,27 @@ async fn write(socket: &mut WebSocket, message: WsMessage, limit: Duration) -> R
     within_write_limit(limit, socket.send(message)).await
 }
 
+/// Sends one large binary message straight from the shared frame: tungstenite's buffer is
+/// flushed first, then the frame header (formatted by tungstenite) and the payload are
+/// written to the socket itself. Through tungstenite, every joiner's copy of a 20 MB room
+/// state was first copied into its write buffer (and moved again after partial writes);
+/// this way the kernel copies it once, from the one frame every joiner shares. Nothing else
+/// writes to the socket meanwhile: this connection's task is here, not reading.
+async fn send_large(socket: &mut WebSocket, payload: Bytes) -> Result<(), WsError> {
+    use tokio::io::AsyncWriteExt;
+    socket.flush().await?;
+    let mut header = Vec::with_capacity(16);
+    FrameHeader { opcode: OpCode::Data(Data::Binary), ..FrameHeader::default() }.format(payload.len() as u64, &mut header)?;
+    let io = socket.get_mut();
+    io.write_all(&header).await?;
+    io.write_all(&payload).await?;
+    io.flush().await?;
+    Ok(())
+}
+
 /// A write that fails closes the connection; one that takes longer than `limit` means the
 /// client stopped reading.
-async fn within_write_limit(limit: Duration, write: impl std::future::Future<Output = Result<(), axum::Error>>) -> Result<(), CloseReason> {
+async fn within_write_limit(limit: Duration, write: impl std::future::Future<Output = Result<(), WsError>>) -> Result<(), CloseReason> {
     match tokio::time::timeout(limit, write).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(error)) => Err(CloseReason::new(close::NORMAL, format!("write failed: {error}"))),
@@ -229,7 +254,7 @@ async fn within_write_limit(limit: Duration, write: impl std::future::Future<Out
 }
 
 async fn send_close(socket: &mut WebSocket, reason: CloseReason) {
-    let frame = CloseFrame { code: reason.code, reason: reason.reason.into() };
+    let frame = CloseFrame { code: CloseCode::from(reason.code), reason: reason.reason.into() };
     let _ = tokio::time::timeout(Duration::from_secs(2), socket.send(WsMessage::Close(Some(frame)))).await;
 }
 

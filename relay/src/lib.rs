@@ -13,6 +13,7 @@ pub mod connection;
 /// Property checks for the fuzz targets and the corpus replay; they panic by design.
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod handshake;
 pub mod logging;
 pub mod outbound;
 pub mod room;

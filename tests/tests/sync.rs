@@ -100,7 +100,7 @@ async fn offline_edits_are_uploaded_on_reconnect() {
 }
 
 #[tokio::test]
-async fn a_one_mebibyte_update_arrives_whole() {
+async fn a_one_mebibyte_update_arrives_whole_live_and_on_join() {
     let relay = TestRelay::start().await;
     let url = relay.ws_url();
     let a = TestClient::join(&url, "big").await;
@@ -108,6 +108,9 @@ async fn a_one_mebibyte_update_arrives_whole() {
     let big: String = (0..1024 * 1024).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
     a.append_text("t", &big);
     eventually(WAIT, "the 1 MiB text arrives", || async { b.text("t") == big }).await;
+    // A late joiner gets it in the room's whole state, also sent in fragments (64 KiB each).
+    let c = TestClient::join(&url, "big").await;
+    eventually(WAIT, "the late joiner has the 1 MiB text", || async { c.text("t") == big }).await;
     relay.stop().await;
 }
 
