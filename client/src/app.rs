@@ -16,6 +16,7 @@ use crate::outliner::Outliner;
 use crate::participants::Participants;
 use crate::perf::{self, meter::Meter, PerfPanel};
 use crate::properties::Properties;
+use crate::restore::RestorePoints;
 use crate::publish;
 use crate::room;
 use crate::status::Header;
@@ -65,6 +66,7 @@ pub fn App() -> impl IntoView {
             </main>
             <aside class="sidebar right">
                 <Properties editor=editor />
+                <RestorePoints editor=editor room=room.name.clone() token=room.token.clone() />
                 <JobsPanel jobs=jobs editor=editor />
             </aside>
         </div>

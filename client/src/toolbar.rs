@@ -64,6 +64,7 @@ pub fn Toolbar(editor: Editor) -> impl IntoView {
                     on:click=move |_| editor.perf.update(|p| *p = !*p)>"Perf"</button>
                 <button class="tool" id="help-button" title="Keyboard shortcuts (?)" on:click=move |_| editor.help.update(|h| *h = !*h)>"?"</button>
             </div>
+            <crate::files::FileTools editor=editor />
         </div>
     }
 }

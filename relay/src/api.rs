@@ -7,6 +7,9 @@
 //! - `POST   {base}/api/rooms/{room}/import`                 merge a Yjs update into the room (admin)
 //! - `GET    {base}/api/rooms/{room}/snapshots`              list restore points
 //! - `POST   {base}/api/rooms/{room}/snapshots`              create one: `{"name": "…"}`
+//! - `GET    {base}/api/rooms/{room}/snapshots/{id}`         its content, one Yjs update (with
+//!   `--auth-key-file`: a token for the room as `Authorization: Bearer`); the client computes
+//!   and applies a restore itself, so its user can undo it
 //! - `GET    {base}/api/rooms/{room}/snapshots/{id}/diff`    what restoring it would change
 //! - `POST   {base}/api/rooms/{room}/snapshots/{id}/restore` restore it (a new change; undoable
 //!   by restoring the "before" point it creates)
@@ -96,6 +99,7 @@ pub fn routes(state: &AppState) -> Router<Arc<AppState>> {
         .route(&format!("{base}/api/rooms/{{room}}/export"), get(export_room))
         .route(&format!("{base}/api/rooms/{{room}}/import"), post(import_room))
         .route(&format!("{base}/api/rooms/{{room}}/snapshots"), get(list_points).post(create_point))
+        .route(&format!("{base}/api/rooms/{{room}}/snapshots/{{id}}"), get(point_state))
         .route(&format!("{base}/api/rooms/{{room}}/snapshots/{{id}}/diff"), get(diff_point))
         .route(&format!("{base}/api/rooms/{{room}}/snapshots/{{id}}/restore"), post(restore_point))
         .layer(DefaultBodyLimit::max(state.config.max_frame_bytes))
@@ -203,6 +207,27 @@ async fn point_doc(state: &AppState, room: &str, id: i64) -> ApiResult<Doc> {
         .apply_update(update)
         .map_err(|e| ApiError::Damaged(format!("restore point {id} of room {room:?} is damaged: {e}")))?;
     Ok(doc)
+}
+
+/// A restore point's content. The room's content: with an auth key, only for a holder of a
+/// token for the room (any role: viewers can read the room anyway).
+async fn point_state(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((room, id)): Path<(String, i64)>,
+) -> ApiResult<Response> {
+    room_name(&room)?;
+    if let Some(key) = &state.token_key {
+        let token = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        key.verify(token, &room, crate::auth::unix_now()).map_err(|_| ApiError::Unauthorized)?;
+    }
+    let store = state.rooms.store().clone();
+    let bytes = blocking(move || store.restore_point_state(&room, id)).await?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
 }
 
 async fn diff_point(State(state): State<Arc<AppState>>, Path((room, id)): Path<(String, i64)>) -> ApiResult<Json<SceneDiff>> {

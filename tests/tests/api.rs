@@ -37,6 +37,14 @@ async fn restore_points_restore_as_a_new_change_that_clients_follow_and_can_undo
     let (status, body) = http(addr, "POST", "/api/rooms/scene/snapshots", &[("Content-Type", "application/json")], br#"{"name":"two nodes"}"#).await;
     assert_eq!(status, 201, "{body}");
     let point = json(&body)["id"].as_i64().unwrap();
+    // Its content, as clients fetch it to restore it themselves.
+    let (status, bytes) = tests::http_bytes(addr, "GET", &format!("/api/rooms/scene/snapshots/{point}"), &[], b"").await;
+    assert_eq!(status, 200);
+    let copy = yrs::Doc::new();
+    copy.transact_mut().apply_update(shared::protocol::decode_update(&bytes).expect("a Yjs update")).unwrap();
+    let mut copied = Scene::new(&copy).nodes(&copy.transact()).into_iter().map(|n| n.name).collect::<Vec<_>>();
+    copied.sort();
+    assert_eq!(copied, ["Cube", "Sun"]);
 
     scene.remove_node(&mut editor.doc.transact_mut(), &id(0));
     scene.add_node(&mut editor.doc.transact_mut(), id(2), "Camera", NodeKind::Camera, None);

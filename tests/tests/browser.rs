@@ -20,6 +20,8 @@ mod bench;
 mod collaboration;
 #[path = "browser_editor/editing.rs"]
 mod editing;
+#[path = "browser_editor/files.rs"]
+mod files;
 #[path = "browser_editor/harness.rs"]
 mod harness;
 #[path = "browser_editor/jobs.rs"]
@@ -28,6 +30,8 @@ mod jobs;
 mod offline;
 #[path = "browser_editor/performance.rs"]
 mod performance;
+#[path = "browser_editor/restore.rs"]
+mod restore;
 
 use shared::scene::{NodeId, NodeKind, Scene};
 use tests::browser::*;
