@@ -1,6 +1,7 @@
 //! The editor's benchmark for a 5,000-node scene (issue 3), run by `scripts/bench-editor.sh`,
 //! not by CI (`#[ignore]`): time from navigation to the first render that shows the whole
-//! synced scene, and frame times while another client edits a node 30 times a second.
+//! synced scene, and frame times while another client edits a node 30 times a second (with
+//! the main-thread tasks over 50 ms meanwhile, from the Long Tasks API).
 //! Figures are printed as one JSON line (`editor-bench {...}`) for BENCHMARKS.md.
 
 use std::time::{Duration, Instant};
@@ -32,7 +33,13 @@ check();
 /// Starts recording animation-frame intervals into `window.__frames` until `__stopFrames`.
 const START_FRAMES_JS: &str = r#"
 window.__frames = [];
+window.__longTasks = [];
 window.__stopFrames = false;
+try {
+    new PerformanceObserver((list) => {
+        if (!window.__stopFrames) { for (const e of list.getEntries()) { window.__longTasks.push(e.duration); } }
+    }).observe({ type: 'longtask' });
+} catch (e) {}
 let last = performance.now();
 const tick = (now) => {
     window.__frames.push(now - last);
@@ -44,6 +51,9 @@ requestAnimationFrame(tick);
 
 /// Stops the recording and answers the intervals, sorted.
 const STOP_FRAMES_JS: &str = "window.__stopFrames = true; return window.__frames.slice().sort((a, b) => a - b);";
+
+/// The main-thread tasks over 50 ms seen while recording (Long Tasks API), sorted.
+const LONG_TASKS_JS: &str = "return (window.__longTasks || []).slice().sort((a, b) => a - b);";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a benchmark: scripts/bench-editor.sh runs it"]
@@ -116,6 +126,8 @@ async fn bench_editor_5000_nodes() {
             .and_then(Result::ok)
             .unwrap_or(Value::Null);
         let catch_up_ms = answered.elapsed().as_secs_f64() * 1000.0;
+        let long_tasks = page.client.execute(LONG_TASKS_JS, vec![]).await.unwrap_or(Value::Null);
+        let long: Vec<f64> = long_tasks.as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
         let deltas: Vec<f64> = frames.as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
         let quantile = |q: f64| deltas.get(((deltas.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN);
         let report = json!({
@@ -127,6 +139,9 @@ async fn bench_editor_5000_nodes() {
             "frame_ms_p50": quantile(0.5),
             "frame_ms_p95": quantile(0.95),
             "frame_ms_max": deltas.last().copied().unwrap_or(f64::NAN),
+            "long_tasks": long.len(),
+            "long_task_ms_total": long.iter().sum::<f64>(),
+            "long_task_ms_max": long.last().copied().unwrap_or(0.0),
         });
         println!("editor-bench {report}");
         assert!(!deltas.is_empty(), "the page answered with its frame times: {report}");
