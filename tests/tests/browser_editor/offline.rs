@@ -16,7 +16,8 @@ pub async fn wait_kept(page: &Page) {
         page,
         "the service worker in control and every change saved in IndexedDB",
         "const d = document.getElementById('device-copy'); \
-         return !!navigator.serviceWorker.controller && !!d && d.dataset.loaded === 'true' && d.dataset.pending === '0';",
+         return !!navigator.serviceWorker.controller && !!d && d.dataset.loaded === 'true' && d.dataset.pending === '0' \
+            && d.textContent === 'saved on this device';",
         vec![],
     )
     .await;
@@ -28,11 +29,13 @@ async fn wait_offline(page: &Page) {
 
 /// Browser A edits; the relay stops; A edits, reloads (still offline: the shell comes from
 /// the service worker, the scene from IndexedDB) and edits again; the relay restarts on the
-/// same port and data; A uploads everything and a fresh browser B receives every edit.
+/// same port and data; A uploads everything and a fresh browser B receives every edit. All
+/// under a base path (`/collab/`), as behind a proxy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offline_edits_survive_a_reload_and_reach_the_relay() {
     with_browsers(|browsers| async move {
-        let relay = Relay::start("").await;
+        // Under a base path: the service worker and its cache work relative to it.
+        let relay = Relay::start("/collab").await;
         let url = relay.page("offline");
         let a = browsers.open(&url).await;
         a.wait_synced().await;
