@@ -57,7 +57,7 @@ pub async fn open(name: &str) -> Result<IdbDatabase, IdbError> {
     let upgrade = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::Event)>::new({
         let opening = opening.clone();
         move |_| {
-            if let Ok(db) = opening.result().and_then(|r| r.dyn_into::<IdbDatabase>().map_err(JsValue::from)) {
+            if let Ok(db) = opening.result().and_then(|r| r.dyn_into::<IdbDatabase>()) {
                 if !db.object_store_names().contains(UPDATES) {
                     let options = web_sys::IdbObjectStoreParameters::new();
                     options.set_auto_increment(true);
