@@ -187,15 +187,6 @@ impl Editor {
         Some(result)
     }
 
-    /// [`Editor::edit`] with this editor's id generator at hand, for edits that create many
-    /// nodes at once (importing a file, opening a scene JSON). `None` if the editor is gone.
-    pub fn edit_with_ids<R>(&self, f: impl FnOnce(&Scene, &mut TransactionMut, &mut IdGen) -> R) -> Option<R> {
-        let mut ids = self.ids.try_update_value(|ids| std::mem::replace(ids, IdGen::new(0)))?;
-        let result = self.edit(|scene, txn| f(scene, txn, &mut ids));
-        self.ids.set_value(ids);
-        Some(result)
-    }
-
     /// One discrete edit (a button, a field, a shortcut): one transaction, one undo step.
     /// Don't read [`Editor::tree`] inside `f`: the document is being written.
     pub fn edit<R>(&self, f: impl FnOnce(&Scene, &mut TransactionMut) -> R) -> R {
