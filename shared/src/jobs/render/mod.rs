@@ -10,7 +10,8 @@
 //! - **Shading** ([`shade`]): Lambert diffuse for the non-metal part of the base colour and a
 //!   normalised Blinn-Phong highlight whose sharpness follows roughness and whose colour
 //!   follows metalness (`F0` = 4 % grey for dielectrics, the base colour for metals); a small
-//!   ambient term; a shadow ray per light. Opacity is ignored (everything is opaque).
+//!   ambient term; a shadow ray per light; one mirror bounce on smooth surfaces (Schlick
+//!   Fresnel, fading out with roughness). Opacity is ignored (everything is opaque).
 //! - **Camera**: the first visible camera node (depth-first order), looking along its local
 //!   −Z with the editor's 50° vertical field of view; without one, a camera that frames every
 //!   visible mesh from the front-right-above.

@@ -1,6 +1,7 @@
 //! Direct lighting at a surface point: Lambert diffuse plus a normalised Blinn-Phong
 //! highlight, driven by the material's base colour, roughness and metalness, with one
-//! shadow ray per light.
+//! shadow ray per light; and one mirror bounce for smooth surfaces (weighted by Schlick's
+//! Fresnel term and by smoothness), so metals show what surrounds them.
 
 use super::world::{Light, World};
 use crate::jobs::space::{add, dot, length, normalize, scale, sub, Vec3};
@@ -70,8 +71,11 @@ fn incoming(light: &Light, point: Vec3) -> Option<(Vec3, f64, Vec3)> {
     }
 }
 
-/// The linear colour seen at `surface`.
-pub fn shade(world: &World, surface: &Surface) -> Vec3 {
+/// Reflections are traced this many bounces deep.
+pub const MAX_BOUNCES: u32 = 1;
+
+/// The linear colour seen at `surface` (`bounce`: 0 for a camera ray).
+pub fn shade(world: &World, surface: &Surface, bounce: u32) -> Vec3 {
     let m = surface.material;
     let base = [m.color.r, m.color.g, m.color.b].map(srgb_to_linear);
     let metal = m.metalness.clamp(0.0, 1.0);
@@ -96,6 +100,22 @@ pub fn shade(world: &World, surface: &Surface) -> Vec3 {
         let brdf = add(scale(diffuse_color, 1.0 / std::f64::consts::PI), scale(f0, spec));
         // π·BRDF keeps a white Lambert surface facing a unit light at 1.0.
         color = add(color, scale(mul(brdf, radiance), n_dot_l * std::f64::consts::PI));
+    }
+
+    // The mirror bounce: only where it shows (smooth surfaces), and only so deep.
+    let gloss = (1.0 - roughness) * (1.0 - roughness);
+    if bounce < MAX_BOUNCES && gloss > 0.05 {
+        let cos = dot(n, surface.view).clamp(0.0, 1.0);
+        let fresnel = add(f0, scale(sub([1.0; 3], f0), (1.0 - cos).powi(5)));
+        let dir = sub(scale(n, 2.0 * dot(n, surface.view)), surface.view);
+        let seen = match world.trace(start, dir, f64::INFINITY) {
+            Some(hit) => {
+                let reflected = Surface { point: hit.point, normal: hit.normal, view: scale(dir, -1.0), material: &hit.object.material };
+                shade(world, &reflected, bounce + 1)
+            }
+            None => BACKGROUND,
+        };
+        color = add(color, scale(mul(fresnel, seen), gloss));
     }
     color
 }

@@ -104,7 +104,7 @@ fn a_shadowed_point_is_darker_than_a_lit_one() {
         let hit = world.trace([x, 5.0, z], [0.0, -1.0, 0.0], f64::INFINITY).unwrap();
         let material = hit.object.material;
         let surface = super::shade::Surface { point: hit.point, normal: hit.normal, view: [0.0, 1.0, 0.0], material: &material };
-        super::shade::shade(&world, &surface)[0]
+        super::shade::shade(&world, &surface, 0)[0]
     };
     // Under the box's edge the floor is hidden by the box from above: pick a spot in its
     // shadow cone but outside the box seen from above (the lamp is higher than the camera
@@ -114,7 +114,7 @@ fn a_shadowed_point_is_darker_than_a_lit_one() {
         let hit = world.trace([0.7, 0.5, 0.0], [0.0, -1.0, 0.0], f64::INFINITY).unwrap();
         let material = hit.object.material;
         let surface = super::shade::Surface { point: hit.point, normal: hit.normal, view: [0.0, 1.0, 0.0], material: &material };
-        super::shade::shade(&world, &surface)[0]
+        super::shade::shade(&world, &surface, 0)[0]
     };
     assert!(shadowed < lit * 0.5, "shadowed {shadowed} vs lit {lit}");
     // And the image from above shows the box's shadow ring darker than the far floor.
@@ -147,7 +147,7 @@ fn spot_lights_light_only_inside_their_cone_and_hidden_nodes_do_not_render() {
         let hit = world.trace([x, 1.0, 0.0], [0.0, -1.0, 0.0], f64::INFINITY).unwrap();
         let material = hit.object.material;
         let surface = super::shade::Surface { point: hit.point, normal: hit.normal, view: [0.0, 1.0, 0.0], material: &material };
-        super::shade::shade(&world, &surface)[0]
+        super::shade::shade(&world, &surface, 0)[0]
     };
     let inside = brightness(0.0);
     let outside = brightness(5.0);
@@ -181,4 +181,40 @@ fn boxes_cylinders_and_scaled_parents_are_hit_where_they_are() {
     // With no camera and no light the render still frames and lights the scene.
     let image = render_image(&world, 32, 32);
     assert!(image.chunks(4).any(|p| p[0] > 60), "something is lit");
+}
+
+#[test]
+fn a_smooth_metal_floor_reflects_what_is_above_it() {
+    // A red sphere above a white floor, seen from straight above the floor just beside it.
+    let shade_floor = |roughness: f64, metalness: f64| {
+        let doc = Doc::new();
+        let scene = Scene::new(&doc);
+        {
+            let mut txn = doc.transact_mut();
+            let floor = scene.add_node(&mut txn, NodeId::from("floor"), "Floor", NodeKind::Mesh, None);
+            scene.set_primitive(&mut txn, &floor, Primitive::Plane { width: 20.0, height: 20.0 }).unwrap();
+            scene.set_rotation(&mut txn, &floor, [-std::f64::consts::FRAC_PI_2, 0.0, 0.0]).unwrap();
+            scene.set_material(&mut txn, &floor, &Material { color: Color::WHITE, roughness, metalness, opacity: 1.0 }).unwrap();
+            let ball = scene.add_node(&mut txn, NodeId::from("ball"), "Ball", NodeKind::Mesh, None);
+            scene.set_primitive(&mut txn, &ball, Primitive::Sphere { radius: 1.0 }).unwrap();
+            scene.set_color(&mut txn, &ball, Color { r: 255, g: 0, b: 0 }).unwrap();
+            scene.set_position(&mut txn, &ball, [0.0, 3.0, 0.0]).unwrap();
+            let sun = scene.add_node(&mut txn, NodeId::from("sun"), "Sun", NodeKind::Light, None);
+            scene.set_light(&mut txn, &sun, &Light { kind: LightKind::Directional, ..Light::default() }).unwrap();
+            // Shining sideways, along −x (local −Z turned a quarter about y): it lights the
+            // ball's +x side and grazes the floor, which gets ambient light only.
+            scene.set_rotation(&mut txn, &sun, [0.0, std::f64::consts::FRAC_PI_2, 0.0]).unwrap();
+        }
+        let world = World::from_scene(&scene, &doc.transact());
+        // The floor point below the ball's lit side, looked at from straight above: only a
+        // reflection can make it red.
+        let hit = world.trace([0.5, 0.5, 0.0], [0.0, -1.0, 0.0], f64::INFINITY).unwrap();
+        let material = hit.object.material;
+        let surface = super::shade::Surface { point: hit.point, normal: hit.normal, view: [0.0, 1.0, 0.0], material: &material };
+        super::shade::shade(&world, &surface, 0)
+    };
+    let mirror = shade_floor(0.0, 1.0);
+    let matte = shade_floor(1.0, 0.0);
+    assert!(mirror[0] > 0.2 && mirror[0] > 4.0 * mirror[1], "the mirror shows the red ball: {mirror:?}");
+    assert!((matte[0] - matte[1]).abs() < 1e-9, "a matte floor shows no reflection: {matte:?}");
 }

@@ -151,7 +151,7 @@ impl World {
         match self.trace(c.position, dir, f64::INFINITY) {
             Some(hit) => {
                 let surface = Surface { point: hit.point, normal: hit.normal, view: scale(dir, -1.0), material: &hit.object.material };
-                shade::shade(self, &surface)
+                shade::shade(self, &surface, 0)
             }
             None => shade::BACKGROUND,
         }
@@ -159,10 +159,13 @@ impl World {
 }
 
 /// A camera that sees every object: from the front-right-above, far enough for the bounding
-/// sphere of all objects to fit the field of view.
+/// sphere of the objects to fit the field of view. Planes (floors, backdrops) are left out of
+/// the framing when there is anything else, so a large floor does not shrink the subject.
 fn framing_camera(objects: &[Object]) -> Camera {
+    let solid = |o: &&Object| !matches!(o.primitive, Primitive::Plane { .. });
+    let framed: Vec<&Object> = if objects.iter().any(|o| solid(&o)) { objects.iter().filter(solid).collect() } else { objects.iter().collect() };
     let mut bounds = Aabb { min: [f64::INFINITY; 3], max: [f64::NEG_INFINITY; 3] };
-    for object in objects {
+    for object in framed {
         let b = Aabb::of_primitive(&object.primitive).transformed(&object.to_world);
         for a in 0..3 {
             bounds.min[a] = bounds.min[a].min(b.min[a]);
