@@ -123,8 +123,8 @@ async fn jobs_are_shared_cancelled_by_anyone_and_show_their_results() {
     with_browsers(|browsers| async move {
         let started = Instant::now();
         let relay = Relay::start("").await;
-        // A renders slowly (24 tiles, 250 ms apart: about 6 s); B quickly (6 tiles).
-        let a_url = format!("{}&jobsize=192x128&jobdelay=250", relay.page("jobs"));
+        // A renders slowly (24 tiles, 400 ms apart: about 10 s); B quickly (6 tiles).
+        let a_url = format!("{}&jobsize=192x128&jobdelay=400", relay.page("jobs"));
         let b_url = format!("{}&jobsize=96x64", relay.page("jobs"));
         let (a, b) = two(&browsers, &a_url, &b_url).await;
         // Two boxes in the same spot: something to render, and an overlap to find.
@@ -132,6 +132,7 @@ async fn jobs_are_shared_cancelled_by_anyone_and_show_their_results() {
         a.add_node().await;
         b.wait_nodes(2).await;
         let a_client = state(&a).await.client;
+        eprintln!("jobs: two browsers ready after {:?}", started.elapsed());
 
         // A starts a render; B sees it running, with progress, and cancels it.
         click(&a, "#job-render").await;
@@ -154,6 +155,7 @@ async fn jobs_are_shared_cancelled_by_anyone_and_show_their_results() {
         let later = panel(&a).await;
         assert_eq!(later.job(&render.id).map(|j| j.progress), Some(at_cancel), "no progress after the cancel");
 
+        eprintln!("jobs: cancel done after {:?}", started.elapsed());
         // B renders to the end: both show the image (96 × 64, from the relay's blob endpoint).
         click(&b, "#job-render").await;
         let done = wait_panel(&b, "B's render done", |p| p.jobs.iter().any(|j| j.kind == "render" && j.state == "done")).await;
@@ -166,8 +168,10 @@ async fn jobs_are_shared_cancelled_by_anyone_and_show_their_results() {
         assert_eq!(status, 200);
         assert!(png.starts_with(b"\x89PNG"), "the blob is a PNG");
 
-        // A checks the scene; B sees the overlap finding, and clicking it selects both boxes.
-        click(&a, "#job-check").await;
+        eprintln!("jobs: render shown after {:?}", started.elapsed());
+        // B checks the scene; A sees the overlap finding, and clicking it selects both boxes.
+        click(&b, "#job-check").await;
+        wait_panel(&a, "the check report", |p| p.jobs.iter().any(|j| j.kind == "check" && j.state == "done" && j.findings == 1)).await;
         let checked = wait_panel(&b, "the check report", |p| p.jobs.iter().any(|j| j.kind == "check" && j.state == "done")).await;
         let check = checked.jobs.iter().find(|j| j.kind == "check").cloned().unwrap_or_default();
         assert_eq!(check.findings, 1, "one overlap: {check:?}");
@@ -180,14 +184,16 @@ async fn jobs_are_shared_cancelled_by_anyone_and_show_their_results() {
         got.sort();
         assert_eq!(got, want, "the finding selects the overlapping boxes");
 
-        // A exports the scene; the link B shows serves a .glb.
-        click(&a, "#job-export").await;
+        eprintln!("jobs: check done after {:?}", started.elapsed());
+        // B exports the scene; the link A shows serves a .glb.
+        click(&b, "#job-export").await;
         let exported =
-            wait_panel(&b, "the export done", |p| p.jobs.iter().any(|j| j.kind == "export" && j.state == "done" && j.download.is_some())).await;
+            wait_panel(&a, "the export done", |p| p.jobs.iter().any(|j| j.kind == "export" && j.state == "done" && j.download.is_some())).await;
         let export = exported.jobs.iter().find(|j| j.kind == "export").cloned().unwrap_or_default();
         let (status, glb) = tests::http_bytes(relay.relay.addr, "GET", &format!("/api/rooms/jobs/blobs/{}", export.blob), &[], &[]).await;
         assert_eq!(status, 200);
         assert!(glb.starts_with(b"glTF"), "the blob is a .glb");
+        eprintln!("jobs: export done after {:?}", started.elapsed());
         // A late joiner sees the recent jobs, their states and results.
         let c = browsers.open(&relay.page("jobs")).await;
         c.wait_synced().await;
