@@ -365,13 +365,9 @@ impl RoomStore for SqliteStore {
     }
 
     fn put_blob(&self, room: &str, id: &str, content_type: &str, data: Vec<u8>) -> Result<(), StoreError> {
-        let content_type = match content_type {
-            "image/png" => "image/png",
-            "model/gltf-binary" => "model/gltf-binary",
-            _ => "application/octet-stream",
-        };
         let (done, answer) = mpsc::channel();
-        self.wait(Job::Blob { room: room.into(), id: id.to_owned(), content_type, data, done }, answer)
+        let job = Job::Blob { room: room.into(), id: id.to_owned(), content_type: content_type.to_owned(), data, done };
+        self.wait(job, answer)
     }
 
     fn blob(&self, room: &str, id: &str) -> Result<(String, Vec<u8>), StoreError> {

@@ -31,7 +31,7 @@ pub enum Job {
     Compact { room: Arc<str>, through: u64, state: Vec<u8> },
     Delete { room: Arc<str>, done: Sender<Result<(), StoreError>> },
     RestorePoint { room: Arc<str>, name: String, state: Vec<u8>, done: Sender<Result<RestorePoint, StoreError>> },
-    Blob { room: Arc<str>, id: String, content_type: &'static str, data: Vec<u8>, done: Sender<Result<(), StoreError>> },
+    Blob { room: Arc<str>, id: String, content_type: String, data: Vec<u8>, done: Sender<Result<(), StoreError>> },
     /// Answers once every job queued before it is durable.
     Barrier { done: Sender<Result<(), StoreError>> },
 }
