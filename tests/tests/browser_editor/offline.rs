@@ -52,7 +52,7 @@ async fn offline_edits_survive_a_reload_and_reach_the_relay() {
 
         a.client.refresh().await.expect("reload while the relay is down");
         let reloaded = a.wait_nodes(2).await;
-        assert_eq!(reloaded.state.as_deref(), Some("offline"), "the relay is still down");
+        assert!(matches!(reloaded.state.as_deref(), Some("offline" | "connecting")), "the relay is still down: {reloaded:?}");
         let after = state(&a).await;
         assert_eq!(after.ids, before.ids, "the reloaded page shows the same nodes");
         assert_ne!(after.client, before.client, "a fresh client id per page load");
