@@ -100,7 +100,9 @@ impl Handshake {
             match on_upgrade.await {
                 Ok(upgraded) => {
                     let socket = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
-                    serve(socket).await;
+                    // A task of its own: this one (the closure, the config) ends here instead
+                    // of living, and holding memory, as long as the connection.
+                    tokio::spawn(serve(socket));
                 }
                 Err(error) => tracing::debug!(%error, "WebSocket upgrade failed"),
             }
