@@ -1,7 +1,8 @@
 //! Code shared by the relay, the browser client and the tests.
 //!
 //! The wire protocol lives in [`protocol`] and nowhere else; the scene model lives in
-//! [`scene`] and nowhere else. Both compile for native targets and for `wasm32-unknown-unknown`.
+//! [`scene`] and nowhere else; the 3D maths (vectors, rotations, transforms, colour) lives in
+//! [`math`] and nowhere else. All compile for native targets and for `wasm32-unknown-unknown`.
 
 pub mod close;
 /// Property checks for the fuzz targets and the corpus replay; they panic by design.
@@ -9,6 +10,7 @@ pub mod close;
 pub mod fuzzing;
 pub mod interchange;
 pub mod jobs;
+pub mod math;
 pub mod protocol;
 pub mod revert;
 pub mod room_name;

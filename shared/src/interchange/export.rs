@@ -10,8 +10,9 @@ use serde_json::{json, Map, Value};
 use yrs::ReadTxn;
 
 use super::geometry::{self, MeshData};
-use super::math::{color_to_linear, euler_to_quat};
 use super::{ExportError, Progress};
+use crate::math::color::color_to_linear;
+use crate::math::Quat;
 use crate::scene::{LightKind, Material, Node, NodeKind, Primitive, Scene};
 
 /// Vertical field of view of the exported camera (three.js `PerspectiveCamera` default, 50°).
@@ -64,7 +65,7 @@ struct Builder {
 impl Builder {
     fn node(&mut self, node: &Node, children: Vec<usize>) -> Value {
         let t = &node.transform;
-        let q = euler_to_quat(t.rotation);
+        let q = Quat::from_euler(t.rotation).to_array();
         let mut n = Map::new();
         n.insert("name".into(), json!(node.name));
         n.insert("translation".into(), json!(t.position));

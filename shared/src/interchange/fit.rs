@@ -15,7 +15,7 @@
 //! The fitted primitive is centred on the origin; a mesh whose bounding box is off-centre
 //! gets that offset (and the quarter turn, if any) as [`Fit::offset`] / [`Fit::turn`].
 
-use super::math::{euler_to_quat, Quat};
+use crate::math::{length, sub};
 use crate::scene::{Primitive, Vec3};
 
 /// Relative tolerance of the shape tests.
@@ -71,7 +71,7 @@ pub(super) fn fit(points: &[[f64; 3]]) -> Fit {
     let e: Vec3 = [0, 1, 2].map(|i| max[i] - min[i]);
     let size = e[0].max(e[1]).max(e[2]);
     let tol = TOLERANCE * size;
-    let local: Vec<Vec3> = points.iter().map(|p| [p[0] - centre[0], p[1] - centre[1], p[2] - centre[2]]).collect();
+    let local: Vec<Vec3> = points.iter().map(|p| sub(*p, centre)).collect();
     let result = |primitive, turn| Fit { primitive, offset: centre, turn, approximated: false };
 
     if size > 0.0 {
@@ -91,7 +91,7 @@ pub(super) fn fit(points: &[[f64; 3]]) -> Fit {
         let mean = (e[0] + e[1] + e[2]) / 3.0;
         if e.iter().all(|x| (x - mean).abs() <= tol) {
             let r = mean / 2.0;
-            if local.iter().all(|p| (len(*p) - r).abs() <= tol) {
+            if local.iter().all(|p| (length(*p) - r).abs() <= tol) {
                 return result(Primitive::Sphere { radius: r }, [0.0; 3]);
             }
         }
@@ -118,15 +118,6 @@ pub(super) fn fit(points: &[[f64; 3]]) -> Fit {
     let half = e.map(|x| x / 2.0);
     let on_box = local.iter().all(|p| (0..3).any(|i| (p[i].abs() - half[i]).abs() <= tol));
     Fit { primitive: Primitive::Box { width: e[0], height: e[1], depth: e[2] }, offset: centre, turn: [0.0; 3], approximated: !on_box }
-}
-
-fn len(p: Vec3) -> f64 {
-    (p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt()
-}
-
-/// The rotation of a fit's turn as a quaternion.
-pub(super) fn turn_quat(fit: &Fit) -> Quat {
-    euler_to_quat(fit.turn)
 }
 
 #[cfg(test)]

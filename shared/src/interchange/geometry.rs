@@ -153,16 +153,15 @@ fn plane(width: f64, height: f64) -> MeshData {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::math::{cross, dot, sub};
 
     /// Every triangle's winding agrees with the vertex normals (faces point outwards).
     fn outward(m: &MeshData) -> bool {
         m.indices.chunks(3).all(|t| {
             let p = |i: u32| m.positions[i as usize].map(f64::from);
             let (a, b, c) = (p(t[0]), p(t[1]), p(t[2]));
-            let (u, v) = ([b[0] - a[0], b[1] - a[1], b[2] - a[2]], [c[0] - a[0], c[1] - a[1], c[2] - a[2]]);
-            let cross = [u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]];
             let n = m.normals[t[0] as usize].map(f64::from);
-            cross[0] * n[0] + cross[1] * n[1] + cross[2] * n[2] >= -1e-9
+            dot(cross(sub(b, a), sub(c, a)), n) >= -1e-9
         })
     }
 

@@ -10,10 +10,11 @@ use gltf::json::material::AlphaMode;
 use gltf::json::validation::Checked;
 use yrs::TransactionMut;
 
-use super::fit::{fit, turn_quat, Fit};
-use super::math::{color_from_linear, euler_to_quat, normalize, quat_mul, quat_to_euler, rotate, Decomposed};
+use super::fit::{fit, Fit};
 use super::source::Source;
-use super::{math, store, ImportError, ImportWarning, Progress};
+use super::{store, ImportError, ImportWarning, Progress};
+use crate::math::color::color_from_linear;
+use crate::math::{add, mul_axes, Affine, Quat, Trs};
 use crate::scene::order::key_between;
 use crate::scene::{IdGen, Light, LightKind, Material, Node, NodeId, NodeKind, Scene, Transform};
 
@@ -273,9 +274,28 @@ impl Planner {
     }
 }
 
+/// A node transform read from glTF.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+struct Decomposed {
+    transform: Transform,
+    /// The matrix has a projective bottom row or shear, which a TRS transform can't hold.
+    lossy: bool,
+}
+
+/// A glTF `matrix` (column-major 4×4) as a node transform. `None` if an entry is not finite.
+fn decompose(m: &[f32; 16]) -> Option<Decomposed> {
+    let m: [f64; 16] = m.map(f64::from);
+    if !m.iter().all(|v| v.is_finite()) {
+        return None;
+    }
+    let Trs { transform, shear } = Affine::from_columns(&m).decompose()?;
+    let projective = m[3].abs() > 1e-6 || m[7].abs() > 1e-6 || m[11].abs() > 1e-6 || (m[15] - 1.0).abs() > 1e-6;
+    Some(Decomposed { transform, lossy: shear || projective })
+}
+
 fn node_transform(n: &gltf::json::Node, index: usize) -> Result<Decomposed, ImportError> {
     if let Some(matrix) = &n.matrix {
-        return math::decompose(matrix).ok_or(ImportError::BadTransform { node: index, what: "matrix" });
+        return decompose(matrix).ok_or(ImportError::BadTransform { node: index, what: "matrix" });
     }
     let finite = |v: &[f32]| v.iter().all(|c| c.is_finite());
     let position = n.translation.unwrap_or([0.0; 3]);
@@ -288,7 +308,7 @@ fn node_transform(n: &gltf::json::Node, index: usize) -> Result<Decomposed, Impo
     }
     let rotation = match &n.rotation {
         None => [0.0; 3],
-        Some(q) => quat_to_euler(normalize(q.0.map(f64::from)).ok_or(ImportError::BadTransform { node: index, what: "rotation" })?),
+        Some(q) => Quat::from_array(q.0.map(f64::from)).normalized().ok_or(ImportError::BadTransform { node: index, what: "rotation" })?.to_euler(),
     };
     Ok(Decomposed { transform: Transform { position: position.map(f64::from), rotation, scale: scale.map(f64::from) }, lossy: false })
 }
@@ -297,20 +317,19 @@ fn node_transform(n: &gltf::json::Node, index: usize) -> Result<Decomposed, Impo
 /// is `Tr(T + R(S∘offset)) · (R·Turn) · S'`, where S' is S with its axes permuted by the
 /// quarter turn (exact because the turn maps axes onto axes).
 fn fold(t: &Transform, fit: &Fit) -> Transform {
-    let r = euler_to_quat(t.rotation);
-    let scaled = [0, 1, 2].map(|i| t.scale[i] * fit.offset[i]);
-    let moved = rotate(r, scaled);
-    let turn = turn_quat(fit);
+    let r = Quat::from_euler(t.rotation);
+    let moved = r.rotate(mul_axes(t.scale, fit.offset));
+    let turn = Quat::from_euler(fit.turn);
     let scale = [0, 1, 2].map(|i| {
         let mut axis = [0.0; 3];
         axis[i] = 1.0;
-        let v = rotate(turn, axis);
+        let v = turn.rotate(axis);
         let to = (0..3).max_by(|&a, &b| v[a].abs().total_cmp(&v[b].abs())).unwrap_or(i);
         t.scale[to]
     });
     Transform {
-        position: [0, 1, 2].map(|i| t.position[i] + moved[i]),
-        rotation: quat_to_euler(quat_mul(r, turn)),
+        position: add(t.position, moved),
+        rotation: (r * turn).to_euler(),
         scale,
     }
 }
@@ -325,7 +344,7 @@ fn material_of(source: &Source, index: Option<usize>) -> Material {
     let unit = |v: f32, default: f64| if v.is_finite() { f64::from(v).clamp(0.0, 1.0) } else { default };
     let blend = matches!(m.alpha_mode, Checked::Valid(AlphaMode::Blend));
     Material {
-        color: color_from_linear([r, g, b]),
+        color: color_from_linear([r, g, b].map(f64::from)),
         roughness: unit(pbr.roughness_factor.0, 1.0),
         metalness: unit(pbr.metallic_factor.0, 1.0),
         opacity: if blend { unit(a, 1.0) } else { 1.0 },
@@ -344,5 +363,23 @@ fn light_of(source: &Source, index: usize) -> Result<Light, ImportError> {
         return Err(ImportError::Invalid(format!("light {index} has a non-finite colour or intensity")));
     }
     let angle = l.spot.as_ref().map(|s| f64::from(s.outer_cone_angle)).filter(|a| a.is_finite()).unwrap_or(Light::default().angle);
-    Ok(Light { kind, color: color_from_linear(l.color), intensity: f64::from(l.intensity), angle })
+    Ok(Light { kind, color: color_from_linear(l.color.map(f64::from)), intensity: f64::from(l.intensity), angle })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decompose_reads_gltf_matrices() {
+        let (rotation, s) = ([0.3, -0.7, 1.1], [2.0, 0.5, 3.0]);
+        let mut m = Affine::from_transform(&Transform { position: [1.0, -2.0, 3.0], rotation, scale: s }).to_columns().map(|v| v as f32);
+        let d = decompose(&m).unwrap_or_default();
+        let close = |a: [f64; 3], b: [f64; 3]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-5);
+        let t = d.transform;
+        assert!(close(t.position, [1.0, -2.0, 3.0]) && close(t.scale, s) && close(t.rotation, rotation) && !d.lossy, "{d:?}");
+        m[3] = 0.5;
+        assert!(decompose(&m).is_some_and(|d| d.lossy), "a projective bottom row is lost");
+        assert!(decompose(&[f32::NAN; 16]).is_none());
+    }
 }

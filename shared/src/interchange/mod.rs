@@ -18,7 +18,6 @@ mod fit;
 mod geometry;
 mod import;
 mod json;
-mod math;
 mod source;
 mod store;
 

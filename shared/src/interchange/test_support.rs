@@ -3,7 +3,7 @@
 
 use yrs::{Doc, Transact};
 
-use super::math::euler_to_quat;
+use crate::math::Quat;
 use crate::scene::{Color, IdGen, Light, LightKind, Material, Node, NodeId, NodeKind, Primitive, Scene, Transform};
 
 pub(super) fn add(scene: &Scene, txn: &mut yrs::TransactionMut, ids: &mut IdGen, name: &str, kind: NodeKind, parent: Option<&NodeId>) -> NodeId {
@@ -61,7 +61,7 @@ fn close(a: &[f64], b: &[f64], tol: f64) -> bool {
 
 /// Same rotation (Euler angles can differ for one rotation: compare quaternions up to sign).
 fn same_rotation(a: [f64; 3], b: [f64; 3]) -> bool {
-    let (p, q) = (euler_to_quat(a), euler_to_quat(b));
+    let (p, q) = (Quat::from_euler(a).to_array(), Quat::from_euler(b).to_array());
     let dot: f64 = p.iter().zip(q).map(|(x, y)| x * y).sum();
     dot.abs() > 1.0 - 1e-6
 }

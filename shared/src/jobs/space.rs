@@ -1,117 +1,12 @@
-//! World space for jobs: node transforms as affine matrices composed through the resolved
-//! hierarchy (exact, also for non-uniform scale under rotation), and each primitive's local
-//! bounds. Used by the ray tracer and by the overlap phase of the scene check.
+//! World space for jobs: every node's world transform (its [`Affine`] composed through the
+//! resolved hierarchy, exact also for non-uniform scale under rotation), visibility through
+//! the hierarchy, and each primitive's local bounds. Used by the ray tracer and by the
+//! overlap phase of the scene check; the maths itself is [`crate::math`].
 
 use std::collections::HashMap;
 
-use crate::scene::{NodeId, Primitive, SceneTree, Transform};
-pub use crate::scene::Vec3;
-
-/// `p ↦ m·p + t` (a 3×3 matrix, row-major, and a translation).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Affine {
-    pub m: [[f64; 3]; 3],
-    pub t: Vec3,
-}
-
-impl Affine {
-    pub const IDENTITY: Affine = Affine { m: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], t: [0.0; 3] };
-
-    /// Translation · rotation (Euler XYZ, as three.js) · scale.
-    pub fn from_transform(tr: &Transform) -> Affine {
-        let [x, y, z] = tr.rotation;
-        let (b, a) = x.sin_cos();
-        let (d, c) = y.sin_cos();
-        let (f, e) = z.sin_cos();
-        let (ae, af, be, bf) = (a * e, a * f, b * e, b * f);
-        let r = [
-            [c * e, -c * f, d],
-            [af + be * d, ae - bf * d, -b * c],
-            [bf - ae * d, be + af * d, a * c],
-        ];
-        let s = tr.scale;
-        let m = [0, 1, 2].map(|i| [r[i][0] * s[0], r[i][1] * s[1], r[i][2] * s[2]]);
-        Affine { m, t: tr.position }
-    }
-
-    /// `self ∘ other` (apply `other` first).
-    pub fn then_inner(&self, other: &Affine) -> Affine {
-        let mut m = [[0.0; 3]; 3];
-        for (i, row) in m.iter_mut().enumerate() {
-            for (j, cell) in row.iter_mut().enumerate() {
-                *cell = (0..3).map(|k| self.m[i][k] * other.m[k][j]).sum();
-            }
-        }
-        Affine { m, t: add(self.vector(other.t), self.t) }
-    }
-
-    pub fn point(&self, p: Vec3) -> Vec3 {
-        add(self.vector(p), self.t)
-    }
-
-    pub fn vector(&self, v: Vec3) -> Vec3 {
-        [0, 1, 2].map(|i| self.m[i][0] * v[0] + self.m[i][1] * v[1] + self.m[i][2] * v[2])
-    }
-
-    /// The inverse, or `None` when the matrix is singular (a zero scale).
-    pub fn inverse(&self) -> Option<Affine> {
-        let m = &self.m;
-        let det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
-            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
-        if det.abs() < 1e-12 || !det.is_finite() {
-            return None;
-        }
-        let inv = 1.0 / det;
-        let c = |r0: usize, c0: usize, r1: usize, c1: usize| m[r0][c0] * m[r1][c1] - m[r0][c1] * m[r1][c0];
-        let mi = [
-            [c(1, 1, 2, 2) * inv, -c(0, 1, 2, 2) * inv, c(0, 1, 1, 2) * inv],
-            [-c(1, 0, 2, 2) * inv, c(0, 0, 2, 2) * inv, -c(0, 0, 1, 2) * inv],
-            [c(1, 0, 2, 1) * inv, -c(0, 0, 2, 1) * inv, c(0, 0, 1, 1) * inv],
-        ];
-        let r = Affine { m: mi, t: [0.0; 3] };
-        let t = r.vector(self.t);
-        Some(Affine { m: mi, t: [-t[0], -t[1], -t[2]] })
-    }
-
-    /// The transpose of the 3×3 part (normals go through the inverse transpose).
-    pub fn transposed_vector(&self, v: Vec3) -> Vec3 {
-        [0, 1, 2].map(|j| self.m[0][j] * v[0] + self.m[1][j] * v[1] + self.m[2][j] * v[2])
-    }
-}
-
-pub fn add(a: Vec3, b: Vec3) -> Vec3 {
-    [a[0] + b[0], a[1] + b[1], a[2] + b[2]]
-}
-
-pub fn sub(a: Vec3, b: Vec3) -> Vec3 {
-    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
-}
-
-pub fn scale(a: Vec3, k: f64) -> Vec3 {
-    [a[0] * k, a[1] * k, a[2] * k]
-}
-
-pub fn dot(a: Vec3, b: Vec3) -> f64 {
-    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-}
-
-pub fn cross(a: Vec3, b: Vec3) -> Vec3 {
-    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
-}
-
-pub fn length(a: Vec3) -> f64 {
-    dot(a, a).sqrt()
-}
-
-/// `a` scaled to length 1 (a zero vector stays zero).
-pub fn normalize(a: Vec3) -> Vec3 {
-    let len = length(a);
-    if len > 0.0 {
-        scale(a, 1.0 / len)
-    } else {
-        a
-    }
-}
+use crate::math::{scale, Affine};
+use crate::scene::{NodeId, Primitive, SceneTree, Vec3};
 
 /// The world transform of every node of the resolved tree.
 pub fn world_transforms(tree: &SceneTree) -> HashMap<NodeId, Affine> {
@@ -179,26 +74,5 @@ impl Aabb {
             out.max = [0, 1, 2].map(|a| out.max[a].max(p[a]));
         }
         out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn close(a: Vec3, b: Vec3) -> bool {
-        a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-9)
-    }
-
-    #[test]
-    fn euler_xyz_matches_three_js_and_inverts() {
-        // A quarter turn about z takes +x to +y.
-        let tr = Transform { position: [1.0, 2.0, 3.0], rotation: [0.0, 0.0, std::f64::consts::FRAC_PI_2], scale: [2.0, 1.0, 1.0] };
-        let m = Affine::from_transform(&tr);
-        assert!(close(m.point([1.0, 0.0, 0.0]), [1.0, 4.0, 3.0]));
-        let inv = m.inverse().unwrap();
-        assert!(close(inv.point(m.point([0.3, -0.7, 5.0])), [0.3, -0.7, 5.0]));
-        let flat = Transform { scale: [0.0, 1.0, 1.0], ..Transform::default() };
-        assert!(Affine::from_transform(&flat).inverse().is_none());
     }
 }

@@ -7,10 +7,10 @@
 use yrs::{Any, In, Map, ReadTxn, TransactionMut};
 
 use super::keys;
-use super::math::{compose, relative_to};
 use super::order::{self, key_between};
 use super::types::{NodeId, NodeKind, Transform};
 use super::{Scene, SceneError, SceneTree};
+use crate::math::transform::{compose, relative_to};
 
 impl SceneTree {
     /// The transform of `id` relative to the scene (its ancestors' transforms composed).

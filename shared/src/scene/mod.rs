@@ -15,7 +15,6 @@
 mod error;
 mod hierarchy;
 pub mod keys;
-mod math;
 pub mod order;
 mod read;
 mod tree;

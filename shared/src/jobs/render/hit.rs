@@ -1,7 +1,7 @@
 //! Ray–shape intersections in a shape's local space, where every shape is centred on the
 //! origin: the nearest `t > T_MIN` along `origin + t·dir` and the local surface normal.
 
-use crate::jobs::space::{dot, Vec3};
+use crate::math::{dot, Vec3};
 use crate::scene::Primitive;
 
 /// Hits closer than this are ignored (a shadow ray must not hit its own surface).

@@ -18,6 +18,8 @@
 //!
 //! Colours are computed in linear RGB and written as sRGB bytes.
 
+use crate::math::color::linear_to_srgb;
+
 pub mod hit;
 pub mod shade;
 #[cfg(test)]
@@ -57,7 +59,7 @@ pub fn render_tile(world: &World, width: u32, height: u32, tile: &Tile) -> Vec<u
     for y in tile.y..tile.y + tile.height {
         for x in tile.x..tile.x + tile.width {
             let rgb = world.pixel(x, y, width, height);
-            pixels.extend(rgb.map(shade::to_srgb_byte));
+            pixels.extend(rgb.map(linear_to_srgb));
             pixels.push(255);
         }
     }

@@ -4,7 +4,8 @@
 //! Fresnel term and by smoothness), so metals show what surrounds them.
 
 use super::world::{Light, World};
-use crate::jobs::space::{add, dot, length, normalize, scale, sub, Vec3};
+use crate::math::color::color_to_linear;
+use crate::math::{add, dot, length, mul_axes, normalize, scale, sub, Vec3};
 use crate::scene::Material;
 
 /// The colour of rays that hit nothing (linear RGB).
@@ -22,26 +23,6 @@ pub struct Surface<'a> {
     /// Unit, towards the viewer.
     pub view: Vec3,
     pub material: &'a Material,
-}
-
-pub fn srgb_to_linear(byte: u8) -> f64 {
-    let c = byte as f64 / 255.0;
-    if c <= 0.04045 {
-        c / 12.92
-    } else {
-        ((c + 0.055) / 1.055).powf(2.4)
-    }
-}
-
-/// Linear to an sRGB byte (clamped: no tone mapping beyond that).
-pub fn to_srgb_byte(linear: f64) -> u8 {
-    let c = if linear.is_nan() { 0.0 } else { linear.clamp(0.0, 1.0) };
-    let s = if c <= 0.003_130_8 { c * 12.92 } else { 1.055 * c.powf(1.0 / 2.4) - 0.055 };
-    (s * 255.0).round() as u8
-}
-
-fn mul(a: Vec3, b: Vec3) -> Vec3 {
-    [a[0] * b[0], a[1] * b[1], a[2] * b[2]]
 }
 
 /// The light arriving at `point`: (unit direction towards the light, distance, colour).
@@ -77,7 +58,7 @@ pub const MAX_BOUNCES: u32 = 1;
 /// The linear colour seen at `surface` (`bounce`: 0 for a camera ray).
 pub fn shade(world: &World, surface: &Surface, bounce: u32) -> Vec3 {
     let m = surface.material;
-    let base = [m.color.r, m.color.g, m.color.b].map(srgb_to_linear);
+    let base = color_to_linear(m.color);
     let metal = m.metalness.clamp(0.0, 1.0);
     let roughness = m.roughness.clamp(0.03, 1.0);
     let diffuse_color = scale(base, 1.0 - metal);
@@ -99,7 +80,7 @@ pub fn shade(world: &World, surface: &Surface, bounce: u32) -> Vec3 {
         let spec = ((shininess + 8.0) / (8.0 * std::f64::consts::PI)) * dot(n, h).max(0.0).powf(shininess);
         let brdf = add(scale(diffuse_color, 1.0 / std::f64::consts::PI), scale(f0, spec));
         // π·BRDF keeps a white Lambert surface facing a unit light at 1.0.
-        color = add(color, scale(mul(brdf, radiance), n_dot_l * std::f64::consts::PI));
+        color = add(color, scale(mul_axes(brdf, radiance), n_dot_l * std::f64::consts::PI));
     }
 
     // The mirror bounce: only where it shows (smooth surfaces), and only so deep.
@@ -115,7 +96,7 @@ pub fn shade(world: &World, surface: &Surface, bounce: u32) -> Vec3 {
             }
             None => BACKGROUND,
         };
-        color = add(color, scale(mul(fresnel, seen), gloss));
+        color = add(color, scale(mul_axes(fresnel, seen), gloss));
     }
     color
 }

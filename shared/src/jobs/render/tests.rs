@@ -12,7 +12,7 @@ fn px(image: &[u8], width: u32, x: u32, y: u32) -> [u8; 3] {
 }
 
 fn background() -> [u8; 3] {
-    BACKGROUND.map(super::shade::to_srgb_byte)
+    BACKGROUND.map(crate::math::color::linear_to_srgb)
 }
 
 /// A red sphere at the origin, a camera on +z looking at it, and a white light along −z

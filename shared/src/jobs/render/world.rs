@@ -5,7 +5,9 @@ use yrs::ReadTxn;
 
 use super::hit::{intersect, T_MIN};
 use super::shade::{self, Surface};
-use crate::jobs::space::{add, cross, normalize, scale, sub, visible_in_tree, world_transforms, Aabb, Affine, Vec3};
+use crate::jobs::space::{visible_in_tree, world_transforms, Aabb};
+use crate::math::color::color_to_linear;
+use crate::math::{add, cross, length, normalize, scale, sub, Affine, Vec3};
 use crate::scene::{LightKind, Material, NodeKind, Primitive, Scene, SceneTree};
 
 /// The editor's perspective field of view (vertical), as glTF export uses.
@@ -67,7 +69,7 @@ pub struct Hit<'a> {
 }
 
 fn linear(color: crate::scene::Color, intensity: f64) -> Vec3 {
-    [color.r, color.g, color.b].map(|c| shade::srgb_to_linear(c) * intensity.max(0.0))
+    scale(color_to_linear(color), intensity.max(0.0))
 }
 
 impl World {
@@ -176,7 +178,7 @@ fn framing_camera(objects: &[Object]) -> Camera {
         bounds = Aabb { min: [-1.0; 3], max: [1.0; 3] };
     }
     let center = scale(add(bounds.min, bounds.max), 0.5);
-    let radius = (crate::jobs::space::length(sub(bounds.max, bounds.min)) / 2.0).max(0.5);
+    let radius = (length(sub(bounds.max, bounds.min)) / 2.0).max(0.5);
     let distance = radius / (FOV_Y / 2.0).sin() * 1.05 + T_MIN;
     let from = add(center, scale(normalize([0.6, 0.5, 1.0]), distance));
     Camera::look_at(from, center)
