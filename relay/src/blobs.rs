@@ -14,8 +14,8 @@
 //! are refused like foreign WebSockets. Storage is the store's ([`crate::store::RoomStore`]
 //! `put_blob` / `blob`): a table in the room's SQLite file, or memory.
 //!
-//! In cluster mode (`--redis`) blobs stay on the relay that received them (a known gap,
-//! see `ARCHITECTURE.md`).
+//! In cluster mode (`--redis`) an upload is also written to Redis, and a relay that does not
+//! hold a blob fetches it from there and keeps a copy (`crate::cluster::blobs`).
 
 use std::sync::Arc;
 
@@ -165,7 +165,11 @@ async fn upload(
     let len = bytes.len();
     let store = state.rooms.store().clone();
     let (owned_room, owned_id) = (room.clone(), id.clone());
+    let shared = bytes.clone();
     blocking(move || store.put_blob(&owned_room, &owned_id, content_type, bytes.to_vec())).await?;
+    if let Some(cluster) = state.rooms.cluster() {
+        cluster.put_blob(&room, &id, content_type, &shared).await.map_err(unavailable)?;
+    }
     tracing::debug!(room = %room, id = %id, bytes = len, content_type, "blob stored");
     let answer = serde_json::json!({ "id": id, "bytes": len, "contentType": content_type });
     Ok((StatusCode::CREATED, Json(answer)).into_response())
@@ -188,7 +192,10 @@ async fn fetch(
     }
     let store = state.rooms.store().clone();
     let (owned_room, owned_id) = (room.clone(), id.clone());
-    let (content_type, bytes) = blocking(move || store.blob(&owned_room, &owned_id)).await?;
+    let (content_type, bytes) = match blocking(move || store.blob(&owned_room, &owned_id)).await {
+        Err(BlobError::NotFound) => from_cluster(&state, &room, &id).await?,
+        other => other?,
+    };
     let headers = [
         (header::CONTENT_TYPE, content_type),
         (header::CACHE_CONTROL, "private, max-age=31536000, immutable".to_owned()),
@@ -196,6 +203,29 @@ async fn fetch(
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
     ];
     Ok((headers, bytes).into_response())
+}
+
+fn unavailable(error: crate::cluster::ClusterError) -> BlobError {
+    BlobError::Store(StoreError::Unavailable(error.to_string()))
+}
+
+/// In cluster mode, a blob another relay received: fetched from Redis and kept in this
+/// relay's store (a failure to keep it only costs another fetch next time).
+async fn from_cluster(state: &AppState, room: &str, id: &str) -> Result<(String, Vec<u8>), BlobError> {
+    let cluster = state.rooms.cluster().ok_or(BlobError::NotFound)?;
+    let (content_type, bytes) = cluster.blob(room, id).await.map_err(unavailable)?.ok_or(BlobError::NotFound)?;
+    let Some(&(known_type, _)) = CONTENT_TYPES.iter().find(|(name, _)| *name == content_type) else {
+        return Err(BlobError::Store(StoreError::Damaged { room: room.to_owned(), reason: format!("blob {id} in redis has type {content_type:?}") }));
+    };
+    if blob_id(&bytes) != id {
+        return Err(BlobError::Store(StoreError::Damaged { room: room.to_owned(), reason: format!("blob {id} in redis does not match its id") }));
+    }
+    let store = state.rooms.store().clone();
+    let (owned_room, owned_id, copy) = (room.to_owned(), id.to_owned(), bytes.clone());
+    if let Err(error) = blocking(move || store.put_blob(&owned_room, &owned_id, known_type, copy)).await {
+        tracing::warn!(room, id, %error, "could not keep a copy of a blob from redis");
+    }
+    Ok((content_type, bytes))
 }
 
 #[cfg(test)]

@@ -132,3 +132,25 @@ async fn one_relay_compacts_under_the_lease_and_late_relays_load_snapshot_plus_t
     let refused = TestClient::connect(&fresh[0].ws_url(), "snap").await;
     assert_eq!(refused.wait_closed().await.0, close::ROOM_UNAVAILABLE);
 }
+
+/// A render uploaded through one relay is served by every other (through Redis), and a
+/// relay keeps a copy of what it fetched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blob_uploaded_to_one_relay_is_served_by_the_others() {
+    let redis = RedisServer::start();
+    let relays = relays(&redis, 2, |_| {}).await;
+    let png = [b"\x89PNG\r\n\x1a\n".as_slice(), b"a rendered preview"].concat();
+    let (status, body) =
+        tests::http(relays[0].addr(), "PUT", "/api/rooms/render/blobs", &[("Content-Type", "image/png")], &png).await;
+    assert_eq!(status, 201, "{body}");
+    let id = relay::blobs::blob_id(&png);
+    let (status, bytes) = tests::http_bytes(relays[1].addr(), "GET", &format!("/api/rooms/render/blobs/{id}"), &[], &[]).await;
+    assert_eq!((status, bytes.as_slice()), (200, png.as_slice()), "the other relay serves it");
+
+    let mut conn = inspect(&redis).await;
+    let _: () = conn.del(format!("scene:{{render}}:blob:{id}")).await.expect("del");
+    let (status, bytes) = tests::http_bytes(relays[1].addr(), "GET", &format!("/api/rooms/render/blobs/{id}"), &[], &[]).await;
+    assert_eq!((status, bytes.as_slice()), (200, png.as_slice()), "it kept a copy");
+    let (status, _) = tests::http_bytes(relays[1].addr(), "GET", &format!("/api/rooms/render/blobs/{}", "0".repeat(64)), &[], &[]).await;
+    assert_eq!(status, 404);
+}

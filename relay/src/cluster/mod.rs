@@ -15,6 +15,7 @@
 //! trimmed behind them (see [`snapshot`]). The keys of one room share a hash tag, so the
 //! layout also works on a Redis Cluster.
 
+pub mod blobs;
 pub mod entry;
 pub mod snapshot;
 pub mod tasks;
@@ -74,7 +75,7 @@ pub struct Cluster {
 
 pub type SharedCluster = Arc<Cluster>;
 
-const PREFIX: &str = "scene:";
+pub(crate) const PREFIX: &str = "scene:";
 
 /// The Redis keys of one room.
 #[derive(Debug, Clone)]
