@@ -139,8 +139,9 @@ pub fn is_hex_color(color: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[test]
+    #[wasm_bindgen_test]
     fn our_state_reads_back_as_a_peer() {
         let local = LocalState {
             name: "Swift Otter".into(),
@@ -159,7 +160,7 @@ mod tests {
         assert_eq!(peer.drag, local.drag);
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn stock_and_hostile_states_read_tolerantly() {
         let stock = peer(3, r##"{"user":{"name":"Bo","color":"#abc"}}"##).unwrap();
         assert_eq!((stock.name.as_str(), stock.cursor, stock.view), ("Bo", None, None));

@@ -52,8 +52,9 @@ fn parse(text: &str) -> Option<User> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[test]
+    #[wasm_bindgen_test]
     fn stored_identities_parse_tolerantly() {
         assert_eq!(parse(r##"{"name":" Ada ","color":"#ABCDEF"}"##), Some(User { name: "Ada".into(), color: "#abcdef".into() }));
         assert_eq!(parse(r##"{"name":"","color":"#abcdef"}"##), None);

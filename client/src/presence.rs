@@ -172,6 +172,7 @@ impl Presence {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
     fn user(name: &str) -> User {
         User { name: name.to_owned(), color: "#123456".to_owned() }
@@ -187,7 +188,7 @@ mod tests {
         presence.peers().into_iter().map(|p| p.name).collect()
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn our_announcements_decode_and_their_clock_grows() {
         let mut me = Presence::new(ClientID::new(7), user("Swift Otter").state_json());
         for expected_clock in 1..=3 {
@@ -200,7 +201,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn renewal_is_due_after_fifteen_seconds() {
         let mut me = Presence::new(ClientID::new(7), user("A").state_json());
         me.announce(1_000.0);
@@ -208,7 +209,7 @@ mod tests {
         assert!(me.renew_if_due(16_000.0).is_some());
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn higher_clocks_win_and_null_means_gone() {
         let mut me = Presence::new(ClientID::new(1), user("Me").state_json());
         assert!(me.apply(update(2, 3, r##"{"user":{"name":"Bo","color":"#abc"}}"##), 0.0));
@@ -227,7 +228,7 @@ mod tests {
         assert_eq!(me.peers().len(), 1);
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn silent_peers_expire_and_a_late_renewal_brings_them_back() {
         let mut me = Presence::new(ClientID::new(1), user("Me").state_json());
         me.apply(update(2, 1, r#"{"user":{"name":"Bo"}}"#), 0.0);
@@ -238,7 +239,7 @@ mod tests {
         assert_eq!(names(&me), ["Bo"]);
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn forgetting_peers_accepts_their_states_again() {
         let mut me = Presence::new(ClientID::new(1), user("Me").state_json());
         me.apply(update(2, 5, r#"{"user":{"name":"Bo"}}"#), 0.0);
@@ -249,7 +250,7 @@ mod tests {
         assert_eq!(names(&me), ["Bo"]);
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn odd_states_get_defaults_and_unsafe_colours_are_dropped() {
         let mut me = Presence::new(ClientID::new(1), user("Me").state_json());
         me.apply(update(2, 1, r#"{"cursor":3}"#), 0.0);

@@ -73,8 +73,9 @@ fn random_name(window: &Window) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[test]
+    #[wasm_bindgen_test]
     fn room_names_follow_the_relays_rule() {
         assert!(is_valid("a"));
         assert!(is_valid("with space/and ü"));

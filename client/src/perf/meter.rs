@@ -146,8 +146,9 @@ impl Meter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[test]
+    #[wasm_bindgen_test]
     fn counts_updates_awareness_and_bytes_each_way() {
         let meter = Meter::default();
         let update = protocol::update(vec![1, 2, 3, 4]);
@@ -164,7 +165,7 @@ mod tests {
         assert_eq!((next.updates_out, next.bytes_out, next.unacked), (0, 0, 0));
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn probes_give_round_trips_and_unanswered_ones_are_lost() {
         let meter = Meter::default();
         let first = meter.probe(1000.0);

@@ -55,15 +55,16 @@ impl Quality {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[test]
+    #[wasm_bindgen_test]
     fn starts_at_60_and_stays_there_on_a_good_link() {
         let mut q = Quality::default();
         assert_eq!(q.update(None, 0, 0.0), 60);
         assert_eq!(q.update(Some(20.0), 0, 1000.0), 60);
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn steps_down_at_once_as_far_as_the_rtt_calls_for() {
         let mut q = Quality::default();
         assert_eq!(q.update(Some(200.0), 0, 0.0), 30);
@@ -72,7 +73,7 @@ mod tests {
         assert_eq!(q.update(Some(900.0), 0, 1.0), 5);
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn a_backlog_drops_one_level_per_reading() {
         let mut q = Quality::default();
         assert_eq!(q.update(Some(10.0), 100_000, 0.0), 30);
@@ -81,7 +82,7 @@ mod tests {
         assert_eq!(q.update(Some(10.0), 100_000, 3000.0), 5);
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn climbs_back_one_level_after_five_good_seconds() {
         let mut q = Quality::default();
         q.update(Some(900.0), 0, 0.0);
@@ -93,7 +94,7 @@ mod tests {
         assert_eq!(q.update(Some(10.0), 0, 16000.0), 60);
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn a_bad_reading_restarts_the_wait() {
         let mut q = Quality::default();
         q.update(Some(200.0), 0, 0.0);

@@ -51,8 +51,9 @@ pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[test]
+    #[wasm_bindgen_test]
     fn percentiles_by_nearest_rank() {
         assert_eq!(percentile(&[], 50.0), None);
         assert_eq!(percentile(&[7.0], 95.0), Some(7.0));
@@ -62,7 +63,7 @@ mod tests {
         assert_eq!(percentile(&[3.0, 1.0, 2.0], 100.0), Some(3.0));
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn series_keep_five_minutes() {
         let mut s = Series::default();
         for i in 0..400 {
