@@ -9,6 +9,7 @@ mod editor;
 mod files;
 mod geom;
 mod identity;
+mod idle;
 mod incoming;
 mod jobs;
 mod offline;

@@ -2,20 +2,24 @@
 //! of the room in this browser.
 //!
 //! - [`store`]: IndexedDB, one database per room. Every document change (made here or
-//!   received from the relay) is appended as it happens; the records are folded into one
-//!   update when the page starts and after every [`COMPACT_AFTER`] appends. The stored state
+//!   received from the relay) is queued at once and written within [`FLUSH_MS`], the changes
+//!   of that interval merged into one record (one IndexedDB transaction); the records are
+//!   folded into one update, when the main thread is idle, after the page starts and once
+//!   the bytes appended since the last fold reach [`compaction_due`]'s threshold (a full
+//!   encode of a large document is a long task, so it must stay rare). The stored state
 //!   is loaded into the document before the relay connection starts (the returned `ready`
 //!   receiver says when), so a reload shows the last state at once, with or without the relay.
 //!   The document gets a fresh client id per page load (a Yjs convention); the items of
 //!   earlier loads keep theirs and reach the relay in the next handshake like any other
 //!   change the relay lacks.
 //! - [`tabs`]: `BroadcastChannel` between the room's tabs (updates and awareness).
-//! - `idb`: the IndexedDB calls as futures.
+//! - `idb`: the IndexedDB calls as futures; `queue`: the changes waiting to be written.
 //!
 //! The app shell itself comes from the service worker (`public/sw.js`) when the relay is
 //! down; it is registered by `index.html`.
 
 mod idb;
+mod queue;
 mod store;
 mod tabs;
 
@@ -23,7 +27,12 @@ use futures_channel::{mpsc, oneshot};
 use futures_util::StreamExt;
 use leptos::prelude::*;
 use yrs::updates::decoder::Decode;
-use yrs::{Doc, Origin, ReadTxn, StateVector, Transact, TransactionMut};
+use yrs::{Doc, Origin, Transact, TransactionMut};
+
+use std::rc::Rc;
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
 
 use crate::presence::Peer;
 use store::LocalStore;
@@ -32,8 +41,21 @@ use store::LocalStore;
 const FROM_DISK: &str = "local-store";
 /// Key of the document observer that saves changes.
 const STORE_OBSERVER: &str = "local-store";
-/// Appends between two compactions.
-const COMPACT_AFTER: u64 = 100;
+/// Changes arriving within this long after a first one are written with it, as one record.
+const FLUSH_MS: u32 = 250;
+/// Longest wait for an idle period before compacting anyway.
+const IDLE_TIMEOUT_MS: u32 = 2_000;
+/// Appended bytes that make a compaction due whatever the document's size.
+const COMPACT_MIN_BYTES: usize = 64 * 1024;
+/// Records that make a compaction due whatever their size (each costs a little at load).
+const COMPACT_MAX_RECORDS: u64 = 2_000;
+
+/// Whether the records appended since the last fold (`appended` bytes in `records` records)
+/// are worth a fold of a `folded`-byte state: once they weigh as much as the state itself
+/// (at least [`COMPACT_MIN_BYTES`]), so folding costs O(1) per appended byte.
+fn compaction_due(appended: usize, records: u64, folded: usize) -> bool {
+    appended >= folded.max(COMPACT_MIN_BYTES) || records >= COMPACT_MAX_RECORDS
+}
 
 pub fn from_disk(txn: &TransactionMut) -> bool {
     txn.origin() == Some(&Origin::from(FROM_DISK))
@@ -90,25 +112,33 @@ pub fn start(
     // Every change except the stored document itself and other tabs' changes (they save
     // their own) is queued for IndexedDB from the very start, so nothing made while the
     // store opens is missed.
-    let (changes_tx, changes_rx) = mpsc::unbounded::<Vec<u8>>();
+    let (queue, woken) = queue::Queue::new();
     let pending = offline.pending;
+    let sink = queue.clone();
     let observed = doc.observe_update_v1(STORE_OBSERVER, move |txn: &TransactionMut, event| {
         if !from_disk(txn) && !tabs::from_tab(txn) {
             pending.try_update(|n| *n += 1);
-            let _ = changes_tx.unbounded_send(event.update.clone());
+            sink.push(event.update.clone());
         }
     });
     if let Err(error) = observed {
         offline.problem.set(Some(format!("cannot observe the document: {error}")));
     }
-    leptos::task::spawn_local(keep(doc.clone(), room.to_owned(), offline, ready_tx, changes_rx));
+    leptos::task::spawn_local(keep(doc.clone(), room.to_owned(), offline, ready_tx, queue, woken));
     (offline, ready_rx, relay_states)
 }
 
 /// Loads the stored document, then writes changes as they come.
-async fn keep(doc: Doc, room: String, offline: Offline, ready: oneshot::Sender<()>, mut changes: mpsc::UnboundedReceiver<Vec<u8>>) {
+async fn keep(
+    doc: Doc,
+    room: String,
+    offline: Offline,
+    ready: oneshot::Sender<()>,
+    queue: queue::Queue,
+    mut woken: mpsc::UnboundedReceiver<()>,
+) {
     let store = match LocalStore::open(&room).await {
-        Ok(store) => store,
+        Ok(store) => Rc::new(store),
         Err(error) => {
             leptos::logging::warn!("no copy on this device: {error}");
             offline.problem.set(Some(error.to_string()));
@@ -117,38 +147,70 @@ async fn keep(doc: Doc, room: String, offline: Offline, ready: oneshot::Sender<(
             return;
         }
     };
+    let (mut stored, mut stored_bytes) = (0u64, 0usize);
     match store.load().await {
         Ok(records) => {
             apply_stored(&doc, &records);
-            if records.len() > 1 {
-                compact(&doc, &store, offline).await;
-            }
+            stored = records.len() as u64;
+            stored_bytes = records.iter().map(Vec::len).sum();
         }
         Err(error) => offline.problem.set(Some(error.to_string())),
     }
     offline.loaded.set(true);
     let _ = ready.send(());
+    write_on_pagehide(store.clone(), queue.clone());
 
-    let mut since_compaction = 0u64;
-    while let Some(first) = changes.next().await {
-        let mut batch = vec![first];
-        while let Ok(more) = changes.try_recv() {
-            batch.push(more);
+    // Size of the last folded state (until the first fold: what was stored).
+    let mut folded = stored_bytes;
+    let (mut appended, mut records) = (0usize, stored);
+    let mut due = stored > 1;
+    loop {
+        if due {
+            // Not in the middle of an edit stream: in an idle period (or within 2 s).
+            crate::idle::idle(IDLE_TIMEOUT_MS).await;
+            if let Some(size) = compact(&doc, &store, offline).await {
+                folded = size;
+                (appended, records) = (0, 1);
+            }
+        }
+        if woken.next().await.is_none() {
+            break;
+        }
+        // Collect what follows for a moment: one record and one transaction per batch.
+        gloo_timers::future::sleep(std::time::Duration::from_millis(FLUSH_MS as u64)).await;
+        let batch = queue.take();
+        if batch.is_empty() {
+            continue; // written by the pagehide handler
         }
         let count = batch.len() as u64;
+        let batch = queue::records(batch);
         match store.append(&batch).await {
             Ok(()) => {
                 offline.saved.update(|n| *n += count);
-                since_compaction += count;
+                appended += batch.iter().map(Vec::len).sum::<usize>();
+                records += batch.len() as u64;
             }
             Err(error) => offline.problem.set(Some(error.to_string())),
         }
         offline.pending.update(|n| *n = n.saturating_sub(count));
-        if since_compaction >= COMPACT_AFTER {
-            compact(&doc, &store, offline).await;
-            since_compaction = 0;
-        }
+        due = compaction_due(appended, records, folded);
     }
+}
+
+/// When the page goes away (reload, navigation, tab closed), writes what is still queued at
+/// once: the transaction is started synchronously, before the page stops running scripts.
+fn write_on_pagehide(store: Rc<LocalStore>, queue: queue::Queue) {
+    let Some(window) = web_sys::window() else { return };
+    let handler = Closure::<dyn Fn()>::new(move || {
+        let batch = queue.take();
+        if !batch.is_empty() {
+            if let Err(error) = store.append_now(&queue::records(batch)) {
+                leptos::logging::warn!("cannot save the last changes: {error}");
+            }
+        }
+    });
+    let _ = window.add_event_listener_with_callback("pagehide", handler.as_ref().unchecked_ref());
+    handler.forget(); // for the page's lifetime
 }
 
 /// Applies the stored records in one transaction tagged [`FROM_DISK`].
@@ -166,11 +228,15 @@ fn apply_stored(doc: &Doc, records: &[Vec<u8>]) {
     }
 }
 
-async fn compact(doc: &Doc, store: &LocalStore, offline: Offline) {
-    let state = doc.transact().encode_state_as_update_v1(&StateVector::default());
-    if let Err(error) = store.compact(state).await {
-        leptos::logging::warn!("compaction failed: {error}");
-        offline.problem.set(Some(error.to_string()));
+/// Folds the stored records into one; answers the folded size.
+async fn compact(doc: &Doc, store: &LocalStore, offline: Offline) -> Option<usize> {
+    match store.compact(doc, apply_stored).await {
+        Ok(size) => Some(size),
+        Err(error) => {
+            leptos::logging::warn!("compaction failed: {error}");
+            offline.problem.set(Some(error.to_string()));
+            None
+        }
     }
 }
 

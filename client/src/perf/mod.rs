@@ -4,11 +4,12 @@
 //! [`start`] runs the once-a-second sampler for the page's lifetime (so the charts have five
 //! minutes of history when the panel opens, and the quality adapts whether or not anyone
 //! looks): it takes the [`meter::Meter`] counts the connection recorded, computes round-trip
-//! percentiles, the document size, the unconfirmed changes and the frame times, and picks the
+//! percentiles, the document size ([`doc_size`]: no full encode per second), the unconfirmed changes and the frame times, and picks the
 //! streaming rate with [`quality::Quality`]. The relay's own figures come from its SSE stream,
 //! opened only while the panel shows ([`relay_stats`]).
 
 mod chart;
+mod doc_size;
 mod frames;
 pub mod meter;
 mod panel;
@@ -19,7 +20,6 @@ mod series;
 use futures_util::StreamExt;
 use gloo_timers::future::IntervalStream;
 use leptos::prelude::*;
-use yrs::{ReadTxn, StateVector, Transact};
 
 use crate::connection::{ConnectionState, Status};
 use crate::editor::Editor;
@@ -56,6 +56,7 @@ pub fn start(editor: Editor, status: Status, meter: Meter) -> Perf {
         quality: RwSignal::new(quality::LEVELS[0]),
     };
     let frame_times = frames::watch(perf.open);
+    let doc_size = doc_size::DocSize::watch(editor.doc());
     relay_stats::follow(perf);
     leptos::task::spawn_local(async move {
         let mut quality = Quality::default();
@@ -83,7 +84,7 @@ pub fn start(editor: Editor, status: Status, meter: Meter) -> Perf {
                 confirmed_local = local;
             }
             let unsynced = local.saturating_sub(confirmed_local) + s.unacked;
-            let doc_bytes = editor.doc().transact().encode_state_as_update_v1(&StateVector::default()).len();
+            let doc_bytes = doc_size.bytes();
             let frame_p95 = frame_times.take().and_then(|times| percentile(&times, 95.0));
             perf.local.update(|l| {
                 l.push("rtt_p50", p50);
