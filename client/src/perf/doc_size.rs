@@ -52,7 +52,7 @@ impl DocSize {
     /// Measures `doc` once and counts the bytes of its updates from now on.
     fn follow(doc: &Doc) -> DocSize {
         let size = DocSize::default();
-        size.encode(&doc);
+        size.encode(doc);
         let since = size.since.clone();
         let observed = doc.observe_update_v1(OBSERVER, move |_: &TransactionMut, event| {
             since.fetch_add(event.update.len(), Relaxed);
