@@ -124,3 +124,31 @@ pub fn admit(
     admission.slot = Some(AddressSlot { counts: counts.clone(), ip });
     admission
 }
+
+/// Why an HTTP request may not touch a room's resources (restore points, blobs).
+#[derive(Debug, thiserror::Error)]
+pub enum HttpRefusal {
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Unauthorized(AuthError),
+}
+
+/// The role an HTTP request has in `room`, by the rules for joining it: a browser request
+/// from a foreign Origin is refused; with an auth key a room token is required, given as
+/// `?token=` (`query_token`) or `Authorization: Bearer`; without one everybody is an editor.
+pub fn http_role(config: &Config, key: Option<&TokenKey>, room: &str, headers: &HeaderMap, query_token: Option<&str>) -> Result<Role, HttpRefusal> {
+    if !origin_allowed(config, headers) {
+        return Err(HttpRefusal::Forbidden("origin not allowed".into()));
+    }
+    let Some(key) = key else { return Ok(Role::Editor) };
+    let bearer = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let token = query_token.or(bearer).ok_or(HttpRefusal::Unauthorized(AuthError::Missing))?;
+    key.verify(token, room, auth::unix_now()).map_err(|error| match error {
+        AuthError::WrongRoom => HttpRefusal::Forbidden(error.to_string()),
+        other => HttpRefusal::Unauthorized(other),
+    })
+}

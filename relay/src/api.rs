@@ -17,7 +17,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -29,7 +29,9 @@ use shared::revert::{self, SceneDiff};
 use subtle::ConstantTimeEq;
 use yrs::{Doc, Transact};
 
+use crate::admission;
 use crate::app::{check_room_name, AppState};
+use crate::auth::Role;
 use crate::outbound::CloseReason;
 use crate::rooms::OpenError;
 use crate::store::{RestorePoint, RoomInfo, StoreError};
@@ -41,6 +43,11 @@ pub enum ApiError {
     BadRequest(String),
     #[error("admin token required")]
     Unauthorized,
+    /// No valid room token (restore points, when the relay has an auth key).
+    #[error("{0}")]
+    NoRoomAccess(String),
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -80,7 +87,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::NoRoomAccess(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Damaged(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -117,6 +125,27 @@ fn require_admin(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
     } else {
         Err(ApiError::Unauthorized)
     }
+}
+
+/// Restore points follow the rules for joining the room (`admission::http_role`): reading
+/// them takes any room token, changing the room (create, restore) an editor's.
+fn room_access(state: &AppState, room: &str, headers: &HeaderMap, query: &TokenQuery, need: Role) -> ApiResult<()> {
+    room_name(room)?;
+    let role = admission::http_role(&state.config, state.token_key.as_ref(), room, headers, query.token.as_deref()).map_err(|refusal| match refusal {
+        admission::HttpRefusal::Forbidden(why) => ApiError::Forbidden(why),
+        admission::HttpRefusal::Unauthorized(error) => ApiError::NoRoomAccess(error.to_string()),
+    })?;
+    if need == Role::Editor && role != Role::Editor {
+        return Err(ApiError::Forbidden("viewers cannot change the room".into()));
+    }
+    Ok(())
+}
+
+/// `?token=` on restore-point requests (or `Authorization: Bearer`).
+#[derive(Debug, Default, Deserialize)]
+struct TokenQuery {
+    #[serde(default)]
+    token: Option<String>,
 }
 
 fn room_name(room: &str) -> ApiResult<()> {
@@ -168,8 +197,13 @@ async fn import_room(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn list_points(State(state): State<Arc<AppState>>, Path(room): Path<String>) -> ApiResult<Json<Vec<RestorePoint>>> {
-    room_name(&room)?;
+async fn list_points(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(query): Query<TokenQuery>,
+    Path(room): Path<String>,
+) -> ApiResult<Json<Vec<RestorePoint>>> {
+    room_access(&state, &room, &headers, &query, Role::Viewer)?;
     let store = state.rooms.store().clone();
     Ok(Json(blocking(move || store.restore_points(&room)).await?))
 }
@@ -181,10 +215,12 @@ struct NewPoint {
 
 async fn create_point(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(query): Query<TokenQuery>,
     Path(room): Path<String>,
     Json(request): Json<NewPoint>,
 ) -> ApiResult<(StatusCode, Json<RestorePoint>)> {
-    room_name(&room)?;
+    room_access(&state, &room, &headers, &query, Role::Editor)?;
     let name = request.name.trim().to_owned();
     if name.is_empty() || name.len() > 200 {
         return Err(ApiError::BadRequest("name must be 1 to 200 bytes".into()));
@@ -214,24 +250,22 @@ async fn point_doc(state: &AppState, room: &str, id: i64) -> ApiResult<Doc> {
 async fn point_state(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
+    Query(query): Query<TokenQuery>,
     Path((room, id)): Path<(String, i64)>,
 ) -> ApiResult<Response> {
-    room_name(&room)?;
-    if let Some(key) = &state.token_key {
-        let token = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
-        key.verify(token, &room, crate::auth::unix_now()).map_err(|_| ApiError::Unauthorized)?;
-    }
+    room_access(&state, &room, &headers, &query, Role::Viewer)?;
     let store = state.rooms.store().clone();
     let bytes = blocking(move || store.restore_point_state(&room, id)).await?;
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
 }
 
-async fn diff_point(State(state): State<Arc<AppState>>, Path((room, id)): Path<(String, i64)>) -> ApiResult<Json<SceneDiff>> {
-    room_name(&room)?;
+async fn diff_point(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(query): Query<TokenQuery>,
+    Path((room, id)): Path<(String, i64)>,
+) -> ApiResult<Json<SceneDiff>> {
+    room_access(&state, &room, &headers, &query, Role::Viewer)?;
     let target = point_doc(&state, &room, id).await?;
     let opened = state.rooms.open(&room).await?;
     let current = opened.snapshot_doc()?;
@@ -247,8 +281,13 @@ struct Restored {
     diff: SceneDiff,
 }
 
-async fn restore_point(State(state): State<Arc<AppState>>, Path((room, id)): Path<(String, i64)>) -> ApiResult<Json<Restored>> {
-    room_name(&room)?;
+async fn restore_point(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(query): Query<TokenQuery>,
+    Path((room, id)): Path<(String, i64)>,
+) -> ApiResult<Json<Restored>> {
+    room_access(&state, &room, &headers, &query, Role::Editor)?;
     let target = point_doc(&state, &room, id).await?;
     let opened = state.rooms.open(&room).await?;
     let before = opened.encode_state()?;

@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 
 use crate::admission;
 use crate::app::{check_room_name, AppState, ConnectParams};
-use crate::auth::{self, AuthError, Role};
+use crate::auth::{AuthError, Role};
 use crate::store::StoreError;
 
 /// The largest blob accepted, in bytes.
@@ -93,18 +93,9 @@ pub fn routes(state: &AppState) -> Router<Arc<AppState>> {
 
 /// The role a request has in `room`, by the rules for joining it.
 fn role(state: &AppState, room: &str, headers: &HeaderMap, query_token: Option<&str>) -> Result<Role, BlobError> {
-    if !admission::origin_allowed(&state.config, headers) {
-        return Err(BlobError::Forbidden("origin not allowed".into()));
-    }
-    let Some(key) = &state.token_key else { return Ok(Role::Editor) };
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let token = query_token.or(bearer).ok_or(BlobError::Unauthorized(AuthError::Missing))?;
-    key.verify(token, room, auth::unix_now()).map_err(|error| match error {
-        AuthError::WrongRoom => BlobError::Forbidden(error.to_string()),
-        other => BlobError::Unauthorized(other),
+    admission::http_role(&state.config, state.token_key.as_ref(), room, headers, query_token).map_err(|refusal| match refusal {
+        admission::HttpRefusal::Forbidden(why) => BlobError::Forbidden(why),
+        admission::HttpRefusal::Unauthorized(error) => BlobError::Unauthorized(error),
     })
 }
 

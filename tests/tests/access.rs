@@ -328,3 +328,36 @@ async fn relay_token_mints_tokens_the_relay_accepts() {
     assert_eq!(key.verify(&token, "minted", relay::auth::unix_now()), Ok(Role::Viewer));
     assert!(key.verify(&token, "minted", relay::auth::unix_now() + 3700).is_err(), "expires after the ttl");
 }
+
+/// Restore points follow the room's token rules: reading them takes a room token, creating
+/// or restoring one an editor's (a restore rewrites the room for everyone).
+#[tokio::test]
+async fn restore_points_need_a_room_token_and_changes_an_editors() {
+    let s = secured(|_| {}).await;
+    let addr = s.relay.addr();
+    let editor = token(&s.key, "points", Role::Editor, 3600);
+    let viewer = token(&s.key, "points", Role::Viewer, 3600);
+    let elsewhere = token(&s.key, "other", Role::Editor, 3600);
+    let json = [("Content-Type", "application/json")];
+    let create = |query: String| async move { tests::http(addr, "POST", &format!("/api/rooms/points/snapshots{query}"), &json, br#"{"name":"v1"}"#).await };
+
+    assert_eq!(create(String::new()).await.0, 401, "no token");
+    assert_eq!(create(format!("?token={viewer}")).await.0, 403, "viewers cannot create");
+    assert_eq!(create(format!("?token={elsewhere}")).await.0, 403, "another room's token");
+    let (status, body) = create(format!("?token={editor}")).await;
+    assert_eq!(status, 201, "{body}");
+    let id = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"].as_i64().expect("an id");
+
+    assert_eq!(tests::http_get(addr, "/api/rooms/points/snapshots").await.0, 401);
+    let bearer = format!("Bearer {viewer}");
+    let as_viewer = [("Authorization", bearer.as_str())];
+    for path in ["/api/rooms/points/snapshots".to_owned(), format!("/api/rooms/points/snapshots/{id}"), format!("/api/rooms/points/snapshots/{id}/diff")] {
+        assert_eq!(tests::http(addr, "GET", &path, &[], &[]).await.0, 401, "{path} without a token");
+        assert_eq!(tests::http(addr, "GET", &path, &as_viewer, &[]).await.0, 200, "{path} as a viewer");
+    }
+    let restore = format!("/api/rooms/points/snapshots/{id}/restore");
+    assert_eq!(tests::http(addr, "POST", &restore, &[], &[]).await.0, 401);
+    assert_eq!(tests::http(addr, "POST", &restore, &as_viewer, &[]).await.0, 403, "viewers cannot restore");
+    let (status, body) = tests::http(addr, "POST", &format!("{restore}?token={editor}"), &[], &[]).await;
+    assert_eq!(status, 200, "{body}");
+}
