@@ -125,6 +125,14 @@ pub fn admit(
     admission
 }
 
+/// `?token=` on requests for a room's resources over HTTP (restore points, blobs); the token
+/// may come as `Authorization: Bearer` instead.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    pub token: Option<String>,
+}
+
 /// Why an HTTP request may not touch a room's resources (restore points, blobs).
 #[derive(Debug, thiserror::Error)]
 pub enum HttpRefusal {

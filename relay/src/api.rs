@@ -29,7 +29,7 @@ use shared::revert::{self, SceneDiff};
 use subtle::ConstantTimeEq;
 use yrs::{Doc, Transact};
 
-use crate::admission;
+use crate::admission::{self, TokenQuery};
 use crate::app::{check_room_name, AppState};
 use crate::auth::Role;
 use crate::outbound::CloseReason;
@@ -141,13 +141,6 @@ fn room_access(state: &AppState, room: &str, headers: &HeaderMap, query: &TokenQ
     Ok(())
 }
 
-/// `?token=` on restore-point requests (or `Authorization: Bearer`).
-#[derive(Debug, Default, Deserialize)]
-struct TokenQuery {
-    #[serde(default)]
-    token: Option<String>,
-}
-
 fn room_name(room: &str) -> ApiResult<()> {
     check_room_name(room).map_err(|e| ApiError::BadRequest(e.trim().to_owned()))
 }
@@ -245,8 +238,7 @@ async fn point_doc(state: &AppState, room: &str, id: i64) -> ApiResult<Doc> {
     Ok(doc)
 }
 
-/// A restore point's content. The room's content: with an auth key, only for a holder of a
-/// token for the room (any role: viewers can read the room anyway).
+/// A restore point's content (any room token: viewers can read the room anyway).
 async fn point_state(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,

@@ -27,8 +27,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use sha2::{Digest, Sha256};
 
-use crate::admission;
-use crate::app::{check_room_name, AppState, ConnectParams};
+use crate::admission::{self, TokenQuery};
+use crate::app::{check_room_name, AppState};
 use crate::auth::{AuthError, Role};
 use crate::store::StoreError;
 
@@ -132,7 +132,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, StoreError> +
 async fn upload(
     State(state): State<Arc<AppState>>,
     Path(room): Path<String>,
-    Query(params): Query<ConnectParams>,
+    Query(params): Query<TokenQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, BlobError> {
@@ -169,7 +169,7 @@ async fn upload(
 async fn fetch(
     State(state): State<Arc<AppState>>,
     Path((room, id)): Path<(String, String)>,
-    Query(params): Query<ConnectParams>,
+    Query(params): Query<TokenQuery>,
     headers: HeaderMap,
 ) -> Result<Response, BlobError> {
     check_room(&room)?;

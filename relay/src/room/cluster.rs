@@ -154,12 +154,13 @@ impl Room {
             (Kind::Update, Message::Sync(SyncMessage::Update(bytes))) => self.apply_update(state, None, bytes, Some(frame), true),
             (Kind::Awareness, Message::Awareness(update)) => {
                 protocol::validate_awareness(&update).map_err(invalid)?;
+                let kept = super::presence::may_batch(state.members.len()).then(|| update.clone());
                 let changed = state
                     .awareness
-                    .apply_update_summary(update.clone())
+                    .apply_update_summary(update)
                     .map_err(|e| CloseReason::new(close::INVALID_PAYLOAD, format!("awareness: {e}")))?;
                 if changed.is_some() {
-                    super::presence::relay(&self.state, state, None, update, &frame);
+                    super::presence::relay(&self.state, state, None, kept, &frame);
                 }
                 Ok(())
             }

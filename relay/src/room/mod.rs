@@ -245,11 +245,12 @@ impl Room {
                     }
                 }
                 let frame = frame.unwrap_or_else(|| Bytes::from(protocol::awareness(update.clone())));
-                let changed = state.awareness.apply_update_summary(update.clone()).map_err(|e| {
+                let kept = presence::may_batch(state.members.len()).then(|| update.clone());
+                let changed = state.awareness.apply_update_summary(update).map_err(|e| {
                     CloseReason::new(close::INVALID_PAYLOAD, format!("awareness: {e}"))
                 })?;
                 if changed.is_some() {
-                    presence::relay(&self.state, state, Some(conn), update, &frame);
+                    presence::relay(&self.state, state, Some(conn), kept, &frame);
                     self.share_awareness(state, &frame);
                 }
             }

@@ -98,25 +98,34 @@ impl PresenceBatch {
     }
 }
 
-/// Sends an awareness change that the room applied (`frame` holds `update`) to the members,
-/// except `sender`, now or merged into the room's batch. `room` is the room's state, for the
-/// timer that flushes a batch.
+/// Whether a room of `members` members may batch: only then does [`relay`] need the change
+/// itself besides its frame (callers keep a copy only then).
+pub(super) fn may_batch(members: usize) -> bool {
+    window(members) >= MIN_WINDOW
+}
+
+/// Sends an awareness change that the room applied (`frame` holds it; `update` is a copy of
+/// it when [`may_batch`]) to the members, except `sender`, now or merged into the room's
+/// batch. `room` is the room's state, for the timer that flushes a batch.
 pub(super) fn relay(
     room: &Arc<Mutex<RoomState>>,
     state: &mut RoomState,
     sender: Option<ConnId>,
-    update: AwarenessUpdate,
+    update: Option<AwarenessUpdate>,
     frame: &Bytes,
 ) {
     let window = window(state.members.len());
     let now = Instant::now();
     let batch = &mut state.presence;
     let quiet = batch.pending.is_empty() && batch.last_broadcast.is_none_or(|at| now.duration_since(at) >= window);
-    if window < MIN_WINDOW || quiet {
-        batch.last_broadcast = Some(now);
-        broadcast(&state.members, sender, frame, Outbox::offer_awareness);
-        return;
-    }
+    let update = match update {
+        Some(update) if window >= MIN_WINDOW && !quiet => update,
+        _ => {
+            batch.last_broadcast = Some(now);
+            broadcast(&state.members, sender, frame, Outbox::offer_awareness);
+            return;
+        }
+    };
     batch.merge(sender, update);
     if batch.flush_scheduled {
         return;
