@@ -9,6 +9,8 @@
 
 use yrs::{Any, Doc, In, Map, MapPrelim, MapRef, Out, ReadTxn, TransactionMut};
 
+use crate::scene::read::{finite_number as number, string};
+
 use super::model::{Finding, Job, JobKind, JobState, PhaseTiming};
 use super::{JOBS, KEEP_FINISHED};
 
@@ -234,19 +236,6 @@ fn set(txn: &mut TransactionMut, map: &MapRef, key: &str, value: Any) {
     map.insert(txn, key, In::Any(value));
 }
 
-fn string<T: ReadTxn>(map: &MapRef, txn: &T, key: &str) -> Option<String> {
-    match map.get(txn, key)? {
-        Out::Any(Any::String(s)) => Some(s.to_string()),
-        _ => None,
-    }
-}
-
-fn number<T: ReadTxn>(map: &MapRef, txn: &T, key: &str) -> Option<f64> {
-    match map.get(txn, key)? {
-        Out::Any(Any::Number(n)) => n.as_f64().filter(|n| n.is_finite()),
-        _ => None,
-    }
-}
 
 fn read_state<T: ReadTxn>(map: &MapRef, txn: &T) -> Option<JobState> {
     string(map, txn, keys::STATE).as_deref().and_then(JobState::parse)

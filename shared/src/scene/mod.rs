@@ -16,7 +16,7 @@ mod error;
 mod hierarchy;
 pub mod keys;
 pub mod order;
-mod read;
+pub(crate) mod read;
 mod tree;
 mod types;
 mod undo;

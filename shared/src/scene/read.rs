@@ -7,19 +7,24 @@ use yrs::{Any, Map, MapRef, Out, ReadTxn};
 use super::keys::{self, NumberKey};
 use super::types::{Color, Light, LightKind, Material, Node, NodeId, NodeKind, Primitive, PrimitiveKind, Transform};
 
-pub(super) fn string<T: ReadTxn>(map: &MapRef, txn: &T, key: &str) -> Option<String> {
+/// A string field (the one way anything in `shared` reads one from a map).
+pub(crate) fn string<T: ReadTxn>(map: &MapRef, txn: &T, key: &str) -> Option<String> {
     match map.get(txn, key)? {
         Out::Any(Any::String(s)) => Some(s.to_string()),
         _ => None,
     }
 }
 
-pub(super) fn number<T: ReadTxn>(map: &MapRef, txn: &T, key: NumberKey) -> f64 {
-    let value = match map.get(txn, key.as_str()) {
-        Some(Out::Any(Any::Number(n))) => n.as_f64(),
+/// A number field if it holds a finite number (the one way anything in `shared` reads one).
+pub(crate) fn finite_number<T: ReadTxn>(map: &MapRef, txn: &T, key: &str) -> Option<f64> {
+    match map.get(txn, key)? {
+        Out::Any(Any::Number(n)) => n.as_f64().filter(|v| v.is_finite()),
         _ => None,
-    };
-    value.filter(|v| v.is_finite()).unwrap_or_else(|| key.default_value())
+    }
+}
+
+pub(super) fn number<T: ReadTxn>(map: &MapRef, txn: &T, key: NumberKey) -> f64 {
+    finite_number(map, txn, key.as_str()).unwrap_or_else(|| key.default_value())
 }
 
 fn boolean<T: ReadTxn>(map: &MapRef, txn: &T, key: &str, default: bool) -> bool {

@@ -4,9 +4,10 @@
 
 use std::collections::HashSet;
 
-use yrs::{Any, Map, MapRef, Out, ReadTxn};
+use yrs::{Map, MapRef, Out, ReadTxn};
 
 use crate::scene::keys::{self, NumberKey};
+use crate::scene::read::{finite_number, string};
 use crate::scene::{Color, NodeKind, Scene, SceneTree};
 
 /// One node's raw data.
@@ -63,19 +64,6 @@ impl CheckInput {
     }
 }
 
-fn string<T: ReadTxn>(map: &MapRef, txn: &T, key: &str) -> Option<String> {
-    match map.get(txn, key)? {
-        Out::Any(Any::String(s)) => Some(s.to_string()),
-        _ => None,
-    }
-}
-
-fn number<T: ReadTxn>(map: &MapRef, txn: &T, key: NumberKey) -> Option<f64> {
-    match map.get(txn, key.as_str())? {
-        Out::Any(Any::Number(n)) => n.as_f64().filter(|n| n.is_finite()),
-        _ => None,
-    }
-}
 
 fn raw_node<T: ReadTxn>(id: &str, map: &MapRef, txn: &T) -> RawNode {
     let is_mesh = string(map, txn, keys::KIND).as_deref().and_then(NodeKind::parse) == Some(NodeKind::Mesh);
@@ -85,7 +73,7 @@ fn raw_node<T: ReadTxn>(id: &str, map: &MapRef, txn: &T) -> RawNode {
             missing_material.push(keys::COLOR);
         }
         for key in [NumberKey::Roughness, NumberKey::Metalness] {
-            if number(map, txn, key).is_none() {
+            if finite_number(map, txn, key.as_str()).is_none() {
                 missing_material.push(key.as_str());
             }
         }
@@ -94,7 +82,7 @@ fn raw_node<T: ReadTxn>(id: &str, map: &MapRef, txn: &T) -> RawNode {
         id: id.to_owned(),
         name: string(map, txn, keys::NAME).unwrap_or_default(),
         parent: string(map, txn, keys::PARENT).filter(|p| !p.is_empty()),
-        scale: NumberKey::SCALE.map(|k| number(map, txn, k).unwrap_or(1.0)),
+        scale: NumberKey::SCALE.map(|k| finite_number(map, txn, k.as_str()).unwrap_or(1.0)),
         is_mesh,
         missing_material,
     }
