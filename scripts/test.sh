@@ -9,7 +9,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> [%s] %s\n' "$(date +%T)" "$*"; }
+# A one-shot build gains nothing from incremental compilation and its caches doubled the
+# size of the target directory.
+export CARGO_INCREMENTAL=0
+
+step() {
+    printf '\n==> [%s] %s (disk free: %s)\n' "$(date +%T)" "$*" \
+        "$(df -h --output=avail . 2>/dev/null | tail -1 | tr -d ' ')"
+}
 
 step "Rust unit and integration tests (shared, relay, tests, loadgen)"
 cargo test --locked
