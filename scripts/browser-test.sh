@@ -49,4 +49,7 @@ fi
 export EDITOR_SCREENSHOTS="${EDITOR_SCREENSHOTS:-1}"
 
 step "cargo test -p tests --features browser --test browser"
-cargo test --locked -p tests --features browser --test browser -- "$@"
+# Each test has its own limit (TEST_LIMIT); this bounds the whole run, build included, so
+# a run that wedges anyway fails in minutes instead of holding CI until its own limit.
+timeout --kill-after=30 "${BROWSER_TEST_LIMIT:-1200}" \
+    cargo test --locked -p tests --features browser --test browser -- "$@"

@@ -28,5 +28,6 @@ export CHROMEDRIVER=/usr/bin/chromedriver
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$PWD/tools/bin/wasm-bindgen-test-runner"
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-60}"
 
-CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}/wasm" \
+# Bounded as a whole (build included): a wedged browser fails the run instead of holding CI.
+CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}/wasm" timeout --kill-after=30 "${WASM_TEST_LIMIT:-900}" \
     cargo test --locked -p client --target wasm32-unknown-unknown -- "$@"

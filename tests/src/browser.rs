@@ -174,7 +174,14 @@ where
     };
     let sessions = browsers.sessions.clone();
     // A task of its own, so a panic in the body is caught here rather than skipping cleanup.
-    let outcome = tokio::spawn(tokio::time::timeout(TEST_LIMIT, body(browsers))).await;
+    // The limit is kept here, outside that task: a body stuck in a blocking call never
+    // returns to its own timer, but this future runs on the test's own thread.
+    let task = tokio::spawn(body(browsers));
+    let abort = task.abort_handle();
+    let outcome = tokio::time::timeout(TEST_LIMIT, task).await;
+    if outcome.is_err() {
+        abort.abort();
+    }
 
     let open: Vec<Client> = std::mem::take(&mut *sessions.lock().unwrap());
     for session in open {
@@ -186,9 +193,9 @@ where
 
     match outcome {
         Ok(Ok(())) => {}
-        Ok(Err(_)) => panic!("the test did not finish within {TEST_LIMIT:?}"),
-        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-        Err(error) => panic!("the test task failed: {error}"),
+        Err(_) => panic!("the test did not finish within {TEST_LIMIT:?}"),
+        Ok(Err(error)) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Ok(Err(error)) => panic!("the test task failed: {error}"),
     }
 }
 
