@@ -162,6 +162,11 @@ async fn list_rooms(State(state): State<Arc<AppState>>, headers: HeaderMap) -> A
 async fn delete_room(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(room): Path<String>) -> ApiResult<StatusCode> {
     require_admin(&state, &headers)?;
     room_name(&room)?;
+    // Clustered, the room lives in Redis and in the other relays' memory: delete it there
+    // first (every relay's reader then closes and drops its copy, see cluster::delete).
+    if let Some(cluster) = state.rooms.cluster() {
+        cluster.delete_room(&room).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    }
     state.rooms.unload(&room, &CloseReason::new(close::ROOM_UNAVAILABLE, "room deleted"));
     let store = state.rooms.store().clone();
     blocking(move || store.delete_room(&room)).await?;

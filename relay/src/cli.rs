@@ -192,6 +192,12 @@ pub struct Config {
     /// stream is trimmed. A relay whose reader lags by less loses nothing.
     #[arg(long, env = "RELAY_REDIS_TRIM_SLACK_MS", default_value_t = 60_000)]
     pub redis_trim_slack_ms: u64,
+
+    /// Cluster mode: seconds a presence state that came from another relay stays without
+    /// a renewal (stock clients renew every 15 s). Removes the users of a relay that died
+    /// without saying goodbye. 0 keeps such states until their owner removes them.
+    #[arg(long, env = "RELAY_REDIS_PRESENCE_TIMEOUT_SECS", default_value_t = 30)]
+    pub redis_presence_timeout_secs: u64,
 }
 
 impl Config {
@@ -210,6 +216,8 @@ impl Config {
     pub fn cluster_settings(&self) -> crate::cluster::ClusterSettings {
         crate::cluster::ClusterSettings {
             trim_slack: Duration::from_millis(self.redis_trim_slack_ms),
+            remote_presence_timeout: (self.redis_presence_timeout_secs > 0)
+                .then(|| Duration::from_secs(self.redis_presence_timeout_secs)),
             ..crate::cluster::ClusterSettings::default()
         }
     }
@@ -260,6 +268,7 @@ impl Config {
             shutdown_grace_secs: 5,
             redis: None,
             redis_trim_slack_ms: 60_000,
+            redis_presence_timeout_secs: 30,
         }
     }
 }

@@ -186,10 +186,16 @@ impl Rooms {
         }
     }
 
-    /// Periodic upkeep: compact the rooms whose log is due, then evict idle rooms and, while
+    /// Periodic upkeep: drop other relays' presence states that stopped being renewed
+    /// (cluster mode), compact the rooms whose log is due, then evict idle rooms and, while
     /// over the byte budget, the least recently active empty rooms.
     pub async fn sweep(&self) {
         let mut loaded = self.loaded();
+        if let Some(timeout) = self.cluster.as_ref().and_then(|c| c.settings.remote_presence_timeout) {
+            for room in &loaded {
+                room.expire_remote_presence(timeout);
+            }
+        }
         for room in &loaded {
             self.compact_now(room, false).await;
         }

@@ -154,3 +154,66 @@ async fn a_blob_uploaded_to_one_relay_is_served_by_the_others() {
     let (status, _) = tests::http_bytes(relays[1].addr(), "GET", &format!("/api/rooms/render/blobs/{}", "0".repeat(64)), &[], &[]).await;
     assert_eq!(status, 404);
 }
+
+/// An admin delete through any relay deletes the room for all of them: members everywhere
+/// are closed with "room deleted", Redis keeps only the deletion entry (no snapshot, no
+/// blobs), every relay drops its own copy (restore points, blobs), and the room starts
+/// afresh, empty, wherever it is joined next. Other rooms are untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_delete_removes_the_room_from_every_relay() {
+    let redis = RedisServer::start();
+    let relays = relays(&redis, 3, |_| {}).await;
+    let writer = TestClient::join(&relays[0].ws_url(), "doomed").await;
+    let observer = TestClient::join(&relays[1].ws_url(), "doomed").await;
+    let bystander = TestClient::join(&relays[1].ws_url(), "kept").await;
+    for i in 0..10 {
+        put(&writer, &format!("k{i}"), i);
+        put(&bystander, &format!("k{i}"), i);
+    }
+    eventually(WAIT, "the observer on relay 2 has the writes", || async { map_len(&observer) == 10 }).await;
+
+    // A snapshot in Redis, a blob (relay 2 keeps a copy) and a restore point on relay 2.
+    let room = relays[0].state().rooms.get_loaded("doomed").expect("room in memory");
+    assert!(relays[0].state().rooms.compact_now(&room, true).await, "a snapshot is written");
+    let png = [b"\x89PNG\r\n\x1a\n".as_slice(), b"doomed preview"].concat();
+    let (status, body) = tests::http(relays[0].addr(), "PUT", "/api/rooms/doomed/blobs", &[("Content-Type", "image/png")], &png).await;
+    assert_eq!(status, 201, "{body}");
+    let blob = format!("/api/rooms/doomed/blobs/{}", relay::blobs::blob_id(&png));
+    assert_eq!(tests::http_bytes(relays[1].addr(), "GET", &blob, &[], &[]).await.0, 200);
+    let json = [("Content-Type", "application/json")];
+    let (status, body) = tests::http(relays[1].addr(), "POST", "/api/rooms/doomed/snapshots", &json, br#"{"name":"v1"}"#).await;
+    assert_eq!(status, 201, "{body}");
+
+    // Deleted through the third relay, which never had the room in memory.
+    let (status, body) = tests::http(relays[2].addr(), "DELETE", "/api/rooms/doomed", &[], &[]).await;
+    assert_eq!(status, 204, "{body}");
+    for (who, client) in [("writer", &writer), ("observer", &observer)] {
+        let (code, reason) = client.wait_closed().await;
+        assert_eq!((code, reason.as_str()), (close::ROOM_UNAVAILABLE, "room deleted"), "{who}");
+    }
+    let mut conn = inspect(&redis).await;
+    let snapshot_exists: bool = conn.exists("scene:{doomed}:snap").await.expect("exists");
+    let stream_len: u64 = conn.xlen("scene:{doomed}:log").await.expect("xlen");
+    let blobs: Vec<String> = conn.keys("scene:{doomed}:blob:*").await.expect("keys");
+    assert_eq!((snapshot_exists, stream_len, blobs.len()), (false, 1, 0), "Redis holds only the deletion entry");
+    eventually(WAIT, "relay 2 dropped its copies (restore points, blob)", || async {
+        let points = tests::http_get(relays[1].addr(), "/api/rooms/doomed/snapshots").await;
+        let blob = tests::http_bytes(relays[1].addr(), "GET", &blob, &[], &[]).await.0;
+        points == (200, "[]".to_owned()) && blob == 404
+    })
+    .await;
+
+    // The room starts afresh, empty, on every relay, and works.
+    let mut fresh = Vec::new();
+    for relay in &relays {
+        let client = TestClient::join(&relay.ws_url(), "doomed").await;
+        assert_eq!(map_len(&client), 0, "a joiner gets an empty room");
+        fresh.push(client);
+    }
+    put(&fresh[2], "after", 1);
+    for client in &fresh {
+        eventually(WAIT, "a write after the delete reaches every relay", || async { map_len(client) == 1 }).await;
+    }
+    assert_eq!(map_len(&bystander), 10, "another room is untouched");
+    assert!(!bystander.is_closed(), "its members stay connected");
+}

@@ -111,3 +111,45 @@ async fn redis_outage_refuses_writes_with_4503_and_clients_resync_after() {
     let late = TestClient::join(&one, "outage").await;
     assert_eq!(map_len(&late), 3);
 }
+
+/// A relay that dies cannot send its users' presence removals: the other relays drop the
+/// states nobody renews (here after 2 s; stock clients renew every 15 s, the default is 30 s),
+/// tell their members, and no longer hand them to joiners. States still renewed stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_of_a_killed_relays_users_expires_elsewhere() {
+    let redis = RedisServer::start();
+    let url = redis.url();
+    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let paths: Vec<_> = dirs.iter().map(|d| d.path().to_path_buf()).collect();
+    // A short room idle time makes the relay's upkeep (which expires presence) tick each second.
+    let mut relays = tokio::task::spawn_blocking(move || {
+        let args = ["--redis", url.as_str(), "--redis-presence-timeout-secs", "2", "--room-idle-secs", "4"];
+        paths.iter().map(|p| ChildRelay::start(p, &args)).collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    let (doomed, survivor) = (relays[0].ws_url(), relays[1].ws_url());
+    let ada = TestClient::join(&doomed, "ghosts").await;
+    let bob = TestClient::join(&survivor, "ghosts").await;
+    ada.set_presence(r#"{"user":{"name":"Ada"}}"#);
+    bob.set_presence(r#"{"user":{"name":"Bob"}}"#);
+    let (ada_id, bob_id) = (ada.client_id(), bob.client_id());
+    eventually(WAIT, "Bob sees Ada across relays", || async { bob.presence_of(ada_id).await.is_some() }).await;
+
+    // Renewed each second, Ada's state outlives the timeout several times over.
+    for round in 0..5 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        ada.set_presence(&format!(r#"{{"user":{{"name":"Ada"}},"round":{round}}}"#));
+    }
+    assert!(bob.presence_of(ada_id).await.is_some_and(|s| s.contains("Ada")), "a renewed state is kept");
+
+    relays.remove(0).kill();
+    eventually(WAIT, "Ada's state leaves Bob once her relay is gone", || async { bob.presence_of(ada_id).await.is_none() }).await;
+    let late = TestClient::join(&survivor, "ghosts").await;
+    eventually(WAIT, "a late joiner gets Bob's state", || async { late.presence_of(bob_id).await.is_some() }).await;
+    assert!(late.presence_of(ada_id).await.is_none(), "a late joiner is not handed Ada's stale state");
+    // Bob's own state is held by his connection: never expired, however long he is quiet.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(late.presence_of(bob_id).await.is_some(), "a state held by a connection of this relay stays");
+    drop(ada);
+}

@@ -4,9 +4,9 @@
 //! | field | value |
 //! |---|---|
 //! | `o` | origin: the writing relay's id and room instance (`relay/instance`) |
-//! | `k` | kind: `u` (document update, v1 encoding) or `a` (awareness update payload) |
+//! | `k` | kind: `u` (document update, v1 encoding), `a` (awareness update payload) or `x` (the room was deleted: everything before is void) |
 //! | `n` | for updates: the origin's local number of the update (orders its fan-out) |
-//! | `d` | the change as one y-websocket message (an Update or an Awareness message), the very frame members receive |
+//! | `d` | the change as one y-websocket message (an Update or an Awareness message), the very frame members receive; empty for `x` |
 //!
 //! Decoding is strict: an entry that lacks a field or has an unknown kind is refused, and
 //! the message is decoded and validated by the room like a client's before it is applied.
@@ -19,6 +19,9 @@ use redis::Value;
 pub enum Kind {
     Update,
     Awareness,
+    /// An administrator deleted the room: relays close its members and forget it, loading
+    /// starts after the last such entry.
+    Deleted,
 }
 
 impl Kind {
@@ -26,6 +29,7 @@ impl Kind {
         match self {
             Kind::Update => "u",
             Kind::Awareness => "a",
+            Kind::Deleted => "x",
         }
     }
 }
@@ -61,6 +65,7 @@ impl Entry {
         let kind = match bytes("k").as_deref() {
             Some(b"u") => Kind::Update,
             Some(b"a") => Kind::Awareness,
+            Some(b"x") => Kind::Deleted,
             _ => return Err(bad("unknown kind")),
         };
         let n = bytes("n")

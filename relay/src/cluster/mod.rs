@@ -16,6 +16,7 @@
 //! layout also works on a Redis Cluster.
 
 pub mod blobs;
+pub mod delete;
 pub mod entry;
 pub mod snapshot;
 pub mod tasks;
@@ -51,6 +52,10 @@ pub struct ClusterSettings {
     pub block: Duration,
     /// How long a command may take before Redis counts as unavailable.
     pub timeout: Duration,
+    /// How long a presence state learnt from another relay lives without a renewal (stock
+    /// clients renew theirs every 15 s and drop peers' after 30 s). A relay that dies cannot
+    /// send its users' removals; this is what removes them. `None` keeps them.
+    pub remote_presence_timeout: Option<Duration>,
 }
 
 impl Default for ClusterSettings {
@@ -60,6 +65,7 @@ impl Default for ClusterSettings {
             lease: Duration::from_secs(10),
             block: Duration::from_secs(2),
             timeout: Duration::from_secs(3),
+            remote_presence_timeout: Some(Duration::from_secs(30)),
         }
     }
 }

@@ -71,18 +71,23 @@ impl Cluster {
                 }
             }
         }
-        if let Some(data) = data {
-            if crc != Some(crc32fast::hash(&data)) {
-                return Err(damaged("the snapshot fails its checksum".into()));
-            }
-            loaded.snapshot = Some(data);
-        }
         for raw in &tail.ids {
             // As the reader does: an entry no relay wrote is not part of the room.
             match Entry::decode(raw) {
                 Ok(entry) => loaded.tail.push(entry),
                 Err(error) => tracing::warn!(room, %error, "stream entry ignored"),
             }
+        }
+        // A deletion after the snapshot voids it (it holds the deleted content).
+        if let Some(deleted_at) = super::delete::after_last_deletion(&mut loaded.tail) {
+            loaded.snapshot_id = deleted_at;
+            data = None;
+        }
+        if let Some(data) = data {
+            if crc != Some(crc32fast::hash(&data)) {
+                return Err(damaged("the snapshot fails its checksum".into()));
+            }
+            loaded.snapshot = Some(data);
         }
         Ok(loaded)
     }

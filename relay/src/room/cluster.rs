@@ -125,6 +125,10 @@ impl Room {
             return false;
         }
         for entry in entries {
+            if entry.kind == Kind::Deleted {
+                self.deleted(&mut state);
+                return false;
+            }
             if entry.origin == link.origin {
                 if entry.kind == Kind::Update {
                     fan_out_through(&mut state, entry.n);
@@ -166,6 +170,25 @@ impl Room {
             }
             _ => Err(CloseReason::new(close::INVALID_PAYLOAD, "a stream entry holds an unexpected message")),
         }
+    }
+
+    /// An administrator deleted the room through some relay (`crate::cluster::delete`):
+    /// close the members, take the room out of service (the next joiner loads it afresh,
+    /// empty) and drop this relay's own copy of it (restore points, blobs).
+    fn deleted(&self, state: &mut RoomState) {
+        tracing::info!(room = %self.name, "room deleted through another relay");
+        state.closed = true;
+        state.cluster.pending.clear();
+        let reason = CloseReason::new(close::ROOM_UNAVAILABLE, "room deleted");
+        for member in state.members.values() {
+            member.outbox.close(reason.clone());
+        }
+        let (store, name) = (self.store.clone(), self.name.clone());
+        tokio::task::spawn_blocking(move || {
+            if let Err(error) = store.delete_room(&name) {
+                tracing::warn!(room = name, %error, "the deleted room's local copy could not be removed");
+            }
+        });
     }
 
     /// Redis failed: take the room offline and close every member with 4503, so nobody

@@ -69,7 +69,7 @@ impl Room {
             max_bytes,
             cluster,
             state: Arc::new(Mutex::new(RoomState {
-                awareness: Awareness::new(doc),
+                awareness: Awareness::with_clock(doc, super::remote_presence::presence_clock),
                 members: HashMap::new(),
                 closed: false,
                 last_active: Instant::now(),

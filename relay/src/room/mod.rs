@@ -47,6 +47,7 @@ mod cluster;
 mod guard;
 mod load;
 mod presence;
+mod remote_presence;
 mod upkeep;
 
 pub use guard::EncodeFailed;
