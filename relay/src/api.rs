@@ -155,6 +155,10 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, StoreError> +
 
 async fn list_rooms(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<Vec<RoomInfo>>> {
     require_admin(&state, &headers)?;
+    // Clustered, rooms live in Redis: list them there (cluster::list), not in this relay's store.
+    if let Some(cluster) = state.rooms.cluster() {
+        return Ok(Json(cluster.list_rooms().await.map_err(|e| ApiError::Unavailable(e.to_string()))?));
+    }
     let store = state.rooms.store().clone();
     Ok(Json(blocking(move || store.list_rooms()).await?))
 }

@@ -184,6 +184,15 @@ async fn an_admin_delete_removes_the_room_from_every_relay() {
     let (status, body) = tests::http(relays[1].addr(), "POST", "/api/rooms/doomed/snapshots", &json, br#"{"name":"v1"}"#).await;
     assert_eq!(status, 201, "{body}");
 
+    // The admin list shows the rooms in Redis, also on a relay that never loaded them.
+    let listed = |addr| async move {
+        let (status, body) = tests::http_get(addr, "/api/rooms").await;
+        assert_eq!(status, 200, "{body}");
+        let rooms: Vec<serde_json::Value> = serde_json::from_str(&body).expect("a JSON list");
+        rooms.iter().filter_map(|r| r["name"].as_str().map(str::to_owned)).collect::<Vec<_>>()
+    };
+    assert_eq!(listed(relays[2].addr()).await, ["doomed", "kept"]);
+
     // Deleted through the third relay, which never had the room in memory.
     let (status, body) = tests::http(relays[2].addr(), "DELETE", "/api/rooms/doomed", &[], &[]).await;
     assert_eq!(status, 204, "{body}");
@@ -196,6 +205,7 @@ async fn an_admin_delete_removes_the_room_from_every_relay() {
     let stream_len: u64 = conn.xlen("scene:{doomed}:log").await.expect("xlen");
     let blobs: Vec<String> = conn.keys("scene:{doomed}:blob:*").await.expect("keys");
     assert_eq!((snapshot_exists, stream_len, blobs.len()), (false, 1, 0), "Redis holds only the deletion entry");
+    assert_eq!(listed(relays[0].addr()).await, ["kept"], "a deleted room is not listed");
     eventually(WAIT, "relay 2 dropped its copies (restore points, blob)", || async {
         let points = tests::http_get(relays[1].addr(), "/api/rooms/doomed/snapshots").await;
         let blob = tests::http_bytes(relays[1].addr(), "GET", &blob, &[], &[]).await.0;
@@ -215,5 +225,10 @@ async fn an_admin_delete_removes_the_room_from_every_relay() {
         eventually(WAIT, "a write after the delete reaches every relay", || async { map_len(client) == 1 }).await;
     }
     assert_eq!(map_len(&bystander), 10, "another room is untouched");
+    let (status, body) = tests::http_get(relays[0].addr(), "/api/rooms").await;
+    assert_eq!(status, 200, "{body}");
+    let rooms: Vec<serde_json::Value> = serde_json::from_str(&body).expect("a JSON list");
+    let doomed = rooms.iter().find(|r| r["name"] == "doomed").expect("the new room is listed");
+    assert!(doomed["stored_bytes"].as_u64().is_some_and(|b| b > 0) && doomed["last_activity_ms"].as_i64().is_some_and(|t| t > 0), "{doomed}");
     assert!(!bystander.is_closed(), "its members stay connected");
 }

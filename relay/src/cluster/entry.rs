@@ -103,7 +103,9 @@ mod tests {
     fn entries_decode_strictly() {
         let ok = Entry::decode(&raw(&[("o", b"r/1"), ("k", b"u"), ("n", b"7"), ("d", b"\x00\x00")])).unwrap();
         assert_eq!((ok.origin.as_str(), ok.kind, ok.n, ok.data.as_slice()), ("r/1", Kind::Update, 7, &b"\x00\x00"[..]));
-        assert!(Entry::decode(&raw(&[("o", b"r/1"), ("k", b"x"), ("n", b"7"), ("d", b"")])).is_err());
+        assert!(Entry::decode(&raw(&[("o", b"r/1"), ("k", b"z"), ("n", b"7"), ("d", b"")])).is_err(), "an unknown kind");
+        let deleted = Entry::decode(&raw(&[("o", b"r/admin"), ("k", b"x"), ("n", b"0"), ("d", b"")])).unwrap();
+        assert_eq!(deleted.kind, Kind::Deleted);
         assert!(Entry::decode(&raw(&[("k", b"a"), ("n", b"0"), ("d", b"")])).is_err());
         assert_eq!(parse_id("1700000000000-3"), Some((1_700_000_000_000, 3)));
         assert_eq!(parse_id("nope"), None);

@@ -18,6 +18,7 @@
 pub mod blobs;
 pub mod delete;
 pub mod entry;
+pub mod list;
 pub mod snapshot;
 pub mod tasks;
 
