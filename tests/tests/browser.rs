@@ -28,6 +28,8 @@ mod harness;
 mod jobs;
 #[path = "browser_editor/offline.rs"]
 mod offline;
+#[path = "browser_editor/outliner.rs"]
+mod outliner;
 #[path = "browser_editor/performance.rs"]
 mod performance;
 #[path = "browser_editor/restore.rs"]

@@ -61,6 +61,9 @@ pub struct EditorState {
     pub px: Option<String>,
     pub py: Option<String>,
     pub pz: Option<String>,
+    /// The node ids of the outliner rows built, in order. The outliner builds only the rows
+    /// in view (~25 or more at the test window's size, `outliner.rs` checks), so this is every
+    /// node of the small scenes the tests use, not of a large one.
     pub ids: Vec<String>,
     pub people: Vec<String>,
     /// (client, world "x,y,z", shown, name) of each remote cursor.
