@@ -50,6 +50,8 @@ pub struct AppState {
     pub address_counts: Arc<crate::admission::AddressCounts>,
     /// Durability figures of the SQLite store, when that is the store.
     pub durability: Option<Arc<crate::store::SqliteStore>>,
+    /// The per-room blob quota and its upload locks (`--max-room-blob-bytes`).
+    pub blob_quota: crate::blobs::quota::BlobQuota,
     next_conn: AtomicU64,
     shutting_down: AtomicBool,
 }
@@ -57,6 +59,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(config: Config, rooms: Rooms) -> Self {
         let send_budget = send_budget_permits(&config);
+        let blob_quota = crate::blobs::quota::BlobQuota::new(config.max_room_blob_bytes);
         AppState {
             config,
             rooms,
@@ -66,6 +69,7 @@ impl AppState {
             telemetry: crate::telemetry::Telemetry::default(),
             large_sends: Arc::new(tokio::sync::Semaphore::new(send_budget)),
             durability: None,
+            blob_quota,
             token_key: None,
             address_counts: Arc::default(),
             next_conn: AtomicU64::new(1),

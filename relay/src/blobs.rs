@@ -8,6 +8,11 @@
 //! - `GET {base}/api/rooms/{room}/blobs/{id}` — the file with its content type, a strong ETag
 //!   and a year of private caching (an id names one content forever).
 //!
+//! A room's blobs together may take at most `--max-room-blob-bytes` ([`quota`]): an upload
+//! that would go beyond is refused with `507 {"error", "quotaBytes", "usedBytes", "bytes"}`
+//! and nothing is stored; uploading a blob the room already holds is free and answers 201 as
+//! always. Refusals are counted in the `relay_blob_uploads_over_quota` metric.
+//!
 //! Access follows the rules for joining the room (`admission`, `auth`): with an auth key,
 //! a room token (`?token=` or `Authorization: Bearer`) is required; an editor token may
 //! upload and fetch, a viewer token may only fetch. Browser requests from a foreign Origin
@@ -30,7 +35,9 @@ use sha2::{Digest, Sha256};
 use crate::admission::{self, TokenQuery};
 use crate::app::{check_room_name, AppState};
 use crate::auth::{AuthError, Role};
-use crate::store::StoreError;
+use crate::store::{BlobUsage, StoreError};
+
+pub mod quota;
 
 /// The largest blob accepted, in bytes.
 pub const MAX_BLOB_BYTES: usize = 16 * 1024 * 1024;
@@ -54,6 +61,8 @@ pub enum BlobError {
     #[error("{0}")]
     UnsupportedType(String),
     #[error("{0}")]
+    OverQuota(quota::OverQuota),
+    #[error("{0}")]
     Store(StoreError),
 }
 
@@ -75,10 +84,17 @@ impl IntoResponse for BlobError {
             BlobError::NotFound => StatusCode::NOT_FOUND,
             BlobError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             BlobError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            BlobError::OverQuota(_) => StatusCode::INSUFFICIENT_STORAGE,
             BlobError::Store(StoreError::Damaged { .. }) => StatusCode::CONFLICT,
             BlobError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
         };
-        (status, Json(serde_json::json!({ "error": self.to_string() }))).into_response()
+        let mut body = serde_json::json!({ "error": self.to_string() });
+        if let BlobError::OverQuota(over) = &self {
+            body["quotaBytes"] = over.limit.into();
+            body["usedBytes"] = over.used.into();
+            body["bytes"] = over.needed.into();
+        }
+        (status, Json(body)).into_response()
     }
 }
 
@@ -154,16 +170,34 @@ async fn upload(
     }
     let id = blob_id(&bytes);
     let len = bytes.len();
-    let store = state.rooms.store().clone();
-    let (owned_room, owned_id) = (room.clone(), id.clone());
     let shared = bytes.clone();
-    blocking(move || store.put_blob(&owned_room, &owned_id, content_type, bytes.to_vec())).await?;
+    store_within_quota(&state, &room, &id, content_type, bytes.to_vec()).await?;
     if let Some(cluster) = state.rooms.cluster() {
         cluster.put_blob(&room, &id, content_type, &shared).await.map_err(unavailable)?;
     }
     tracing::debug!(room = %room, id = %id, bytes = len, content_type, "blob stored");
     let answer = serde_json::json!({ "id": id, "bytes": len, "contentType": content_type });
     Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+/// Stores blob `id` of `room` unless the room's blobs would go over the quota; a blob the
+/// room already holds is not stored again and costs nothing.
+async fn store_within_quota(state: &AppState, room: &str, id: &str, content_type: &'static str, data: Vec<u8>) -> Result<(), BlobError> {
+    let _turn = state.blob_quota.lock(room).await;
+    let store = state.rooms.store().clone();
+    let (owned_room, owned_id) = (room.to_owned(), id.to_owned());
+    let usage: BlobUsage = blocking(move || store.blob_usage(&owned_room, &owned_id)).await?;
+    if usage.present {
+        return Ok(());
+    }
+    if let Err(over) = state.blob_quota.check(usage.bytes, data.len() as u64) {
+        state.telemetry.metrics.blob_quota_refusals.inc();
+        tracing::info!(room, used = over.used, quota = over.limit, bytes = over.needed, "blob upload over the room's quota");
+        return Err(BlobError::OverQuota(over));
+    }
+    let store = state.rooms.store().clone();
+    let (owned_room, owned_id) = (room.to_owned(), id.to_owned());
+    blocking(move || store.put_blob(&owned_room, &owned_id, content_type, data)).await
 }
 
 async fn fetch(

@@ -156,6 +156,12 @@ pub struct Config {
     #[arg(long, env = "RELAY_MAX_ROOM_BYTES", default_value_t = 256 * 1024 * 1024)]
     pub max_room_bytes: u64,
 
+    /// Most bytes one room's blobs (rendered images, exported .glb files) may take in the
+    /// store. An upload beyond it is refused with 507 Insufficient Storage; re-uploading a
+    /// blob the room already holds is always accepted.
+    #[arg(long, env = "RELAY_MAX_ROOM_BLOB_BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub max_room_blob_bytes: u64,
+
     /// Connections one room accepts at once.
     #[arg(long, env = "RELAY_MAX_CONNS_PER_ROOM", default_value_t = 1000)]
     pub max_conns_per_room: usize,
@@ -260,6 +266,7 @@ impl Config {
             allowed_origins: Vec::new(),
             trust_proxy: false,
             max_room_bytes: 256 * 1024 * 1024,
+            max_room_blob_bytes: 256 * 1024 * 1024,
             max_conns_per_room: 1000,
             max_conns_per_ip: 1000,
             message_rate: 100_000,
@@ -321,5 +328,8 @@ mod tests {
         assert_eq!(cli.serve.listen.port(), 9000);
         let cli = Cli::try_parse_from(["relay", "serve", "--log-format", "json"]).unwrap();
         assert!(matches!(cli.command, Some(Command::Serve(c)) if c.log_format == LogFormat::Json));
+        let cli = Cli::try_parse_from(["relay", "--max-room-blob-bytes", "1048576"]).unwrap();
+        assert_eq!(cli.serve.max_room_blob_bytes, 1 << 20);
+        assert_eq!(Cli::try_parse_from(["relay"]).unwrap().serve.max_room_blob_bytes, 256 << 20, "256 MiB by default");
     }
 }

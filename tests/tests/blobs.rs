@@ -1,7 +1,7 @@
 //! The room blob endpoint scene jobs upload their results to (`relay::blobs`): upload and
 //! fetch (content-addressed, with content type and caching headers), the size limit, the
-//! accepted types, unknown ids, token rules, and that the SQLite store keeps blobs across a
-//! restart.
+//! accepted types, unknown ids, token rules, that the SQLite store keeps blobs across a
+//! restart, and the per-room blob quota (`--max-room-blob-bytes`).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -154,4 +154,62 @@ async fn the_sqlite_store_keeps_blobs_across_a_restart() {
     assert!(head.contains("content-type: image/png"), "{head}");
     assert_eq!(fetch(&relay, "never-stored", &id, "").await.0, 404);
     relay.stop().await;
+}
+
+/// A PNG-looking blob of exactly `len` bytes, different for each `seed`.
+fn png_of(len: usize, seed: u8) -> Vec<u8> {
+    let mut bytes = png(&[seed]);
+    bytes.resize(len, seed);
+    bytes
+}
+
+#[tokio::test]
+async fn a_room_over_its_blob_quota_is_refused_with_507_even_after_a_restart() {
+    const QUOTA: u64 = 10_000;
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start_sqlite(dir.path(), |c| c.max_room_blob_bytes = QUOTA).await;
+    let (first, second, third) = (png_of(4_000, 1), png_of(5_000, 2), png_of(2_000, 3));
+
+    // Under the quota: stored.
+    assert_eq!(upload(&relay, "full", "image/png", &first, "").await.0, 201);
+    assert_eq!(upload(&relay, "full", "image/png", &second, "").await.0, 201);
+    // 9,000 of 10,000 bytes used: 2,000 more do not fit.
+    let (status, answer) = upload(&relay, "full", "image/png", &third, "").await;
+    assert_eq!(status, 507, "{answer}");
+    let error = answer["error"].as_str().unwrap_or_default();
+    assert_eq!(error, "8.8 KiB of the room's 9.8 KiB blob quota in use; this file needs 2.0 KiB more");
+    assert_eq!((answer["quotaBytes"].as_u64(), answer["usedBytes"].as_u64(), answer["bytes"].as_u64()), (Some(QUOTA), Some(9_000), Some(2_000)));
+    assert_eq!(fetch(&relay, "full", &blob_id(&third), "").await.0, 404, "nothing was stored");
+    // The same blob again is free.
+    let (status, again) = upload(&relay, "full", "image/png", &second, "").await;
+    assert_eq!((status, again["id"].as_str()), (201, Some(blob_id(&second).as_str())));
+    // Exactly up to the quota fits.
+    assert_eq!(upload(&relay, "full", "image/png", &png_of(1_000, 4), "").await.0, 201);
+    assert_eq!(upload(&relay, "full", "image/png", &png_of(20, 5), "").await.0, 507);
+    // Another room has its own quota.
+    assert_eq!(upload(&relay, "elsewhere", "image/png", &third, "").await.0, 201);
+    // The refusals are counted.
+    let (_, metrics) = tests::http_get(relay.addr(), "/metrics").await;
+    assert!(metrics.contains("relay_blob_uploads_over_quota_total 2"), "{metrics}");
+    relay.stop().await;
+
+    // After a restart on the same data the room's usage still counts.
+    let relay = TestRelay::start_sqlite(dir.path(), |c| c.max_room_blob_bytes = QUOTA).await;
+    let (status, answer) = upload(&relay, "full", "image/png", &third, "").await;
+    assert_eq!((status, answer["usedBytes"].as_u64()), (507, Some(10_000)), "{answer}");
+    assert_eq!(upload(&relay, "full", "image/png", &first, "").await.0, 201, "a blob it holds is still free");
+    assert_eq!(upload(&relay, "elsewhere", "image/png", &png_of(3_000, 6), "").await.0, 201);
+    let (status, _, body) = fetch(&relay, "full", &blob_id(&second), "").await;
+    assert_eq!((status, body), (200, second));
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn racing_uploads_cannot_overshoot_the_quota_together() {
+    let relay = TestRelay::start_with(|c| c.max_room_blob_bytes = 10_000).await;
+    let blobs: Vec<Vec<u8>> = (0..6).map(|i| png_of(3_000, 10 + i)).collect();
+    let answers = futures_util::future::join_all(blobs.iter().map(|b| upload(&relay, "race", "image/png", b, ""))).await;
+    let stored = answers.iter().filter(|(status, _)| *status == 201).count();
+    let refused = answers.iter().filter(|(status, _)| *status == 507).count();
+    assert_eq!((stored, refused), (3, 3), "3 × 3,000 bytes fit in 10,000: {answers:?}");
 }

@@ -30,6 +30,12 @@ impl From<String> for Stop {
     }
 }
 
+impl From<upload::UploadError> for Stop {
+    fn from(error: upload::UploadError) -> Self {
+        Stop::Failed(error.to_string())
+    }
+}
+
 /// Phase timings and progress reporting of one run.
 struct Progress {
     state: JobsState,

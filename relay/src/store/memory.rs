@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use parking_lot::Mutex;
 
-use super::{now_ms, OnDurable, RestorePoint, RoomInfo, RoomStore, StoreError, StoredRoom};
+use super::{now_ms, BlobUsage, OnDurable, RestorePoint, RoomInfo, RoomStore, StoreError, StoredRoom};
 
 #[derive(Default)]
 pub struct MemoryStore {
@@ -129,6 +129,13 @@ impl RoomStore for MemoryStore {
             .and_then(|r| r.blobs.get(id))
             .cloned()
             .ok_or_else(|| StoreError::NotFound(format!("blob {id} of room {room:?}")))
+    }
+
+    fn blob_usage(&self, room: &str, id: &str) -> Result<BlobUsage, StoreError> {
+        let rooms = self.rooms.lock();
+        let Some(stored) = rooms.get(room) else { return Ok(BlobUsage::default()) };
+        let bytes = stored.blobs.values().map(|(_, data)| data.len() as u64).sum();
+        Ok(BlobUsage { bytes, present: stored.blobs.contains_key(id) })
     }
 
     fn flush(&self) -> Result<(), StoreError> {

@@ -64,6 +64,15 @@ pub struct RestorePoint {
     pub bytes: u64,
 }
 
+/// What a room's blobs take in the store, for the blob quota (`crate::blobs`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BlobUsage {
+    /// Bytes of every blob of the room (content only).
+    pub bytes: u64,
+    /// Whether the blob asked about is one of them.
+    pub present: bool,
+}
+
 /// Called once an appended update is durable.
 pub type OnDurable = Box<dyn FnOnce() + Send>;
 
@@ -102,6 +111,10 @@ pub trait RoomStore: Send + Sync + 'static {
 
     /// Blob `id` of `room`: its content type and bytes.
     fn blob(&self, room: &str, id: &str) -> Result<(String, Vec<u8>), StoreError>;
+
+    /// The bytes all blobs of `room` take, and whether blob `id` is stored (without reading
+    /// any blob's content). Every `put_blob` that returned is counted.
+    fn blob_usage(&self, room: &str, id: &str) -> Result<BlobUsage, StoreError>;
 
     /// Makes everything appended so far durable.
     fn flush(&self) -> Result<(), StoreError>;

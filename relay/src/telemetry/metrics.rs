@@ -30,6 +30,7 @@ pub struct Metrics {
     pub store_bytes_written: Family<Labels, Counter>,
     pub resident_memory_bytes: Gauge,
     pub stream_subscribers: Gauge,
+    pub blob_quota_refusals: Counter,
 }
 
 impl Default for Metrics {
@@ -52,6 +53,7 @@ impl Default for Metrics {
             store_bytes_written: Family::default(),
             resident_memory_bytes: Gauge::default(),
             stream_subscribers: Gauge::default(),
+            blob_quota_refusals: Counter::default(),
             registry: Registry::default(),
         };
         registry.register("connections", "Open WebSocket connections", m.connections.clone());
@@ -78,6 +80,11 @@ impl Default for Metrics {
         registry.register("store_bytes_written", "Bytes the store wrote, by file kind", m.store_bytes_written.clone());
         registry.register("resident_memory_bytes", "Resident set size of the relay process", m.resident_memory_bytes.clone());
         registry.register("stats_stream_subscribers", "Live subscribers of the stats stream", m.stream_subscribers.clone());
+        registry.register(
+            "blob_uploads_over_quota",
+            "Blob uploads refused because the room's blobs would exceed --max-room-blob-bytes",
+            m.blob_quota_refusals.clone(),
+        );
         Metrics { registry, ..m }
     }
 }

@@ -28,7 +28,7 @@ use parking_lot::Mutex;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use super::journal::{Journal, JournalRead, JournalReader, DEFAULT_SEGMENT_BYTES};
-use super::{OnDurable, RestorePoint, RoomInfo, RoomStore, StoreError, StoredRoom};
+use super::{BlobUsage, OnDurable, RestorePoint, RoomInfo, RoomStore, StoreError, StoredRoom};
 use schema::crc;
 use writer::Job;
 
@@ -386,6 +386,22 @@ impl RoomStore for SqliteStore {
             return Err(damaged(room, format!("blob {id} checksum mismatch")));
         }
         Ok((content_type, data))
+    }
+
+    fn blob_usage(&self, room: &str, id: &str) -> Result<BlobUsage, StoreError> {
+        let Some(conn) = self.reader(room)? else { return Ok(BlobUsage::default()) };
+        // length() of a BLOB comes from the row header: no blob content is read.
+        let found = conn.query_row(
+            "SELECT COALESCE(SUM(length(data)), 0), COALESCE(MAX(id = ?1), 0) FROM blobs",
+            [id],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+        );
+        match found {
+            Ok((bytes, present)) => Ok(BlobUsage { bytes: bytes.max(0) as u64, present: present != 0 }),
+            // A file written before blobs existed has no table until its next write.
+            Err(e) if e.to_string().contains("no such table") => Ok(BlobUsage::default()),
+            Err(e) => Err(classify(room, e)),
+        }
     }
 
     fn flush(&self) -> Result<(), StoreError> {
