@@ -1,13 +1,19 @@
 //! Scene jobs in the browser (issue #5): start a render preview, a scene check or a .glb
-//! export; follow everyone's jobs live; cancel any running one; see the results.
+//! export; follow everyone's jobs live; cancel any queued or running one; see the results.
 //!
 //! Jobs live in the document (`shared::jobs`, layout in `docs/scene-schema.md`), so every
 //! collaborator, late joiners included, sees the same list. The client that starts a job
 //! runs it ([`runner`]) in a Web Worker ([`worker`], [`entry`]) and writes progress at most
 //! four times a second, with the jobs origin (never the editor's undo origin). Results go
-//! to the relay's blob endpoint ([`upload`]). Once a second, every client:
-//! - renews the heartbeat of the jobs it runs;
-//! - fails a job whose runner has left the room (gone from awareness for
+//! to the relay's blob endpoint ([`upload`]).
+//!
+//! Each client runs one job at a time: a job started while this client's runner is busy is
+//! written `queued`, and when the running job ends the runner takes the next one of its
+//! queue (`shared::jobs::queue`, oldest first), skipping those cancelled or failed meanwhile.
+//!
+//! Once a second, every client:
+//! - renews the heartbeat of the jobs it runs and of those waiting in its queue;
+//! - fails a queued or running job whose runner has left the room (gone from awareness for
 //!   [`RUNNER_GONE_MS`]) or whose heartbeat has not moved for
 //!   `shared::jobs::HEARTBEAT_STALE_MS`: "runner disconnected". Finishing is idempotent, so
 //!   several collaborators doing it at once agree.
@@ -27,7 +33,7 @@ use futures_util::StreamExt;
 use gloo_timers::future::IntervalStream;
 use leptos::prelude::*;
 use shared::jobs::store::Outcome;
-use shared::jobs::{Job, JobKind, Jobs, JOBS_ORIGIN};
+use shared::jobs::{queue, Job, JobKind, Jobs, JOBS_ORIGIN};
 use yrs::{Doc, Transact, TransactionMut};
 
 use crate::connection::{ConnectionState, Status};
@@ -80,7 +86,7 @@ pub struct JobsState {
     /// This client's id (a job's runner).
     pub client: u64,
     pub settings: Settings,
-    /// Jobs this client is running right now.
+    /// Jobs this client is running right now (at most one).
     pub running: RwSignal<HashSet<String>>,
 }
 
@@ -98,30 +104,91 @@ impl JobsState {
         jobs.get(&txn, id)
     }
 
-    /// Starts a job of `kind`, run by this client.
+    /// Starts a job of `kind`, run by this client: at once when its runner is idle, else
+    /// queued behind the jobs it already has.
     pub fn start(&self, kind: JobKind) {
         let now = js_sys::Date::now();
-        let id = format!("{:x}-{}", self.client, now as u64);
+        let id = self.new_id(now);
         let name = self.user.get_untracked().name;
+        // No job running means no queue either (the runner only stops when it is empty).
+        let idle = self.running.with_untracked(HashSet::is_empty);
         self.write(|jobs, txn| {
-            jobs.start(txn, &shared::jobs::NewJob { id: &id, kind, started_by: &name, client: self.client, now_ms: now });
+            let job = shared::jobs::NewJob { id: &id, kind, started_by: &name, client: self.client, now_ms: now };
+            if idle {
+                jobs.start(txn, &job);
+            } else {
+                jobs.enqueue(txn, &job);
+            }
         });
-        self.running.update(|r| {
-            r.insert(id.clone());
-        });
-        let state = *self;
-        leptos::task::spawn_local(async move {
-            runner::run(state, id.clone(), kind).await;
-            state.running.try_update(|r| {
-                r.remove(&id);
+        if idle {
+            self.running.update(|r| {
+                r.insert(id.clone());
             });
-        });
+            leptos::task::spawn_local(work_through_queue(*self, id, kind));
+        }
     }
 
-    /// Asks the runner of job `id` to stop (anyone may).
+    /// An id no other job has: this client, the time, and a count for several in one ms.
+    fn new_id(&self, now: f64) -> String {
+        let base = format!("{:x}-{}", self.client, now as u64);
+        let taken = |id: &str| self.get(id).is_some();
+        if !taken(&base) {
+            return base;
+        }
+        (1u32..).map(|n| format!("{base}-{n}")).find(|id| !taken(id)).unwrap_or(base)
+    }
+
+    /// This client's queued jobs, in the order it runs them (read from the document).
+    fn my_queue(&self) -> Vec<Job> {
+        let (doc, jobs) = (self.doc.get_value(), self.jobs.get_value());
+        let all = jobs.list(&doc.transact());
+        queue::queued_for(&all, self.client).into_iter().cloned().collect()
+    }
+
+    /// Cancels job `id` (anyone may): a queued job ends at once, a running one's runner is
+    /// asked to stop.
     pub fn cancel(&self, id: &str) {
         let name = self.user.get_untracked().name;
-        self.write(|jobs, txn| jobs.request_cancel(txn, id, &name));
+        let now = js_sys::Date::now();
+        self.write(|jobs, txn| jobs.request_cancel(txn, id, &name, now));
+    }
+}
+
+/// This client's runner: runs `first` (already written running), then each next job of its
+/// queue, one at a time, until the queue is empty. Only one runs per client: it is started
+/// only when `running` is empty, and keeps a job in `running` from start to end (moving to
+/// the next one without yielding in between).
+async fn work_through_queue(state: JobsState, first: String, kind: JobKind) {
+    let mut next = Some((first, kind));
+    while let Some((id, kind)) = next.take() {
+        runner::run(state, id.clone(), kind).await;
+        if state
+            .running
+            .try_update(|r| {
+                r.remove(&id);
+            })
+            .is_none()
+        {
+            return; // the page is gone
+        }
+        for queued in state.my_queue() {
+            let now = js_sys::Date::now();
+            // Skips one cancelled or failed since it was read (and one of an unknown kind).
+            let Some(kind) = queued.kind else { continue };
+            if state.write(|jobs, txn| jobs.begin(txn, &queued.id, now)) {
+                if state
+                    .running
+                    .try_update(|r| {
+                        r.insert(queued.id.clone());
+                    })
+                    .is_none()
+                {
+                    return;
+                }
+                next = Some((queued.id, kind));
+                break;
+            }
+        }
     }
 }
 
@@ -156,7 +223,8 @@ pub fn start(doc: Doc, room: Room, user: RwSignal<User>, status: Status) -> Jobs
     state
 }
 
-/// Once a second: heartbeats for my jobs, and failing jobs whose runner is gone.
+/// Once a second: heartbeats for my jobs (running and queued), and failing jobs whose
+/// runner is gone.
 async fn watchdog(state: JobsState, status: Status) {
     // Per job: the last heartbeat value seen and when (local clock) it last changed, so a
     // runner's clock being off does not matter.
@@ -164,7 +232,8 @@ async fn watchdog(state: JobsState, status: Status) {
     let mut seconds = IntervalStream::new(1000);
     while seconds.next().await.is_some() {
         let now = js_sys::Date::now();
-        let mine: Vec<String> = state.running.with_untracked(|r| r.iter().cloned().collect());
+        let mut mine: Vec<String> = state.running.with_untracked(|r| r.iter().cloned().collect());
+        mine.extend(state.my_queue().into_iter().map(|job| job.id));
         if !mine.is_empty() {
             state.write(|jobs, txn| {
                 for id in &mine {

@@ -1,15 +1,17 @@
 //! The Jobs panel (right sidebar): buttons that start a render preview, a scene check or a
 //! .glb export, and every job in the room with its state, phase, progress, ETA, who started
-//! it and the time each phase took; Cancel on running jobs (anyone's), the rendered image,
-//! the check's findings (a click selects the nodes) and the export's download link.
+//! it and the time each phase took; a queued job's place in its runner's queue; Cancel on
+//! queued and running jobs (anyone's), the rendered image, the check's findings (a click
+//! selects the nodes) and the export's download link.
 //!
 //! For browser tests: `#jobs-panel[data-jobs]` and `[data-running]` (jobs this client runs), and per job `li.job` with `data-job-id`,
 //! `data-kind`, `data-state`, `data-phase`, `data-progress`, `data-runner`, `data-blob`,
-//! `data-findings`, `data-error`; `img.job-image`, `button.job-cancel`, `a.job-download`,
-//! `button.finding`.
+//! `data-findings`, `data-error`, `data-queue` (place in the runner's queue, 1 = next; empty
+//! unless queued), `data-started` (when it began running, ms; empty if it never ran);
+//! `img.job-image`, `button.job-cancel`, `a.job-download`, `button.finding`.
 
 use leptos::prelude::*;
-use shared::jobs::{Job, JobKind, JobState};
+use shared::jobs::{queue, Job, JobKind, JobState};
 use shared::scene::NodeId;
 
 use super::upload::blob_url;
@@ -40,14 +42,22 @@ pub fn JobsPanel(jobs: JobsState, editor: Editor) -> impl IntoView {
                 {start_button(JobKind::Export, "job-export")}
             </div>
             <ul class="job-list">
-                {move || jobs.list.get().into_iter().map(|job| view! { <JobRow job=job jobs=jobs editor=editor /> }).collect::<Vec<_>>()}
+                {move || {
+                    let list = jobs.list.get();
+                    list.iter()
+                        .map(|job| {
+                            let place = queue::position(&list, &job.id);
+                            view! { <JobRow job=job.clone() place=place jobs=jobs editor=editor /> }
+                        })
+                        .collect::<Vec<_>>()
+                }}
             </ul>
         </section>
     }
 }
 
 #[component]
-fn JobRow(job: Job, jobs: JobsState, editor: Editor) -> impl IntoView {
+fn JobRow(job: Job, place: Option<usize>, jobs: JobsState, editor: Editor) -> impl IntoView {
     let state = job.state.map_or("unknown", JobState::as_str);
     let kind = job.kind.map_or("unknown", JobKind::as_str);
     let label = job.kind.map_or("Unknown job", JobKind::label);
@@ -57,6 +67,12 @@ fn JobRow(job: Job, jobs: JobsState, editor: Editor) -> impl IntoView {
     let mine = job.runner == jobs.client;
     let who = if mine { format!("{} (you)", job.started_by) } else { job.started_by.clone() };
     let eta = job.eta_secs.filter(|_| running).map(|s| format!(" · ~{s:.0} s left"));
+    let progress_line = match place {
+        Some(1) => "queued · next in line".to_owned(),
+        Some(n) => format!("queued · {n} in line"),
+        None => format!("{} · {:.0} %{}", job.phase, job.progress, eta.unwrap_or_default()),
+    };
+    let waited = job.started_ms.filter(|s| *s > job.created_ms + 500.0).map(|s| format!(" · waited {}", seconds(s - job.created_ms)));
     let timings = job.timings.iter().map(|t| format!("{} {}", t.phase, seconds(t.ms))).collect::<Vec<_>>().join(" · ");
     let id = job.id.clone();
     let cancel = running.then(|| {
@@ -106,15 +122,17 @@ fn JobRow(job: Job, jobs: JobsState, editor: Editor) -> impl IntoView {
             data-job-id=job.id.clone() data-kind=kind data-state=state data-phase=job.phase.clone()
             data-progress=job.progress.to_string() data-runner=job.runner.to_string()
             data-blob=job.blob.clone().unwrap_or_default() data-findings=job.findings.len().to_string()
-            data-error=job.error.clone().unwrap_or_default()>
+            data-error=job.error.clone().unwrap_or_default()
+            data-queue=place.map(|p| p.to_string()).unwrap_or_default()
+            data-started=job.started_ms.map(|s| s.to_string()).unwrap_or_default()>
             <div class="job-head">
                 <span class="job-kind">{label}</span>
                 <span class=format!("job-state {state}")>{state}</span>
                 {cancel}
             </div>
             <progress max="100" value=job.progress></progress>
-            <div class="job-meta">{format!("{} · {:.0} %{}", job.phase, job.progress, eta.unwrap_or_default())}</div>
-            <div class="job-meta">{format!("by {who}")}</div>
+            <div class="job-meta job-progress">{progress_line}</div>
+            <div class="job-meta">{format!("by {who}{}", waited.unwrap_or_default())}</div>
             {(!timings.is_empty()).then(|| view! { <div class="job-meta job-timings">{timings}</div> })}
             {detail.map(|d| view! { <div class="job-meta job-detail">{d}</div> })}
             {image}

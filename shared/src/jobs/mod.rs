@@ -4,7 +4,9 @@
 //! - [`model`]: what a job is (kind, state, phase, progress, timings, result) and the typed
 //!   values stored for it.
 //! - [`store`]: the `jobs` root map of the scene document (layout in `docs/scene-schema.md`):
-//!   starting, progress, cancel requests, finishing, the runner timeout, pruning old jobs.
+//!   starting or queueing, progress, cancel requests, finishing, the runner timeout, pruning
+//!   old jobs.
+//! - [`queue`]: the order a runner takes its queued jobs in (one job at a time per client).
 //!   Writes use their own transaction origin ([`JOBS_ORIGIN`]), never the editor's, and `jobs`
 //!   is not one of the scene's undo roots, so job traffic never lands in anyone's undo stack.
 //! - [`throttle`]: at most a few progress writes a second, so a render does not flood the room.
@@ -18,6 +20,7 @@
 
 pub mod check;
 pub mod model;
+pub mod queue;
 pub mod render;
 pub mod space;
 pub mod store;
@@ -36,8 +39,9 @@ pub const JOBS_ORIGIN: &str = "jobs";
 /// Finished jobs kept in the document (the most recent ones); older ones are pruned.
 pub const KEEP_FINISHED: usize = 20;
 
-/// A running job whose heartbeat has not changed for this long is failed by any collaborator.
+/// A queued or running job whose heartbeat has not changed for this long is failed by any
+/// collaborator.
 pub const HEARTBEAT_STALE_MS: f64 = 10_000.0;
 
-/// The runner writes its heartbeat at least this often while a job runs.
+/// The runner writes its heartbeat at least this often while a job runs or waits in its queue.
 pub const HEARTBEAT_EVERY_MS: f64 = 1_000.0;

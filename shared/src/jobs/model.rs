@@ -143,6 +143,8 @@ pub struct Job {
     /// Seconds left, when known.
     pub eta_secs: Option<f64>,
     pub created_ms: f64,
+    /// When it began running (`None` while queued, and for a job that never ran).
+    pub started_ms: Option<f64>,
     pub heartbeat_ms: f64,
     pub finished_ms: Option<f64>,
     pub timings: Vec<PhaseTiming>,
@@ -162,5 +164,10 @@ impl Job {
     /// Still queued or running (an unknown state counts as finished).
     pub fn is_active(&self) -> bool {
         self.state.is_some_and(|s| !s.is_finished())
+    }
+
+    /// Waiting for its runner to finish the jobs before it.
+    pub fn is_queued(&self) -> bool {
+        self.state == Some(JobState::Queued)
     }
 }

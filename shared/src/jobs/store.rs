@@ -3,9 +3,10 @@
 //! exact layout, for plain Yjs clients too, is in `docs/scene-schema.md` ("Jobs").
 //!
 //! Every method takes the caller's transaction; open it with [`super::JOBS_ORIGIN`]. Writers
-//! only move a job forward: nothing changes a finished job, so two collaborators marking the
-//! same lost job failed write the same values (idempotent), and a late progress write cannot
-//! resurrect a cancelled job.
+//! only move a job forward (queued → running → done / failed / cancelled, or queued →
+//! cancelled / failed): nothing changes a finished job, so two collaborators marking the same
+//! lost job failed write the same values (idempotent), a late progress write cannot resurrect
+//! a cancelled job, and a cancelled queued job is never started.
 
 use yrs::{Any, Doc, In, Map, MapPrelim, MapRef, Out, ReadTxn, TransactionMut};
 
@@ -25,6 +26,7 @@ pub mod keys {
     pub const PROGRESS: &str = "progress";
     pub const ETA: &str = "eta";
     pub const CREATED: &str = "createdAt";
+    pub const STARTED: &str = "startedAt";
     pub const HEARTBEAT: &str = "heartbeat";
     pub const FINISHED: &str = "finishedAt";
     pub const TIMINGS: &str = "timings";
@@ -36,7 +38,7 @@ pub mod keys {
     pub const CANCELLED_BY: &str = "cancelledBy";
 }
 
-/// What starting a job needs.
+/// What starting (or queueing) a job needs.
 #[derive(Debug, Clone)]
 pub struct NewJob<'a> {
     pub id: &'a str,
@@ -46,6 +48,9 @@ pub struct NewJob<'a> {
     pub client: u64,
     pub now_ms: f64,
 }
+
+/// The phase a queued job shows until its runner starts it.
+pub const QUEUED_PHASE: &str = "queued";
 
 /// A progress report of the runner, for [`Jobs::progress`].
 #[derive(Debug, Clone, Copy)]
@@ -111,22 +116,53 @@ impl Jobs {
         }
     }
 
-    /// Adds a running job (the starter runs it at once) and prunes old finished ones.
+    /// Adds a running job (the starter's runner is idle and runs it at once) and prunes old
+    /// finished ones.
     pub fn start(&self, txn: &mut TransactionMut, job: &NewJob) {
-        let fields: Vec<(&str, In)> = vec![
+        self.add(txn, job, JobState::Running);
+    }
+
+    /// Adds a queued job (the starter's runner is busy; it runs the job later, see
+    /// [`Jobs::begin`]) and prunes old finished ones.
+    pub fn enqueue(&self, txn: &mut TransactionMut, job: &NewJob) {
+        self.add(txn, job, JobState::Queued);
+    }
+
+    fn add(&self, txn: &mut TransactionMut, job: &NewJob, state: JobState) {
+        let running = state == JobState::Running;
+        let mut fields: Vec<(&str, In)> = vec![
             (keys::KIND, In::from(job.kind.as_str())),
             (keys::STARTED_BY, In::from(job.started_by)),
             (keys::STARTED_BY_CLIENT, In::from(job.client as f64)),
             (keys::RUNNER, In::from(job.client as f64)),
-            (keys::STATE, In::from(JobState::Running.as_str())),
-            (keys::PHASE, In::from("starting")),
+            (keys::STATE, In::from(state.as_str())),
+            (keys::PHASE, In::from(if running { "starting" } else { QUEUED_PHASE })),
             (keys::PROGRESS, In::from(0.0)),
             (keys::CREATED, In::from(job.now_ms)),
             (keys::HEARTBEAT, In::from(job.now_ms)),
             (keys::CANCEL, In::from(false)),
         ];
+        if running {
+            fields.push((keys::STARTED, In::from(job.now_ms)));
+        }
         self.map.insert(txn, job.id, fields.into_iter().collect::<MapPrelim>());
         self.prune(txn);
+    }
+
+    /// The runner starts a queued job: `running` from `now_ms` on. Ignored (false) unless the
+    /// job is still queued and nobody asked to cancel it, so a job cancelled or failed while
+    /// it waited is skipped, and starting twice changes nothing.
+    pub fn begin(&self, txn: &mut TransactionMut, id: &str, now_ms: f64) -> bool {
+        let Some(map) = self.job_map(txn, id) else { return false };
+        if read_state(&map, txn) != Some(JobState::Queued) || cancel_requested(&map, txn) {
+            return false;
+        }
+        set(txn, &map, keys::STATE, Any::from(JobState::Running.as_str()));
+        set(txn, &map, keys::PHASE, Any::from("starting"));
+        set(txn, &map, keys::PROGRESS, Any::from(0.0));
+        set(txn, &map, keys::STARTED, Any::from(now_ms));
+        set(txn, &map, keys::HEARTBEAT, Any::from(now_ms));
+        true
     }
 
     /// The runner's progress: phase, percent, ETA, heartbeat, the timings so far. Ignored
@@ -155,11 +191,22 @@ impl Jobs {
         true
     }
 
-    /// Asks the runner to stop (anyone may). Ignored for a finished job.
-    pub fn request_cancel(&self, txn: &mut TransactionMut, id: &str, by: &str) -> bool {
+    /// Cancels a job (anyone may): a queued job is cancelled at once (it never runs); a
+    /// running one gets the request, and its runner stops and marks it cancelled. Ignored
+    /// for a finished job.
+    ///
+    /// `cancel` is set in both cases, so a cancel racing the runner's [`Jobs::begin`] ends
+    /// the same whichever `state` write wins the merge: either the job reads cancelled, or it
+    /// reads running with the request, and the runner stops it.
+    pub fn request_cancel(&self, txn: &mut TransactionMut, id: &str, by: &str, now_ms: f64) -> bool {
         let Some(map) = self.active_map(txn, id) else { return false };
         set(txn, &map, keys::CANCEL, Any::from(true));
         set(txn, &map, keys::CANCELLED_BY, Any::from(by));
+        if read_state(&map, txn) == Some(JobState::Queued) {
+            set(txn, &map, keys::STATE, Any::from(JobState::Cancelled.as_str()));
+            set(txn, &map, keys::FINISHED, Any::from(now_ms));
+            self.prune(txn);
+        }
         true
     }
 
@@ -241,6 +288,10 @@ fn read_state<T: ReadTxn>(map: &MapRef, txn: &T) -> Option<JobState> {
     string(map, txn, keys::STATE).as_deref().and_then(JobState::parse)
 }
 
+fn cancel_requested<T: ReadTxn>(map: &MapRef, txn: &T) -> bool {
+    matches!(map.get(txn, keys::CANCEL), Some(Out::Any(Any::Bool(true))))
+}
+
 fn read_kind<T: ReadTxn>(map: &MapRef, txn: &T) -> Option<JobKind> {
     string(map, txn, keys::KIND).as_deref().and_then(JobKind::parse)
 }
@@ -263,6 +314,7 @@ fn read<T: ReadTxn>(id: &str, map: &MapRef, txn: &T) -> Job {
         progress: number(map, txn, keys::PROGRESS).unwrap_or(0.0).clamp(0.0, 100.0),
         eta_secs: number(map, txn, keys::ETA),
         created_ms: number(map, txn, keys::CREATED).unwrap_or(0.0),
+        started_ms: number(map, txn, keys::STARTED),
         heartbeat_ms: number(map, txn, keys::HEARTBEAT).unwrap_or(0.0),
         finished_ms: number(map, txn, keys::FINISHED),
         timings: json_list(map, txn, keys::TIMINGS).unwrap_or_default(),
@@ -270,113 +322,12 @@ fn read<T: ReadTxn>(id: &str, map: &MapRef, txn: &T) -> Job {
         note: string(map, txn, keys::NOTE),
         findings: json_list(map, txn, keys::FINDINGS).unwrap_or_default(),
         error: string(map, txn, keys::ERROR),
-        cancel_requested: matches!(map.get(txn, keys::CANCEL), Some(Out::Any(Any::Bool(true)))),
+        cancel_requested: cancel_requested(map, txn),
         cancelled_by: string(map, txn, keys::CANCELLED_BY),
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::jobs::JOBS_ORIGIN;
-    use crate::scene::SceneUndo;
-    use yrs::Transact;
-
-    fn start(jobs: &Jobs, doc: &Doc, id: &str, now: f64) {
-        let mut txn = doc.transact_mut_with(JOBS_ORIGIN);
-        jobs.start(&mut txn, &NewJob { id, kind: JobKind::Render, started_by: "Ann", client: 7, now_ms: now });
-    }
-
-    #[test]
-    fn a_job_goes_from_running_to_done_and_reads_back() {
-        let doc = Doc::new();
-        let jobs = Jobs::new(&doc);
-        start(&jobs, &doc, "j1", 1000.0);
-        {
-            let mut txn = doc.transact_mut_with(JOBS_ORIGIN);
-            let timings = vec![PhaseTiming { phase: "tiles".into(), ms: 12.0 }];
-            let report = Report { phase: "tiles", percent: 42.04, eta_secs: Some(3.0), timings: &timings, now_ms: 1500.0 };
-            assert!(jobs.progress(&mut txn, "j1", &report));
-        }
-        let job = jobs.get(&doc.transact(), "j1").unwrap();
-        assert_eq!((job.kind, job.state, job.progress, job.eta_secs), (Some(JobKind::Render), Some(JobState::Running), 42.0, Some(3.0)));
-        assert_eq!((job.started_by.as_str(), job.runner, job.heartbeat_ms), ("Ann", 7, 1500.0));
-        {
-            let mut txn = doc.transact_mut_with(JOBS_ORIGIN);
-            let done = Outcome::Done { blob: Some("abc".into()), note: None, findings: Vec::new() };
-            assert!(jobs.finish(&mut txn, "j1", done, &[], 2000.0));
-            // Finished jobs don't move any more: no progress, no second ending.
-            let late = Report { phase: "tiles", percent: 50.0, eta_secs: None, timings: &[], now_ms: 2100.0 };
-            assert!(!jobs.progress(&mut txn, "j1", &late));
-            assert!(!jobs.finish(&mut txn, "j1", Outcome::Failed("late".into()), &[], 2200.0));
-            assert!(!jobs.request_cancel(&mut txn, "j1", "Bob"));
-        }
-        let job = jobs.get(&doc.transact(), "j1").unwrap();
-        assert_eq!((job.state, job.progress, job.blob.as_deref(), job.error), (Some(JobState::Done), 100.0, Some("abc"), None));
-        assert_eq!(job.timings, vec![PhaseTiming { phase: "tiles".into(), ms: 12.0 }]);
-    }
-
-    #[test]
-    fn cancel_requests_and_check_reports_round_trip() {
-        let doc = Doc::new();
-        let jobs = Jobs::new(&doc);
-        {
-            let mut txn = doc.transact_mut_with(JOBS_ORIGIN);
-            jobs.start(&mut txn, &NewJob { id: "c", kind: JobKind::Check, started_by: "Ann", client: 1, now_ms: 1.0 });
-            assert!(jobs.request_cancel(&mut txn, "c", "Bob"));
-        }
-        let job = jobs.get(&doc.transact(), "c").unwrap();
-        assert!(job.cancel_requested && job.is_active());
-        assert_eq!(job.cancelled_by.as_deref(), Some("Bob"));
-        let findings = vec![Finding { kind: crate::jobs::FindingKind::Orphan, nodes: vec!["n1".into()], message: "m".into() }];
-        jobs.finish(&mut doc.transact_mut_with(JOBS_ORIGIN), "c", Outcome::Done { blob: None, note: None, findings: findings.clone() }, &[], 5.0);
-        assert_eq!(jobs.get(&doc.transact(), "c").unwrap().findings, findings);
-    }
-
-    #[test]
-    fn only_the_most_recent_finished_jobs_are_kept() {
-        let doc = Doc::new();
-        let jobs = Jobs::new(&doc);
-        for i in 0..30 {
-            let id = format!("j{i:02}");
-            start(&jobs, &doc, &id, i as f64);
-            if i != 3 {
-                jobs.finish(&mut doc.transact_mut_with(JOBS_ORIGIN), &id, Outcome::Cancelled, &[], 100.0 + i as f64);
-            }
-        }
-        let list = jobs.list(&doc.transact());
-        assert_eq!(list.len(), KEEP_FINISHED + 1, "20 finished plus the running one");
-        assert!(list.iter().any(|j| j.id == "j03" && j.is_active()));
-        assert!(list.iter().all(|j| j.id.as_str() >= "j10" || j.id == "j03"));
-    }
-
-    #[test]
-    fn job_writes_never_enter_the_editors_undo_stack() {
-        let doc = Doc::new();
-        let jobs = Jobs::new(&doc);
-        let mut undo = SceneUndo::with_system_clock(&doc, "editor");
-        start(&jobs, &doc, "j", 1.0);
-        let report = Report { phase: "tiles", percent: 10.0, eta_secs: None, timings: &[], now_ms: 2.0 };
-        jobs.progress(&mut doc.transact_mut_with(JOBS_ORIGIN), "j", &report);
-        assert!(!undo.can_undo());
-        assert!(!undo.undo());
-        assert!(jobs.get(&doc.transact(), "j").is_some());
-    }
-
-    #[test]
-    fn malformed_values_read_as_defaults() {
-        let doc = Doc::new();
-        let jobs = Jobs::new(&doc);
-        {
-            let mut txn = doc.transact_mut();
-            let fields: Vec<(&str, In)> = vec![(keys::KIND, In::from(5.0)), (keys::PROGRESS, In::from("x")), (keys::FINDINGS, In::from("{"))];
-            jobs.root().insert(&mut txn, "odd", fields.into_iter().collect::<MapPrelim>());
-            jobs.root().insert(&mut txn, "not-a-map", "x");
-        }
-        let list = jobs.list(&doc.transact());
-        assert_eq!(list.len(), 1);
-        let job = &list[0];
-        assert_eq!((job.kind, job.state, job.progress, job.findings.len()), (None, None, 0.0, 0));
-        assert!(!job.is_active());
-    }
-}
+mod tests;
+#[cfg(test)]
+mod queued_tests;

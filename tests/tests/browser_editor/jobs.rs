@@ -1,8 +1,11 @@
 //! Browser tests of scene jobs (issue #5): a render started in browser A shows its progress
 //! in browser B, B cancels it and A's runner stops; a finished render's image shows in both;
 //! a scene check whose finding selects the offending nodes; an export whose .glb the relay
-//! serves; a late joiner sees all of it; and a job whose runner leaves is failed by the
-//! collaborator who stays.
+//! serves; a late joiner sees all of it; a job whose runner leaves is failed by the
+//! collaborator who stays; and a client runs one job at a time: one started meanwhile waits
+//! `queued` (with its place in line) until the running one ends, and a collaborator may
+//! cancel it before it ever runs; a render whose upload the relay refuses (the room's blob
+//! quota is used up) fails with a sentence saying so.
 //!
 //! The render is kept small and paced with the client's test knobs (`jobsize=WxH`,
 //! `jobdelay=MS` between tiles, see `client/src/jobs/mod.rs`) so that cancelling it is
@@ -31,6 +34,8 @@ const JOBS_JS: &str = r#"
                 blob: li.getAttribute('data-blob'),
                 findings: Number(li.getAttribute('data-findings')),
                 error: li.getAttribute('data-error'),
+                queue: li.getAttribute('data-queue'),
+                started: li.getAttribute('data-started'),
                 image_width: img && img.complete ? img.naturalWidth : 0,
                 download: link ? link.getAttribute('href') : null,
             };
@@ -50,6 +55,10 @@ struct ShownJob {
     blob: String,
     findings: u64,
     error: String,
+    /// Place in the runner's queue ("1" = next); empty unless queued.
+    queue: String,
+    /// When it began running; empty if it never ran.
+    started: String,
     image_width: u64,
     download: Option<String>,
 }
@@ -63,6 +72,10 @@ struct Panel {
 impl Panel {
     fn job(&self, id: &str) -> Option<&ShownJob> {
         self.jobs.iter().find(|j| j.id == id)
+    }
+
+    fn of_kind(&self, kind: &str) -> Option<&ShownJob> {
+        self.jobs.iter().find(|j| j.kind == kind)
     }
 }
 
@@ -84,6 +97,8 @@ async fn panel(page: &Page) -> Panel {
                         blob: s("blob"),
                         findings: j["findings"].as_u64().unwrap_or(0),
                         error: s("error"),
+                        queue: s("queue"),
+                        started: s("started"),
                         image_width: j["image_width"].as_u64().unwrap_or(0),
                         download: j["download"].as_str().map(str::to_owned),
                     }
@@ -231,6 +246,119 @@ async fn a_job_whose_runner_leaves_is_failed_by_a_collaborator() {
         // Nothing revives it.
         tokio::time::sleep(Duration::from_millis(1500)).await;
         assert_eq!(panel(&b).await.job(&id).map(|j| j.state.clone()), Some("failed".into()));
+    })
+    .await;
+}
+
+/// A page whose renders are slow enough (24 tiles, 250 ms apart: about 6 s) for jobs to queue
+/// behind them.
+fn slow(relay: &Relay, room: &str) -> String {
+    format!("{}&jobsize=192x128&jobdelay=250", relay.page(room))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_started_while_the_runner_is_busy_waits_queued_then_runs() {
+    with_browsers(|browsers| async move {
+        let relay = Relay::start("").await;
+        let (a, b) = two(&browsers, &slow(&relay, "queue"), &relay.page("queue")).await;
+        a.add_node().await;
+        a.add_node().await;
+        b.wait_nodes(2).await;
+        let a_client = state(&a).await.client;
+
+        click(&a, "#job-render").await;
+        wait_panel(&a, "A's render running", |p| p.running == 1 && p.of_kind("render").is_some_and(|j| j.state == "running")).await;
+        click(&a, "#job-check").await;
+        // B sees the check waiting behind the render, first in A's queue.
+        let seen = wait_panel(&b, "A's check queued", |p| p.of_kind("check").is_some_and(|j| j.state == "queued")).await;
+        let check = seen.of_kind("check").cloned().unwrap_or_default();
+        assert_eq!((check.queue.as_str(), check.phase.as_str(), check.runner.as_str()), ("1", "queued", a_client.as_str()), "{check:?}");
+        assert!(check.started.is_empty() && check.progress == 0.0, "not started: {check:?}");
+        assert_eq!(seen.of_kind("render").map(|j| j.state.as_str()), Some("running"), "the render still runs");
+        let a_now = panel(&a).await;
+        assert_eq!(a_now.running, 1, "A runs one job at a time: {a_now:?}");
+
+        // When the render is done the check runs (from then on), then is done.
+        let running = wait_panel(&b, "A's check running", |p| p.job(&check.id).is_some_and(|j| j.state == "running")).await;
+        assert_eq!(running.of_kind("render").map(|j| j.state.as_str()), Some("done"), "the check runs after the render: {running:?}");
+        let began = running.job(&check.id).map(|j| j.queue.clone()).unwrap_or_default();
+        assert!(began.is_empty(), "no place in line once running: {began:?}");
+        let done = wait_panel(&b, "A's check done", |p| p.job(&check.id).is_some_and(|j| j.state == "done")).await;
+        let finished = done.job(&check.id).cloned().unwrap_or_default();
+        assert_eq!(finished.findings, 1, "the overlap: {finished:?}");
+        let started: f64 = finished.started.parse().unwrap_or(0.0);
+        assert!(started > 0.0, "a start time: {finished:?}");
+        wait_panel(&a, "A idle", |p| p.running == 0).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_job_cancelled_by_a_collaborator_never_runs() {
+    with_browsers(|browsers| async move {
+        let relay = Relay::start("").await;
+        let (a, b) = two(&browsers, &slow(&relay, "queue-cancel"), &relay.page("queue-cancel")).await;
+        a.add_node().await;
+        b.wait_nodes(1).await;
+
+        click(&a, "#job-render").await;
+        wait_panel(&a, "A's render running", |p| p.running == 1).await;
+        click(&a, "#job-check").await;
+        wait_panel(&a, "the check queued", |p| p.of_kind("check").is_some_and(|j| j.queue == "1")).await;
+        click(&a, "#job-export").await;
+        let queued = wait_panel(&b, "A's check and export queued", |p| {
+            p.of_kind("check").is_some_and(|j| j.queue == "1") && p.of_kind("export").is_some_and(|j| j.queue == "2")
+        })
+        .await;
+        let check = queued.of_kind("check").cloned().unwrap_or_default();
+        let export = queued.of_kind("export").cloned().unwrap_or_default();
+
+        // B cancels the queued check: cancelled at once, and the export moves up.
+        click(&b, &format!("li.job[data-job-id='{}'] .job-cancel", check.id)).await;
+        for page in [&a, &b] {
+            wait_panel(page, "the check cancelled, the export next", |p| {
+                p.job(&check.id).is_some_and(|j| j.state == "cancelled") && p.job(&export.id).is_some_and(|j| j.queue == "1")
+            })
+            .await;
+        }
+        assert_eq!(panel(&a).await.of_kind("render").map(|j| j.state.clone()), Some("running".into()), "the render goes on");
+
+        // A's queue moves on to the export; the check never ran.
+        let done = wait_panel(&b, "the export done", |p| p.job(&export.id).is_some_and(|j| j.state == "done" && !j.blob.is_empty())).await;
+        let never = done.job(&check.id).cloned().unwrap_or_default();
+        assert_eq!((never.state.as_str(), never.phase.as_str(), never.started.as_str(), never.progress), ("cancelled", "queued", "", 0.0), "{never:?}");
+        assert_eq!(done.of_kind("render").map(|j| j.state.as_str()), Some("done"));
+        let on_a = wait_panel(&a, "A idle", |p| p.running == 0).await;
+        assert_eq!(on_a.job(&check.id).map(|j| (j.state.clone(), j.started.clone())), Some(("cancelled".into(), String::new())));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_render_over_the_rooms_blob_quota_fails_saying_the_storage_is_full() {
+    with_browsers(|browsers| async move {
+        // A relay whose rooms may hold 100 bytes of blobs: no rendered PNG fits.
+        let data = tempfile::tempdir().expect("temp data dir");
+        let dist = tests::browser::dist_dir().to_str().expect("utf-8 path").to_owned();
+        let data_path = data.path().to_path_buf();
+        let child = tokio::task::spawn_blocking(move || {
+            tests::process::ChildRelay::start_at("127.0.0.1:0", &data_path, &["--static-dir", &dist, "--max-room-blob-bytes", "100"])
+        })
+        .await
+        .expect("relay starts");
+        let relay = Relay { relay: child, _data: data, base: "" };
+        let url = format!("{}&jobsize=96x64", relay.page("quota"));
+        let (a, b) = two(&browsers, &url, &relay.page("quota")).await;
+        a.add_node().await;
+        b.wait_nodes(1).await;
+        click(&a, "#job-render").await;
+        let failed = wait_panel(&b, "A's render failed", |p| p.of_kind("render").is_some_and(|j| j.state == "failed")).await;
+        let render = failed.of_kind("render").cloned().unwrap_or_default();
+        assert!(render.error.starts_with("the room's blob storage is full ("), "{render:?}");
+        assert!(render.error.contains("blob quota"), "the relay's figures: {render:?}");
+        assert!(render.blob.is_empty(), "{render:?}");
+        let shown = js(&b, "return document.querySelector('#jobs-panel li.job .job-detail')?.textContent ?? ''", Vec::new()).await;
+        assert!(shown.as_str().unwrap_or_default().starts_with("Failed: the room's blob storage is full"), "{shown}");
     })
     .await;
 }
