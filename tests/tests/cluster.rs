@@ -232,3 +232,35 @@ async fn an_admin_delete_removes_the_room_from_every_relay() {
     assert!(doomed["stored_bytes"].as_u64().is_some_and(|b| b > 0) && doomed["last_activity_ms"].as_i64().is_some_and(|t| t > 0), "{doomed}");
     assert!(!bystander.is_closed(), "its members stay connected");
 }
+
+/// A relay follows every room's stream with one reader: forty rooms on two relays, each
+/// room written on one relay and read on the other, take a handful of Redis connections
+/// (a reader per room took one each: 80 here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_reader_connection_follows_every_room_of_a_relay() {
+    const ROOMS: usize = 40;
+    let redis = RedisServer::start();
+    let relays = relays(&redis, 2, |_| {}).await;
+    let mut pairs = Vec::new();
+    for i in 0..ROOMS {
+        let room = format!("many-{i}");
+        let writer = TestClient::join(&relays[0].ws_url(), &room).await;
+        let reader = TestClient::join(&relays[1].ws_url(), &room).await;
+        pairs.push((writer, reader));
+    }
+    for (i, (writer, _)) in pairs.iter().enumerate() {
+        put(writer, "written", i as i64);
+    }
+    for (i, (_, reader)) in pairs.iter().enumerate() {
+        eventually(WAIT, &format!("room {i}'s write reaches the other relay"), || async { map_len(reader) == 1 }).await;
+    }
+    // Late joiners of already-followed rooms, and a write the other way round.
+    put(&pairs[ROOMS - 1].1, "back", 1);
+    eventually(WAIT, "a write crosses back", || async { map_len(&pairs[ROOMS - 1].0) == 2 }).await;
+
+    let mut conn = inspect(&redis).await;
+    let clients: String = redis::cmd("CLIENT").arg("LIST").query_async(&mut conn).await.expect("CLIENT LIST");
+    let connections = clients.lines().count();
+    eprintln!("redis connections: {connections}");
+    assert!(connections <= 8, "{connections} Redis connections for {ROOMS} rooms on 2 relays:\n{clients}");
+}

@@ -2,23 +2,26 @@
 //!
 //! Each room has one Redis stream (`scene:{room}:log`) carrying every accepted update and
 //! awareness change as an entry tagged with the writing relay (see [`entry`]). A relay that
-//! has the room in memory runs two tasks for it (see [`tasks`]): a publisher that XADDs
-//! the room's local changes in the order the room applied them, and a reader that XREADs
-//! the stream, ignores its own entries and hands the others to the room, which validates
-//! and applies them like a client's and fans them out to its members.
+//! has the room in memory runs a publisher for it (see [`tasks`]) that XADDs the room's
+//! local changes in the order the room applied them, and follows its stream with the
+//! relay's one reader (see [`reader`]: one XREAD over every room's stream), which hands the
+//! entries to the room; the room ignores its own, and validates and applies the others like
+//! a client's and fans them out to its members.
 //!
 //! Redis is the source of truth for clustered rooms: a local update is fanned out to other
 //! members and acknowledged (`?acks=1`) only after its XADD returned; a relay that loses
 //! Redis closes its members with 4503 (store unavailable) instead of diverging. Snapshots
 //! (`scene:{room}:snap`, a hash with the stream id they cover and a CRC-32) are written by
 //! one relay at a time under a lease (`scene:{room}:lease`, SET NX PX), and the stream is
-//! trimmed behind them (see [`snapshot`]). The keys of one room share a hash tag, so the
-//! layout also works on a Redis Cluster.
+//! trimmed behind them (see [`snapshot`]). The keys of one room share a hash tag (its
+//! scripts touch one slot), but the relay talks to one Redis server: the reader's XREAD
+//! spans every room, which a Redis Cluster would refuse.
 
 pub mod blobs;
 pub mod delete;
 pub mod entry;
 pub mod list;
+pub mod reader;
 pub mod snapshot;
 pub mod tasks;
 
@@ -26,8 +29,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
-use redis::AsyncConnectionConfig;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::mpsc;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
@@ -73,11 +75,12 @@ impl Default for ClusterSettings {
 
 /// This relay's handle on Redis.
 pub struct Cluster {
-    client: redis::Client,
     conn: ConnectionManager,
     relay_id: String,
     next_instance: AtomicU64,
     pub settings: ClusterSettings,
+    /// The relay's one reader of every room's stream.
+    reader: reader::RoomReader,
 }
 
 pub type SharedCluster = Arc<Cluster>;
@@ -116,7 +119,8 @@ impl Cluster {
             .map_err(|_| redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut)))??;
         let relay_id = format!("{:016x}", random_u64());
         tracing::info!(relay_id, "rooms shared through redis");
-        Ok(Cluster { client, conn, relay_id, next_instance: AtomicU64::new(1), settings })
+        let reader = reader::RoomReader::start(client, conn.clone(), settings, &relay_id);
+        Ok(Cluster { conn, relay_id, next_instance: AtomicU64::new(1), settings, reader })
     }
 
     pub fn relay_id(&self) -> &str {
@@ -126,15 +130,6 @@ impl Cluster {
     /// A clone of the shared, auto-reconnecting connection (short commands only).
     pub fn conn(&self) -> ConnectionManager {
         self.conn.clone()
-    }
-
-    /// A connection of its own, for a reader's blocking XREAD (which would hold up every
-    /// other command on a shared connection).
-    pub async fn blocking_connection(&self) -> Result<MultiplexedConnection, ClusterError> {
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(self.settings.timeout))
-            .set_response_timeout(Some(self.settings.block + self.settings.timeout));
-        Ok(self.client.get_multiplexed_async_connection_with_config(&config).await?)
     }
 
     /// A link for a new in-memory instance of `room`, and the tasks to start once the room

@@ -1,27 +1,24 @@
-//! The two tasks a clustered room runs while it is in memory.
+//! What a clustered room runs while it is in memory.
 //!
 //! The publisher XADDs the room's local changes in the order the room applied them
 //! (batched into one pipelined round trip when several wait) and, once Redis answered,
-//! tells the room to fan the updates out and acknowledge them. The reader XREADs the
-//! room's stream from where the room's state stands and hands every entry to the room
-//! (which ignores its own, except to fan them out if the publisher has not yet). Either
-//! task failing to reach Redis takes the room offline with 4503; both hold the room only
-//! weakly and stop when it leaves memory.
+//! tells the room to fan the updates out and acknowledge them. The room also follows its
+//! stream, from where its state stands, through the relay's one reader ([`super::reader`]),
+//! which hands it every entry (the room ignores its own, except to fan them out if the
+//! publisher has not yet). Failing to reach Redis either way takes the room offline with
+//! 4503; neither holds the room strongly, and both stop when it leaves memory.
 
 use std::sync::{Arc, Weak};
 
-use redis::streams::{StreamReadOptions, StreamReadReply};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::entry::{self, Entry, Kind};
+use super::entry::{self, Kind};
 use super::{Cluster, Keys, Outgoing};
 use crate::room::Room;
 
 /// Most changes sent to Redis in one pipelined round trip.
 const BATCH: usize = 256;
-/// Most entries read in one XREAD.
-const READ_COUNT: usize = 512;
 
 /// What a link needs to start its tasks once the room exists.
 pub struct LinkTasks {
@@ -33,11 +30,12 @@ pub struct LinkTasks {
 }
 
 impl LinkTasks {
-    /// Starts the publisher and the reader of `room`, reading after stream id `position`.
+    /// Starts the publisher of `room` and has the relay's reader follow its stream after
+    /// id `position`.
     pub fn spawn(self, room: &Arc<Room>, position: String) {
         let LinkTasks { cluster, keys, origin, rx, stop } = self;
         tokio::spawn(publish(cluster.clone(), Arc::downgrade(room), keys.log.clone(), origin, rx));
-        tokio::spawn(read(cluster, Arc::downgrade(room), keys.log, position, stop));
+        cluster.reader.register(keys.log, position, Arc::downgrade(room), stop);
     }
 }
 
@@ -64,51 +62,6 @@ async fn publish(cluster: Arc<Cluster>, room: Weak<Room>, key: String, origin: S
                 }
                 return;
             }
-        }
-    }
-}
-
-async fn read(cluster: Arc<Cluster>, room: Weak<Room>, key: String, mut position: String, stop: CancellationToken) {
-    let fail = |room: &Weak<Room>, why: &str| {
-        if let Some(room) = room.upgrade() {
-            room.cluster_failed(why);
-        }
-    };
-    let mut conn = match cluster.blocking_connection().await {
-        Ok(conn) => conn,
-        Err(error) => {
-            tracing::error!(stream = key, %error, "cannot open a reader connection");
-            return fail(&room, "redis unreachable");
-        }
-    };
-    let options = StreamReadOptions::default().block(cluster.settings.block.as_millis() as usize).count(READ_COUNT);
-    let keys = [key.as_str()];
-    loop {
-        let ids = [position.as_str()];
-        let read = redis::AsyncCommands::xread_options::<_, _, Option<StreamReadReply>>(&mut conn, &keys, &ids, &options);
-        let reply = tokio::select! {
-            _ = stop.cancelled() => return,
-            reply = read => reply,
-        };
-        let reply = match reply {
-            Ok(reply) => reply,
-            Err(error) => {
-                tracing::error!(stream = key, %error, "XREAD failed: the room goes offline until redis is back");
-                return fail(&room, "redis unreachable");
-            }
-        };
-        let Some(reply) = reply else { continue };
-        let mut entries = Vec::new();
-        for raw in reply.keys.iter().flat_map(|k| k.ids.iter()) {
-            position = raw.id.clone();
-            match Entry::decode(raw) {
-                Ok(entry) => entries.push(entry),
-                Err(error) => tracing::warn!(stream = key, %error, "stream entry ignored"),
-            }
-        }
-        let Some(room) = room.upgrade() else { return };
-        if !room.apply_from_cluster(&entries, &position) {
-            return;
         }
     }
 }
