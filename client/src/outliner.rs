@@ -113,16 +113,19 @@ fn peer_dots(peers: RwSignal<Vec<Peer>>) -> Dots {
     })
 }
 
-/// Scrolls the first selected node's row into view whenever the selection changes, unless a
-/// click on a row changed it (`clicked`). A node selected before the outline lists it (just
-/// added) is revealed once it is listed.
+/// Scrolls the first selected node's row into view when it changes, unless a click on a row
+/// changed it (`clicked`): not when a node is added to or dropped from the selection behind
+/// it (a shift-click, a peer deleting one), which would pull the list away from where the
+/// user is. A node selected before the outline lists it (just added) is revealed once it is.
 fn follow_selection(editor: Editor, scroll: Scroll, clicked: StoredValue<bool>) {
     let wanted = RwSignal::new(None::<NodeId>);
-    Effect::new(move |_| {
+    Effect::new(move |last: Option<Option<NodeId>>| {
         let first = editor.selection.with(|s| s.first().cloned());
-        if !clicked.try_update_value(std::mem::take).unwrap_or(false) {
-            wanted.set(first);
+        let by_click = clicked.try_update_value(std::mem::take).unwrap_or(false);
+        if last.as_ref() != Some(&first) {
+            wanted.set(if by_click { None } else { first.clone() });
         }
+        first
     });
     Effect::new(move |_| {
         let Some(id) = wanted.get() else { return };
