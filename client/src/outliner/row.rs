@@ -119,7 +119,7 @@ pub fn OutlinerRow(
                     })
                 } else {
                     Either::Right(view! {
-                        <span class="name" on:dblclick=move |_| editor.renaming.set(Some(me.get_value()))>{name}</span>
+                        <span class="name" title=name on:dblclick=move |_| editor.renaming.set(Some(me.get_value()))>{name}</span>
                     })
                 }
             }}
