@@ -1,23 +1,15 @@
 //! The browser-test harness: chromedriver on a free loopback port, headless Chromium
 //! sessions that are always closed, pages of the built client read through one snapshot
-//! script, and the relay binary serving dist/. Only with the `browser` feature; the tests
-//! themselves are in tests/tests/browser.rs.
+//! script ([`driver`] starts chromedriver, [`serving`] the relay binary serving dist/). Only
+//! with the `browser` feature; the tests themselves are in tests/tests/browser.rs.
 
 use std::future::Future;
-use std::net::{SocketAddr, TcpListener};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
-use shared::scene::Scene;
-use yrs::Transact;
-
-use crate::process::ChildRelay;
-use crate::TestClient;
 
 /// Longest a whole test may take; past it the test fails (after closing its browsers).
 pub const TEST_LIMIT: Duration = Duration::from_secs(75);
@@ -49,102 +41,11 @@ pub fn program(var: &str, default: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| default.to_owned())
 }
 
-// ---------------------------------------------------------------------------------------------
-// chromedriver
+mod driver;
+mod serving;
 
-/// A chromedriver child in a process group of its own (so the Chromium processes it starts
-/// can be stopped with it); the group is stopped on drop.
-pub struct Driver {
-    pub child: Option<Child>,
-    pub url: String,
-}
-
-impl Driver {
-    pub async fn start() -> Driver {
-        let binary = program("CHROMEDRIVER", "/usr/bin/chromedriver");
-        let mut last_problem = String::new();
-        // A port picked free can be taken before chromedriver binds it: try a few.
-        for _ in 0..3 {
-            let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
-            let child = Command::new(&binary)
-                .arg(format!("--port={port}"))
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::inherit())
-                .process_group(0)
-                .spawn()
-                .unwrap_or_else(|e| panic!("cannot start {binary}: {e} (scripts/browser-test.sh installs it)"));
-            let mut driver = Driver { child: Some(child), url: format!("http://127.0.0.1:{port}") };
-            let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-            let deadline = Instant::now() + DRIVER_START;
-            loop {
-                if let Some(Ok(Some(status))) = driver.child.as_mut().map(Child::try_wait) {
-                    last_problem = format!("chromedriver exited with {status}");
-                    break;
-                }
-                match driver_status(addr).await {
-                    Ok(status) if status.contains("\"ready\":true") => return driver,
-                    Ok(status) => last_problem = format!("/status answered {status:?}"),
-                    Err(error) => last_problem = error,
-                }
-                if Instant::now() > deadline {
-                    last_problem = format!("chromedriver did not answer within {DRIVER_START:?} ({last_problem})");
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            driver.stop();
-        }
-        panic!("cannot start chromedriver: {last_problem}");
-    }
-
-    /// SIGTERM to the whole group (chromedriver and any browser left), then SIGKILL.
-    pub fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else { return };
-        let group = format!("-{}", child.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).stderr(Stdio::null()).status();
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        // Whatever is left of the group (the leader, or browsers that outlived it).
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-}
-
-/// chromedriver's `GET /status` response (head and body), read until the status JSON is
-/// complete: chromedriver keeps the connection open, so reading to the end would wait.
-pub async fn driver_status(addr: SocketAddr) -> Result<String, String> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let exchange = async {
-        let mut stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-        let request = format!("GET /status HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-        stream.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
-        let mut response = Vec::new();
-        let mut buf = [0u8; 4096];
-        loop {
-            let n = stream.read(&mut buf).await.map_err(|e| e.to_string())?;
-            response.extend_from_slice(&buf[..n]);
-            let text = String::from_utf8_lossy(&response);
-            let body = text.split_once("\r\n\r\n").map(|(_, body)| body.trim_end());
-            if n == 0 || body.is_some_and(|b| b.ends_with('}') && serde_json::from_str::<Value>(b).is_ok()) {
-                return Ok(text.into_owned());
-            }
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(2), exchange).await.map_err(|_| "no /status answer in 2 s".to_owned())?
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
+pub use driver::*;
+pub use serving::*;
 
 // ---------------------------------------------------------------------------------------------
 // Browser sessions
@@ -374,78 +275,3 @@ impl Page {
             .unwrap_or_else(|e| panic!("closing {} failed: {e}", self.name));
     }
 }
-
-// ---------------------------------------------------------------------------------------------
-// Relay
-
-/// The real relay binary serving dist/, with a temp data dir kept as long as it runs.
-pub struct Relay {
-    pub relay: ChildRelay,
-    pub _data: tempfile::TempDir,
-    pub base: &'static str,
-}
-
-impl Relay {
-    pub async fn start(base: &'static str) -> Relay {
-        let data = tempfile::tempdir().expect("temp data dir");
-        let relay = Self::spawn("127.0.0.1:0".to_owned(), data.path().to_path_buf(), base).await;
-        Relay { relay, _data: data, base }
-    }
-
-    async fn spawn(listen: String, data_path: PathBuf, base: &'static str) -> ChildRelay {
-        let dist = dist_dir();
-        // Building the relay binary on first use blocks: keep it off the async workers.
-        tokio::task::spawn_blocking(move || {
-            let dist = dist.to_str().expect("utf-8 path").to_owned();
-            let mut args = vec!["--static-dir", dist.as_str()];
-            if !base.is_empty() {
-                args.extend(["--base-path", base]);
-            }
-            ChildRelay::start_at(&listen, &data_path, &args)
-        })
-        .await
-        .expect("relay starts")
-    }
-
-    /// Stops the relay (SIGTERM, as an operator would), keeping its data directory and
-    /// address for [`StoppedRelay::restart`].
-    pub async fn stop(self) -> StoppedRelay {
-        let Relay { relay, _data, base } = self;
-        let addr = relay.addr;
-        tokio::task::spawn_blocking(move || relay.terminate()).await.expect("relay stops");
-        StoppedRelay { addr, data: _data, base }
-    }
-
-    /// The page of `room` (a plain name: no escaping needed).
-    pub fn page(&self, room: &str) -> String {
-        format!("http://{}{}/?room={room}", self.relay.addr, self.base)
-    }
-
-    /// Where native clients connect; they append `/ROOM`.
-    pub fn ws(&self) -> String {
-        format!("ws://{}{}/ws", self.relay.addr, self.base)
-    }
-}
-
-/// A relay stopped by [`Relay::stop`]: its address and data, to start it again.
-pub struct StoppedRelay {
-    pub addr: std::net::SocketAddr,
-    data: tempfile::TempDir,
-    base: &'static str,
-}
-
-impl StoppedRelay {
-    /// Starts the relay again on the same address with the same data directory.
-    pub async fn restart(self) -> Relay {
-        let relay = Relay::spawn(self.addr.to_string(), self.data.path().to_path_buf(), self.base).await;
-        Relay { relay, _data: self.data, base: self.base }
-    }
-}
-
-/// Nodes in a native client's copy of the document.
-pub fn native_node_count(client: &TestClient, scene: &Scene) -> usize {
-    scene.node_count(&client.doc.transact())
-}
-
-// ---------------------------------------------------------------------------------------------
-// Tests
