@@ -1,5 +1,6 @@
-//! The HTTP API beside the WebSocket: restore points for editors, and room administration
-//! for operators (behind `--admin-token` when one is set).
+//! The HTTP API beside the WebSocket: restore points for editors (kept where
+//! [`crate::points`] says: the room store, or Redis in cluster mode), and room
+//! administration for operators (behind `--admin-token` when one is set).
 //!
 //! - `GET    {base}/api/rooms`                               list stored rooms (admin)
 //! - `DELETE {base}/api/rooms/{room}`                        delete a room (admin)
@@ -33,6 +34,7 @@ use crate::admission::{self, TokenQuery};
 use crate::app::{check_room_name, AppState};
 use crate::auth::Role;
 use crate::outbound::CloseReason;
+use crate::points;
 use crate::rooms::OpenError;
 use crate::store::{RestorePoint, RoomInfo, StoreError};
 
@@ -206,8 +208,7 @@ async fn list_points(
     Path(room): Path<String>,
 ) -> ApiResult<Json<Vec<RestorePoint>>> {
     room_access(&state, &room, &headers, &query, Role::Viewer)?;
-    let store = state.rooms.store().clone();
-    Ok(Json(blocking(move || store.restore_points(&room)).await?))
+    Ok(Json(points::list(&state, &room).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -229,15 +230,12 @@ async fn create_point(
     }
     let opened = state.rooms.open(&room).await?;
     let snapshot = opened.encode_state()?;
-    let store = state.rooms.store().clone();
-    let point = blocking(move || store.save_restore_point(&room, &name, snapshot)).await?;
+    let point = points::save(&state, &room, &name, snapshot).await?;
     Ok((StatusCode::CREATED, Json(point)))
 }
 
 async fn point_doc(state: &AppState, room: &str, id: i64) -> ApiResult<Doc> {
-    let store = state.rooms.store().clone();
-    let owned = room.to_owned();
-    let bytes = blocking(move || store.restore_point_state(&owned, id)).await?;
+    let bytes = points::content(state, room, id).await?;
     let update = protocol::decode_update(&bytes)
         .map_err(|e| ApiError::Damaged(format!("restore point {id} of room {room:?} is damaged: {e}")))?;
     let doc = Doc::new();
@@ -255,8 +253,7 @@ async fn point_state(
     Path((room, id)): Path<(String, i64)>,
 ) -> ApiResult<Response> {
     room_access(&state, &room, &headers, &query, Role::Viewer)?;
-    let store = state.rooms.store().clone();
-    let bytes = blocking(move || store.restore_point_state(&room, id)).await?;
+    let bytes = points::content(&state, &room, id).await?;
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
 }
 
@@ -292,9 +289,7 @@ async fn restore_point(
     let target = point_doc(&state, &room, id).await?;
     let opened = state.rooms.open(&room).await?;
     let before = opened.encode_state()?;
-    let store = state.rooms.store().clone();
-    let (owned, label) = (room.clone(), format!("Before restoring #{id}"));
-    let undo_point = blocking(move || store.save_restore_point(&owned, &label, before)).await?;
+    let undo_point = points::save(&state, &room, &format!("Before restoring #{id}"), before).await?;
 
     // Compute the restore on a copy, then apply it like any other update, so it is stored,
     // broadcast and merged with whatever members do meanwhile.

@@ -16,6 +16,7 @@ pub mod fuzzing;
 pub mod handshake;
 pub mod logging;
 pub mod outbound;
+pub mod points;
 pub mod room;
 pub mod rooms;
 pub mod server;

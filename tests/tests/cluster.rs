@@ -156,8 +156,8 @@ async fn a_blob_uploaded_to_one_relay_is_served_by_the_others() {
 }
 
 /// An admin delete through any relay deletes the room for all of them: members everywhere
-/// are closed with "room deleted", Redis keeps only the deletion entry (no snapshot, no
-/// blobs), every relay drops its own copy (restore points, blobs), and the room starts
+/// are closed with "room deleted", Redis keeps only the deletion entry (no snapshot, blobs or
+/// restore points), every relay drops its own copy (blobs), and the room starts
 /// afresh, empty, wherever it is joined next. Other rooms are untouched.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_delete_removes_the_room_from_every_relay() {
@@ -172,7 +172,7 @@ async fn an_admin_delete_removes_the_room_from_every_relay() {
     }
     eventually(WAIT, "the observer on relay 2 has the writes", || async { map_len(&observer) == 10 }).await;
 
-    // A snapshot in Redis, a blob (relay 2 keeps a copy) and a restore point on relay 2.
+    // A snapshot in Redis, a blob (relay 2 keeps a copy) and a restore point (in Redis).
     let room = relays[0].state().rooms.get_loaded("doomed").expect("room in memory");
     assert!(relays[0].state().rooms.compact_now(&room, true).await, "a snapshot is written");
     let png = [b"\x89PNG\r\n\x1a\n".as_slice(), b"doomed preview"].concat();
@@ -204,9 +204,10 @@ async fn an_admin_delete_removes_the_room_from_every_relay() {
     let snapshot_exists: bool = conn.exists("scene:{doomed}:snap").await.expect("exists");
     let stream_len: u64 = conn.xlen("scene:{doomed}:log").await.expect("xlen");
     let blobs: Vec<String> = conn.keys("scene:{doomed}:blob:*").await.expect("keys");
-    assert_eq!((snapshot_exists, stream_len, blobs.len()), (false, 1, 0), "Redis holds only the deletion entry");
+    let points: Vec<String> = conn.keys("scene:{doomed}:points*").await.expect("keys");
+    assert_eq!((snapshot_exists, stream_len, blobs.len(), points.len()), (false, 1, 0, 0), "Redis holds only the deletion entry");
     assert_eq!(listed(relays[0].addr()).await, ["kept"], "a deleted room is not listed");
-    eventually(WAIT, "relay 2 dropped its copies (restore points, blob)", || async {
+    eventually(WAIT, "no restore points, and relay 2 dropped its copy of the blob", || async {
         let points = tests::http_get(relays[1].addr(), "/api/rooms/doomed/snapshots").await;
         let blob = tests::http_bytes(relays[1].addr(), "GET", &blob, &[], &[]).await.0;
         points == (200, "[]".to_owned()) && blob == 404
@@ -263,4 +264,66 @@ async fn one_reader_connection_follows_every_room_of_a_relay() {
     let connections = clients.lines().count();
     eprintln!("redis connections: {connections}");
     assert!(connections <= 8, "{connections} Redis connections for {ROOMS} rooms on 2 relays:\n{clients}");
+}
+
+fn node_names(client: &TestClient) -> Vec<String> {
+    let doc = &client.doc;
+    let mut names: Vec<String> = shared::scene::Scene::new(doc).nodes(&yrs::Transact::transact(doc)).into_iter().map(|n| n.name).collect();
+    names.sort();
+    names
+}
+
+/// Restore points live in Redis in cluster mode: a point made through one relay is listed,
+/// read, previewed and restored through another, and the restore reaches the clients of
+/// every relay (in a relay's own store, the other relays never saw it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_points_are_shared_by_every_relay() {
+    use shared::scene::{NodeId, NodeKind, Scene};
+    use yrs::Transact;
+    let redis = RedisServer::start();
+    let relays = relays(&redis, 2, |_| {}).await;
+    let editor = TestClient::join(&relays[0].ws_url(), "points").await;
+    let watcher = TestClient::join(&relays[1].ws_url(), "points").await;
+    let scene = Scene::new(&editor.doc);
+    let id = |n| NodeId::new(editor.client_id().get(), n);
+    scene.add_node(&mut editor.doc.transact_mut(), id(0), "Cube", NodeKind::Mesh, None);
+    eventually(WAIT, "the watcher on relay 2 has the cube", || async { node_names(&watcher) == ["Cube"] }).await;
+
+    let json = [("Content-Type", "application/json")];
+    let (status, body) = tests::http(relays[0].addr(), "POST", "/api/rooms/points/snapshots", &json, br#"{"name":"one cube"}"#).await;
+    assert_eq!(status, 201, "{body}");
+    let point: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let point_id = point["id"].as_i64().expect("an id");
+
+    // Listed and readable through the other relay.
+    let (status, body) = tests::http_get(relays[1].addr(), "/api/rooms/points/snapshots").await;
+    assert_eq!(status, 200, "{body}");
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&body).expect("a JSON list");
+    assert_eq!(listed.iter().map(|p| (p["id"].as_i64(), p["name"].as_str())).collect::<Vec<_>>(), [(Some(point_id), Some("one cube"))]);
+    let (status, bytes) = tests::http_bytes(relays[1].addr(), "GET", &format!("/api/rooms/points/snapshots/{point_id}"), &[], &[]).await;
+    assert_eq!(status, 200);
+    let copy = yrs::Doc::new();
+    copy.transact_mut().apply_update(shared::protocol::decode_update(&bytes).expect("a Yjs update")).expect("applies");
+    assert_eq!(Scene::new(&copy).nodes(&copy.transact()).into_iter().map(|n| n.name).collect::<Vec<_>>(), ["Cube"]);
+    let missing = tests::http_get(relays[1].addr(), "/api/rooms/points/snapshots/999").await;
+    assert_eq!(missing.0, 404, "{}", missing.1);
+
+    // Previewed and restored through the other relay; both relays' clients follow.
+    scene.rename(&mut editor.doc.transact_mut(), &id(0), "Box");
+    scene.add_node(&mut editor.doc.transact_mut(), id(1), "Sun", NodeKind::Light, None);
+    eventually(WAIT, "the watcher has the later edits", || async { node_names(&watcher) == ["Box", "Sun"] }).await;
+    let (status, body) = tests::http_get(relays[1].addr(), &format!("/api/rooms/points/snapshots/{point_id}/diff")).await;
+    assert_eq!(status, 200, "{body}");
+    let diff: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!((diff["removed"].clone(), diff["changed"].clone()), (serde_json::json!([id(1).0]), serde_json::json!([id(0).0])));
+    let (status, body) = tests::http(relays[1].addr(), "POST", &format!("/api/rooms/points/snapshots/{point_id}/restore"), &[], &[]).await;
+    assert_eq!(status, 200, "{body}");
+    for client in [&editor, &watcher] {
+        eventually(WAIT, "both relays' clients follow the restore", || async { node_names(client) == ["Cube"] }).await;
+    }
+    // The undo point the restore made is there for the first relay too.
+    let (_, body) = tests::http_get(relays[0].addr(), "/api/rooms/points/snapshots").await;
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&body).expect("a JSON list");
+    let names: Vec<&str> = listed.iter().filter_map(|p| p["name"].as_str()).collect();
+    assert_eq!(names, [format!("Before restoring #{point_id}").as_str(), "one cube"], "newest first");
 }

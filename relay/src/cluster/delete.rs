@@ -3,8 +3,8 @@
 //! Deleting only this relay's copy would not delete anything: the room lives in Redis, and
 //! the other relays hold it in memory and would hand it to the next joiner. So a delete is
 //! one script, atomic for the room's keys: it appends a `Deleted` entry to the room's stream
-//! (see [`super::entry`]), removes the snapshot and the compaction lease, and trims the
-//! stream to that entry. Every relay's reader meets the entry, closes the room's members
+//! (see [`super::entry`]), removes the snapshot, the compaction lease and the restore points
+//! (see [`super::points`]), and trims the stream to that entry. Every relay's reader meets the entry, closes the room's members
 //! with "room deleted" and drops its own copy (restore points, blobs); loading starts after
 //! the last such entry, so a snapshot that a compaction racing the delete wrote from the old
 //! content is ignored. The blobs shared through Redis are removed after the script (SCAN:
@@ -17,7 +17,7 @@ use super::{Cluster, ClusterError, Keys, PREFIX};
 
 const DELETE: &str = r#"
 local id = redis.call('XADD', KEYS[1], '*', 'o', ARGV[1], 'k', 'x', 'n', 0, 'd', '')
-redis.call('DEL', KEYS[2], KEYS[3])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
 redis.call('XTRIM', KEYS[1], 'MINID', id)
 return id
 "#;
@@ -31,7 +31,17 @@ impl Cluster {
         let keys = Keys::of(room);
         let mut conn = self.conn();
         let origin = format!("{}/admin", self.relay_id);
-        let id: String = Script::new(DELETE).key(&keys.log).key(&keys.snap).key(&keys.lease).arg(&origin).invoke_async(&mut conn).await?;
+        let [point_seq, point_metas, point_data] = super::points::point_keys(room);
+        let id: String = Script::new(DELETE)
+            .key(&keys.log)
+            .key(&keys.snap)
+            .key(&keys.lease)
+            .key(&point_seq)
+            .key(&point_metas)
+            .key(&point_data)
+            .arg(&origin)
+            .invoke_async(&mut conn)
+            .await?;
         let pattern = format!("{PREFIX}{{{}}}:blob:*", escape_glob(room));
         let mut cursor = 0u64;
         loop {

@@ -21,6 +21,7 @@ pub mod blobs;
 pub mod delete;
 pub mod entry;
 pub mod list;
+pub mod points;
 pub mod reader;
 pub mod snapshot;
 pub mod tasks;
