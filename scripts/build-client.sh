@@ -48,6 +48,11 @@ version=$(cd "$out" && find . -type f ! -name sw.js | sort | xargs cat | sha256s
 sed -i -e "s|^const VERSION = .*|const VERSION = '$version';|" \
     -e "s|^const SHELL = .*|const SHELL = ['./', $shell];|" "$out/sw.js"
 
+# A gzip copy beside each file the browser loads, which the relay serves to browsers that
+# accept gzip (after the service worker's list above, which names the originals only).
+find "$out" -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.html' -o -name '*.css' -o -name '*.svg' -o -name '*.json' \) \
+    -exec gzip -9 -k -f {} \;
+
 raw=$(wc -c < "$out/client_bg.wasm")
 gz=$(gzip -9 -c "$out/client_bg.wasm" | wc -c)
 printf '==> %s/client_bg.wasm: %d KiB, %d KiB gzipped\n' "$out" $(( (raw + 1023) / 1024 )) $(( (gz + 1023) / 1024 ))

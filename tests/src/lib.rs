@@ -50,6 +50,13 @@ pub async fn http(addr: std::net::SocketAddr, method: &str, path: &str, headers:
 /// A minimal HTTP/1.1 request over loopback: returns the status code and the raw body
 /// (responses must not be chunked: the relay's are not).
 pub async fn http_bytes(addr: std::net::SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<u8>) {
+    let (status, _, body) = http_response(addr, method, path, headers, body).await;
+    (status, body)
+}
+
+/// A minimal HTTP/1.1 request over loopback: the status code, the response head (status
+/// line and headers, as text) and the raw body.
+pub async fn http_response(addr: std::net::SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String, Vec<u8>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
@@ -67,5 +74,5 @@ pub async fn http_bytes(addr: std::net::SocketAddr, method: &str, path: &str, he
     let split = response.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4).unwrap_or(response.len());
     let head = String::from_utf8_lossy(&response[..split]).to_string();
     let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    (status, response[split..].to_vec())
+    (status, head, response[split..].to_vec())
 }

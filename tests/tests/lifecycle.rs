@@ -42,6 +42,35 @@ async fn everything_lives_under_the_base_path() {
     relay.stop().await;
 }
 
+/// The built client is served gzip-compressed to browsers that accept it, from the `.gz`
+/// copies scripts/build-client.sh writes beside the files, with the original content type.
+#[tokio::test]
+async fn the_client_is_served_precompressed_to_browsers_that_accept_gzip() {
+    let static_dir = tempfile::tempdir().unwrap();
+    let wasm = b"\0asm\x01\0\0\0 the client";
+    let gzipped = b"\x1f\x8b stands in for the gzip copy";
+    std::fs::write(static_dir.path().join("index.html"), "<title>scene editor</title>").unwrap();
+    std::fs::write(static_dir.path().join("client_bg.wasm"), wasm).unwrap();
+    std::fs::write(static_dir.path().join("client_bg.wasm.gz"), gzipped).unwrap();
+    let dir = static_dir.path().to_path_buf();
+    let relay = TestRelay::start_with(|c| c.static_dir = Some(dir)).await;
+
+    let gzip = [("Accept-Encoding", "br, gzip")];
+    let (status, head, body) = tests::http_response(relay.addr(), "GET", "/client_bg.wasm", &gzip, &[]).await;
+    let head = head.to_ascii_lowercase();
+    assert_eq!((status, body.as_slice()), (200, gzipped.as_slice()), "{head}");
+    assert!(head.contains("content-encoding: gzip") && head.contains("content-type: application/wasm"), "{head}");
+    assert!(head.contains("vary: accept-encoding"), "caches keep the two apart: {head}");
+
+    let (status, head, body) = tests::http_response(relay.addr(), "GET", "/client_bg.wasm", &[], &[]).await;
+    assert_eq!((status, body.as_slice()), (200, wasm.as_slice()), "without gzip, the file itself");
+    assert!(!head.to_ascii_lowercase().contains("content-encoding"), "{head}");
+    // A file without a copy is served as it is, to anyone.
+    let (status, _, body) = tests::http_response(relay.addr(), "GET", "/index.html", &gzip, &[]).await;
+    assert_eq!((status, body.as_slice()), (200, b"<title>scene editor</title>".as_slice()));
+    relay.stop().await;
+}
+
 #[tokio::test]
 async fn a_client_that_never_answers_pings_is_reaped() {
     let relay = TestRelay::start_with(|c| c.ping_interval_secs = 1).await;
