@@ -8,7 +8,7 @@
 //! be retried, and it affects no other room.
 //!
 //! In cluster mode (`--redis`) rooms load from Redis instead (snapshot plus stream tail, see
-//! [`crate::cluster`]), each with its publisher and reader tasks, and compaction goes
+//! [`crate::cluster`]), each with its publisher task and followed by the relay's one stream reader, and compaction goes
 //! through the cluster's lease.
 
 use std::collections::HashMap;

@@ -62,7 +62,7 @@ impl Room {
         Ok(room)
     }
 
-    /// The stream id the room's state reaches (where its reader starts).
+    /// The stream id the room's state reaches (where the relay's reader follows it from).
     pub fn cluster_position(&self) -> String {
         self.state.lock().cluster.position.clone()
     }
