@@ -196,6 +196,7 @@ impl Rooms {
                 room.expire_remote_presence(timeout);
             }
         }
+        self.check_trim_points(&loaded).await;
         for room in &loaded {
             self.compact_now(room, false).await;
         }
@@ -221,6 +222,24 @@ impl Rooms {
                 self.forget(&room);
                 total = total.saturating_sub(bytes);
             }
+        }
+    }
+
+    /// Cluster mode: takes out of memory the rooms whose stream was trimmed past where their
+    /// state stands (a reader that fell that far behind would miss entries; see
+    /// `Room::check_trim_point`). One Redis round trip for all of them.
+    async fn check_trim_points(&self, loaded: &[Arc<Room>]) {
+        let Some(cluster) = &self.cluster else { return };
+        let names: Vec<&str> = loaded.iter().map(|room| room.name()).collect();
+        match cluster.trim_points(&names).await {
+            Ok(points) => {
+                for (room, trimmed) in loaded.iter().zip(points) {
+                    if trimmed.is_some_and(|t| room.check_trim_point(&t)) {
+                        self.forget(room);
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(%error, "could not read the rooms' trim points"),
         }
     }
 

@@ -327,3 +327,49 @@ async fn restore_points_are_shared_by_every_relay() {
     let names: Vec<&str> = listed.iter().filter_map(|p| p["name"].as_str()).collect();
     assert_eq!(names, [format!("Before restoring #{point_id}").as_str(), "one cube"], "newest first");
 }
+
+/// A relay whose reader fell behind the stream's trim point would miss the trimmed entries
+/// for good. Here an entry is written and trimmed away in one step (what a compaction does
+/// to a reader lagging more than the trim slack), its content only in the snapshot: the relay
+/// notices that its room stands before the trim point, takes the room out of memory with
+/// 4001, and the next join loads the snapshot, missed content included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_behind_the_trim_point_reloads_instead_of_missing_entries() {
+    use yrs::{Map, ReadTxn, Transact};
+    let redis = RedisServer::start();
+    // A short room idle time makes the relay's upkeep (which compares trim points) tick often.
+    let relays = relays(&redis, 1, |config| config.room_idle_secs = 1).await;
+    let member = TestClient::join(&relays[0].ws_url(), "lag").await;
+    let writer = yrs::Doc::new();
+    writer.get_or_insert_map("m").insert(&mut writer.transact_mut(), "missed", 1);
+    let content = writer.transact().encode_state_as_update_v1(&yrs::StateVector::default());
+    let frame = shared::protocol::update(content.clone());
+
+    let mut conn = inspect(&redis).await;
+    let write_and_trim = redis::Script::new(
+        r#"
+        local id = redis.call('XADD', KEYS[1], '*', 'o', 'elsewhere/1', 'k', 'u', 'n', 1, 'd', ARGV[1])
+        local ms = string.match(id, '^(%d+)-')
+        local trimmed = (tonumber(ms) + 1) .. '-0'
+        redis.call('HSET', KEYS[2], 'id', id, 'crc', ARGV[3], 'data', ARGV[2], 'trimmed', trimmed)
+        redis.call('XTRIM', KEYS[1], 'MINID', trimmed)
+        return trimmed
+        "#,
+    );
+    let trimmed: String = write_and_trim
+        .key("scene:{lag}:log")
+        .key("scene:{lag}:snap")
+        .arg(frame.as_slice())
+        .arg(content.as_slice())
+        .arg(crc32fast::hash(&content))
+        .invoke_async(&mut conn)
+        .await
+        .expect("script");
+    let left: u64 = conn.xlen("scene:{lag}:log").await.expect("xlen");
+    assert_eq!(left, 0, "the entry was trimmed before any reader could see it (trim point {trimmed})");
+
+    let (code, _) = member.wait_closed().await;
+    assert_eq!(code, close::RESYNC, "the member is sent to reconnect");
+    let fresh = TestClient::join(&relays[0].ws_url(), "lag").await;
+    eventually(WAIT, "a fresh load has the trimmed entry's content (from the snapshot)", || async { map_len(&fresh) == 1 }).await;
+}

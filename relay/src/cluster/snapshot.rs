@@ -7,7 +7,9 @@
 //! the two reads. Compaction takes a lease (SET NX PX) first, so only one relay folds a
 //! room at a time, and writes through a script that refuses a snapshot older than the
 //! stored one or a writer whose lease expired, then trims the stream (XTRIM MINID) to
-//! `trim_slack` behind the snapshot: a reader lagging less than that loses nothing.
+//! `trim_slack` behind the snapshot: a reader lagging less than that loses nothing. The
+//! trim point is kept in the hash (`trimmed`), so a relay whose reader fell further behind
+//! finds out ([`Cluster::trim_points`]) and reloads the room instead of missing entries.
 
 use redis::streams::StreamRangeReply;
 use redis::Script;
@@ -45,7 +47,7 @@ end
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
 local current = redis.call('HGET', KEYS[1], 'id')
 if current and not older(current, ARGV[2]) then return 0 end
-redis.call('HSET', KEYS[1], 'id', ARGV[2], 'crc', ARGV[3], 'data', ARGV[4])
+redis.call('HSET', KEYS[1], 'id', ARGV[2], 'crc', ARGV[3], 'data', ARGV[4], 'trimmed', ARGV[5])
 redis.call('HINCRBY', KEYS[1], 'compactions', 1)
 redis.call('XTRIM', KEYS[2], 'MINID', ARGV[5])
 return 1
@@ -90,6 +92,20 @@ impl Cluster {
             loaded.snapshot = Some(data);
         }
         Ok(loaded)
+    }
+
+    /// Where each room's stream was last trimmed (`None`: never, or no snapshot), one round
+    /// trip for all of them.
+    pub async fn trim_points(&self, rooms: &[&str]) -> Result<Vec<Option<String>>, ClusterError> {
+        if rooms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for room in rooms {
+            pipe.hget(Keys::of(room).snap, "trimmed");
+        }
+        let mut conn = self.conn();
+        Ok(pipe.query_async(&mut conn).await?)
     }
 
     /// Compacts `room` if its log is due (with `force`: if it is not empty) and no other

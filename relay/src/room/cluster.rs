@@ -31,6 +31,9 @@ pub(super) struct ClusterState {
     position: String,
     next_n: u64,
     pending: VecDeque<Pending>,
+    /// The room stood before the stream's trim point at the last check (see
+    /// [`Room::check_trim_point`]).
+    behind_trim_point: bool,
 }
 
 struct Pending {
@@ -65,6 +68,27 @@ impl Room {
     /// The stream id the room's state reaches (where the relay's reader follows it from).
     pub fn cluster_position(&self) -> String {
         self.state.lock().cluster.position.clone()
+    }
+
+    /// The room's stream was trimmed up to `trimmed` (`crate::cluster::snapshot`). A room
+    /// whose state stands before that may have missed entries that no longer exist. Seen so
+    /// at two checks in a row (a reader only milliseconds behind a fresh trim has moved on by
+    /// the next), the room leaves memory and its members reconnect (4001) to a fresh load,
+    /// which starts from the snapshot: nothing is lost. True if the room was taken out.
+    pub fn check_trim_point(&self, trimmed: &str) -> bool {
+        let Some(trim) = crate::cluster::entry::parse_id(trimmed) else { return false };
+        let mut state = self.state.lock();
+        if state.closed {
+            return false;
+        }
+        let behind = crate::cluster::entry::parse_id(&state.cluster.position).is_some_and(|at| at < trim);
+        let was_behind = std::mem::replace(&mut state.cluster.behind_trim_point, behind);
+        if !(behind && was_behind) {
+            return false;
+        }
+        tracing::warn!(room = %self.name, position = state.cluster.position, trimmed, "the stream reader fell behind the trim point");
+        self.poison(&mut state, None, "the stream reader fell behind the stream's trim point");
+        true
     }
 
     /// Local updates still waiting for Redis.
