@@ -100,6 +100,12 @@ impl LiveScene {
         signal
     }
 
+    /// How many node signals are kept (for tests).
+    #[cfg(test)]
+    pub fn kept_signals(&self) -> usize {
+        self.nodes.with_value(HashMap::len)
+    }
+
     /// Applies what changed since the last flush (nothing if nothing did).
     pub fn flush(&self) {
         let Some(Pending { ids, structural, .. }) = self.pending.try_update_value(std::mem::take) else { return };
@@ -146,6 +152,11 @@ impl LiveScene {
                     self.outline.set(outline);
                 }
                 self.refresh_signals(changed);
+                // The signals of nodes gone from the scene have just said so: forget them, or
+                // a long session would keep one for every node it ever showed. Whoever still
+                // asks for such a node gets a fresh signal.
+                let tree = self.tree;
+                self.nodes.update_value(|nodes| nodes.retain(|id, _| tree.with_untracked(|t| t.node(id).is_some())));
             }
         }
     }

@@ -87,7 +87,14 @@ async fn one_nodes_edit_sets_that_nodes_signal_only_and_keeps_the_outline() {
     }
     next_frame().await;
     assert_eq!(sig_a.get_untracked(), None);
-    assert_eq!(outline.get_untracked(), vec![(b, 0)]);
+    assert_eq!(outline.get_untracked(), vec![(b.clone(), 0)]);
+    // ...and the live scene no longer keeps it: one signal left, b's.
+    assert_eq!(live.kept_signals(), 1, "a deleted node's signal is forgotten");
+    // A node of that id coming back gets a fresh signal with its new value.
+    add(&doc, &scene, "a", None);
+    next_frame().await;
+    assert_eq!(live.node(&a).with_untracked(|n| n.as_ref().map(|n| n.name.clone())), Some("a".to_owned()));
+    assert_eq!(live.kept_signals(), 2);
 }
 
 #[wasm_bindgen_test]
