@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use yrs::Doc;
 
 use crate::connection;
+use crate::deletion::{banner::DeletedBanner, Deletion};
 use crate::offline;
 use crate::editor::{shortcuts, Editor};
 use crate::identity;
@@ -36,9 +37,11 @@ pub fn App() -> impl IntoView {
     let (presence_tx, presence_rx) = mpsc::unbounded();
     let first_state = publish::local_state(editor, user).to_json();
     let meter = Meter::default();
-    // The copy on this device loads first; the relay session starts once it is in.
-    let (offline, stored, presence_rx) = offline::start(&doc, &room.name, first_state.clone(), presence_rx);
-    let status = connection::connect(doc, &room.name, room.token.clone(), first_state, presence_rx, meter.clone(), stored);
+    // The copy on this device loads first; the relay session starts once it is in. Both
+    // stop for good if the relay says the room was deleted.
+    let deletion = Deletion::new();
+    let (offline, stored, presence_rx) = offline::start(&doc, &room.name, first_state.clone(), presence_rx, deletion);
+    let status = connection::connect(doc, &room.name, room.token.clone(), first_state, presence_rx, meter.clone(), stored, deletion);
     let perf = perf::start(editor, status, meter);
     publish::start(editor, user, presence_tx, perf.quality);
     shortcuts::install(editor);
@@ -46,7 +49,8 @@ pub fn App() -> impl IntoView {
     let peers = offline::merged_peers(status.peers, offline.tab_peers);
 
     view! {
-        <Header room=room.clone() status=status user=user offline=offline peers=peers />
+        <Header room=room.clone() status=status user=user offline=offline peers=peers deletion=deletion />
+        <DeletedBanner deletion=deletion editor=editor />
         <div id="editor" class="editor"
             data-local-updates=move || editor.local_updates.get().to_string()
             data-undo-depth=move || editor.history.get().2.to_string()

@@ -5,7 +5,9 @@
 //! edits made while offline reach the room), apply its SyncStep2 (then we are "synced") and its
 //! updates, and send every local document change as an update. When the socket closes, the loop
 //! waits with exponential backoff (capped at 10 s) and starts a new session; close codes that
-//! `shared::close` says not to retry are shown to the user, who can retry by hand.
+//! `shared::close` says not to retry are shown to the user, who can retry by hand. A room
+//! deleted by an administrator ([`crate::deletion`]) ends the loop for good: a new session
+//! would upload the old document into the fresh room.
 //!
 //! The state the UI shows lives in [`Status`] signals; the document and the presence table are
 //! owned by the loop's task. The UI sends our awareness state (as JSON, at most at the
@@ -30,6 +32,7 @@ use shared::close;
 use shared::protocol;
 use yrs::{Doc, ReadTxn, Transact, TransactionMut};
 
+use crate::deletion::{self, Deletion, LocalCopy};
 use crate::incoming::{from_relay, handle_frame, now_ms};
 use crate::perf::meter::Meter;
 use crate::reconnect::{backoff_ms, describe_close, wait_or_retry};
@@ -94,6 +97,7 @@ impl Status {
 /// long as the page is open; its first session starts once `ready` fires (or is dropped):
 /// after the copy kept on this device is loaded, so the handshake uploads what the relay
 /// lacks of it. `state` is our first awareness state; later ones come over `presence_rx`.
+/// No session starts once `deletion` says the room was deleted.
 #[allow(clippy::too_many_arguments)] // what the loop owns, each passed once from the app
 pub fn connect(
     doc: Doc,
@@ -103,6 +107,7 @@ pub fn connect(
     presence_rx: mpsc::UnboundedReceiver<String>,
     meter: Meter,
     ready: futures_channel::oneshot::Receiver<()>,
+    deletion: Deletion,
 ) -> Status {
     let (retry_tx, retry_rx) = mpsc::unbounded();
     let status = Status {
@@ -116,7 +121,7 @@ pub fn connect(
     let presence = Presence::new(doc.client_id(), state);
     leptos::task::spawn_local(async move {
         let _ = ready.await;
-        run(doc, url, token, presence, status, retry_rx, presence_rx, meter).await
+        run(doc, url, token, presence, status, retry_rx, presence_rx, meter, deletion).await
     });
     status
 }
@@ -147,9 +152,17 @@ async fn run(
     mut retry_rx: mpsc::UnboundedReceiver<()>,
     mut presence_rx: mpsc::UnboundedReceiver<String>,
     meter: Meter,
+    deletion: Deletion,
 ) {
     let mut failures: u32 = 0;
     loop {
+        if deletion.is_deleted() {
+            // Learned from another tab (this one was offline): stop here too.
+            status.state.set(ConnectionState::Offline);
+            status.retry_in_secs.set(None);
+            status.problem.set(Some(describe_close(close::ROOM_UNAVAILABLE, deletion::DELETED_REASON)));
+            return;
+        }
         status.state.set(ConnectionState::Connecting);
         status.retry_in_secs.set(None);
         // States sent while offline: only the latest matters.
@@ -172,6 +185,9 @@ async fn run(
                     format!("cannot reach the relay (code {code})")
                 };
                 status.problem.set((!normal || !reason.is_empty() || !end.opened).then_some(problem));
+                if deletion::after_close(*code, reason) == LocalCopy::Discard {
+                    deletion.learn();
+                }
                 *code == close::NORMAL || close::should_reconnect(*code)
             }
             None => {
@@ -181,6 +197,9 @@ async fn run(
         };
         failures = if end.synced { 0 } else { failures.saturating_add(1) };
 
+        if deletion.is_deleted() {
+            return; // for good: see `crate::deletion`
+        }
         if reconnect {
             let delay = backoff_ms(failures);
             leptos::logging::log!("relay connection ended; reconnecting in {delay} ms");

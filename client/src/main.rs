@@ -5,6 +5,7 @@
 mod app;
 mod awareness_state;
 mod connection;
+mod deletion;
 mod editor;
 mod files;
 mod geom;

@@ -1,16 +1,17 @@
 //! The page header: the room and its shareable link, the connection state (with why it
-//! dropped, and a way to reconnect at once), whether the copy on this device is saved, and
-//! who else is here (through the relay or in another tab).
+//! dropped, and a way to reconnect at once, unless the room was deleted), whether the copy
+//! on this device is saved, and who else is here (through the relay or in another tab).
 
 use leptos::prelude::*;
 
 use crate::connection::{ConnectionState, Status};
+use crate::deletion::Deletion;
 use crate::offline::Offline;
 use crate::presence::{Peer, User};
 use crate::room::Room;
 
 #[component]
-pub fn Header(room: Room, status: Status, user: RwSignal<User>, offline: Offline, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
+pub fn Header(room: Room, status: Status, user: RwSignal<User>, offline: Offline, peers: RwSignal<Vec<Peer>>, deletion: Deletion) -> impl IntoView {
     view! {
         <header class="topbar">
             <div class="brand">
@@ -20,11 +21,11 @@ pub fn Header(room: Room, status: Status, user: RwSignal<User>, offline: Offline
             <ShareLink room=room />
             <div class="session">
                 <Peers peers=peers user=user />
-                <DeviceCopy offline=offline />
+                <DeviceCopy offline=offline deletion=deletion />
                 <ConnectionBadge status=status />
             </div>
         </header>
-        <ConnectionProblem status=status />
+        <ConnectionProblem status=status deletion=deletion />
     }
 }
 
@@ -102,8 +103,9 @@ fn Peers(peers: RwSignal<Vec<Peer>>, user: RwSignal<User>) -> impl IntoView {
 /// Whether the copy of the room kept in this browser is up to date. `id="device-copy"`
 /// carries `data-loaded`, `data-pending` and `data-saved` for the browser tests.
 #[component]
-fn DeviceCopy(offline: Offline) -> impl IntoView {
+fn DeviceCopy(offline: Offline, deletion: Deletion) -> impl IntoView {
     let label = move || match (offline.problem.get(), offline.pending.get()) {
+        _ if deletion.removed.get() => "removed from this device",
         (Some(_), _) => "not saved on this device",
         (None, 0) => "saved on this device",
         (None, _) => "saving…",
@@ -118,10 +120,12 @@ fn DeviceCopy(offline: Offline) -> impl IntoView {
     }
 }
 
-/// Why the connection dropped, when it did, with a "Reconnect now" button while offline.
+/// Why the connection dropped, when it did, with a "Reconnect now" button while offline
+/// (none once the room was deleted: the page never reconnects then).
 #[component]
-fn ConnectionProblem(status: Status) -> impl IntoView {
+fn ConnectionProblem(status: Status, deletion: Deletion) -> impl IntoView {
     let offline = move || status.state.get() == ConnectionState::Offline;
+    let can_retry = move || offline() && !deletion.deleted.get();
     let visible = move || offline() || status.problem.with(Option::is_some);
     view! {
         <Show when=visible>
@@ -130,7 +134,7 @@ fn ConnectionProblem(status: Status) -> impl IntoView {
                     {move || status.problem.get().unwrap_or_else(|| "disconnected".to_owned())}
                 </span>
                 {move || status.retry_in_secs.get().map(|s| format!(" — retrying in {s} s"))}
-                <Show when=offline>
+                <Show when=can_retry>
                     <button class="ghost" on:click=move |_| status.retry_now()>"Reconnect now"</button>
                 </Show>
             </div>

@@ -18,6 +18,8 @@
 mod bench;
 #[path = "browser_editor/collaboration.rs"]
 mod collaboration;
+#[path = "browser_editor/deleted.rs"]
+mod deleted;
 #[path = "browser_editor/editing.rs"]
 mod editing;
 #[path = "browser_editor/files.rs"]

@@ -137,9 +137,19 @@ fn open_json(editor: Editor, state: FileState, name: String, bytes: Vec<u8>) {
 }
 
 fn save_json(editor: Editor, state: FileState) {
+    match download_json(editor) {
+        Ok((bytes, url)) => produced(state, Produced { kind: "json", bytes: bytes as f64, url }),
+        Err(error) => state.message.set(Some(error.to_string())),
+    }
+}
+
+/// Offers the scene as `scene.json` for download, as "Save JSON" does; answers its size and
+/// Blob URL (valid until revoked). Also the deleted-room banner's "Save my copy".
+pub fn download_json(editor: Editor) -> Result<(usize, String), FileError> {
     let doc = editor.doc();
     let json = interchange::save_scene_json(&Scene::new(&doc), &doc.transact());
-    offer(state, "json", json.as_bytes(), "application/json", "scene.json");
+    let blob = browser::blob(json.as_bytes(), "application/json")?;
+    Ok((json.len(), browser::download(&blob, "scene.json")?))
 }
 
 fn export_glb(editor: Editor, state: FileState) {

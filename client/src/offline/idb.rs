@@ -1,7 +1,8 @@
 //! IndexedDB through `web-sys`, as futures: open a database (creating its one object store on
 //! first use), and await a request. A request's `success` / `error` event settles a promise,
 //! so a task can `await` it and issue the next request of the same transaction while the
-//! transaction is still active (promise reactions run before the browser commits it).
+//! transaction is still active (promise reactions run before the browser commits it). And
+//! delete a database, when its room was deleted.
 
 use std::fmt;
 
@@ -70,7 +71,25 @@ pub async fn open(name: &str) -> Result<IdbDatabase, IdbError> {
     let result = request(&opening).await;
     opening.set_onupgradeneeded(None);
     drop(upgrade);
-    Ok(result?.dyn_into::<IdbDatabase>()?)
+    let db = result?.dyn_into::<IdbDatabase>()?;
+    // The only version change is a deletion (the room was deleted, see `delete`): let it go
+    // through rather than block it; writing after it would only bring the room back.
+    let on_change = wasm_bindgen::closure::Closure::<dyn FnMut()>::new({
+        let db = db.clone();
+        move || db.close()
+    });
+    db.set_onversionchange(Some(on_change.as_ref().unchecked_ref()));
+    on_change.forget(); // as long as the connection: once per page
+    Ok(db)
+}
+
+/// Deletes the database `name` with every record in it. Open connections to it (this page's
+/// and other tabs') close on the way (see `open`); a later `open` starts from empty.
+pub async fn delete(name: &str) -> Result<(), IdbError> {
+    let window = web_sys::window().ok_or_else(|| IdbError("no window".into()))?;
+    let factory = window.indexed_db()?.ok_or_else(|| IdbError("not available".into()))?;
+    let deleting = factory.delete_database(name)?;
+    request(&deleting).await.map(|_| ())
 }
 
 /// The [`UPDATES`] store in a new transaction of `mode`.

@@ -14,10 +14,13 @@
 //!   change the relay lacks.
 //! - [`tabs`]: `BroadcastChannel` between the room's tabs (updates and awareness).
 //! - `idb`: the IndexedDB calls as futures; `queue`: the changes waiting to be written.
+//! - `forget`: once the relay says the room was deleted ([`crate::deletion`]), nothing more
+//!   is written and the room's database is deleted; `tabs` tells the room's other tabs.
 //!
 //! The app shell itself comes from the service worker (`public/sw.js`) when the relay is
 //! down; it is registered by `index.html`.
 
+mod forget;
 mod idb;
 mod queue;
 mod store;
@@ -34,13 +37,14 @@ use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
+use crate::deletion::Deletion;
 use crate::presence::Peer;
 use store::LocalStore;
 
 /// Origin of the transaction applying the stored document.
 const FROM_DISK: &str = "local-store";
 /// Key of the document observer that saves changes.
-const STORE_OBSERVER: &str = "local-store";
+pub(crate) const STORE_OBSERVER: &str = "local-store";
 /// Changes arriving within this long after a first one are written with it, as one record.
 const FLUSH_MS: u32 = 250;
 /// Longest wait for an idle period before compacting anyway.
@@ -79,12 +83,14 @@ pub struct Offline {
 /// Starts keeping `doc` on this device and sharing it with the room's other tabs.
 /// `states` are our awareness states as the editor publishes them; they go on to the relay
 /// connection through the returned receiver. The returned `ready` fires once the stored
-/// document is loaded: start the relay connection then.
+/// document is loaded: start the relay connection then. Once `deletion` says the room was
+/// deleted, the copy is removed and nothing more is written.
 pub fn start(
     doc: &Doc,
     room: &str,
     first_state: String,
     states: mpsc::UnboundedReceiver<String>,
+    deletion: Deletion,
 ) -> (Offline, oneshot::Receiver<()>, mpsc::UnboundedReceiver<String>) {
     let offline = Offline {
         loaded: RwSignal::new(false),
@@ -105,7 +111,7 @@ pub fn start(
             let _ = to_relay.unbounded_send(state);
         }
     });
-    if tabs::start(doc, room, first_state, tab_states, offline.tab_peers).is_none() {
+    if tabs::start(doc, room, first_state, tab_states, offline.tab_peers, deletion).is_none() {
         leptos::logging::warn!("no BroadcastChannel: tabs of this room will sync through the relay only");
     }
 
@@ -124,7 +130,8 @@ pub fn start(
     if let Err(error) = observed {
         offline.problem.set(Some(format!("cannot observe the document: {error}")));
     }
-    leptos::task::spawn_local(keep(doc.clone(), room.to_owned(), offline, ready_tx, queue, woken));
+    forget::on_deletion(doc.clone(), room.to_owned(), queue.clone(), offline, deletion);
+    leptos::task::spawn_local(keep(doc.clone(), room.to_owned(), offline, ready_tx, queue, woken, deletion));
     (offline, ready_rx, relay_states)
 }
 
@@ -136,6 +143,7 @@ async fn keep(
     ready: oneshot::Sender<()>,
     queue: queue::Queue,
     mut woken: mpsc::UnboundedReceiver<()>,
+    deletion: Deletion,
 ) {
     let store = match LocalStore::open(&room).await {
         Ok(store) => Rc::new(store),
@@ -158,16 +166,22 @@ async fn keep(
     }
     offline.loaded.set(true);
     let _ = ready.send(());
-    write_on_pagehide(store.clone(), queue.clone());
+    write_on_pagehide(store.clone(), queue.clone(), deletion);
 
     // Size of the last folded state (until the first fold: what was stored).
     let mut folded = stored_bytes;
     let (mut appended, mut records) = (0usize, stored);
     let mut due = stored > 1;
     loop {
+        if deletion.is_deleted() {
+            return; // the room is gone: see `forget`
+        }
         if due {
             // Not in the middle of an edit stream: in an idle period (or within 2 s).
             crate::idle::idle(IDLE_TIMEOUT_MS).await;
+            if deletion.is_deleted() {
+                return;
+            }
             if let Some(size) = compact(&doc, &store, offline).await {
                 folded = size;
                 (appended, records) = (0, 1);
@@ -178,6 +192,9 @@ async fn keep(
         }
         // Collect what follows for a moment: one record and one transaction per batch.
         gloo_timers::future::sleep(std::time::Duration::from_millis(FLUSH_MS as u64)).await;
+        if deletion.is_deleted() {
+            return;
+        }
         let batch = queue.take();
         if batch.is_empty() {
             continue; // written by the pagehide handler
@@ -206,9 +223,13 @@ async fn keep(
 
 /// When the page goes away (reload, navigation, tab closed), writes what is still queued at
 /// once: the transaction is started synchronously, before the page stops running scripts.
-fn write_on_pagehide(store: Rc<LocalStore>, queue: queue::Queue) {
+/// Not once the room was deleted.
+fn write_on_pagehide(store: Rc<LocalStore>, queue: queue::Queue, deletion: Deletion) {
     let Some(window) = web_sys::window() else { return };
     let handler = Closure::<dyn Fn()>::new(move || {
+        if deletion.is_deleted() {
+            return;
+        }
         let batch = queue.take();
         if !batch.is_empty() {
             if let Err(error) = store.append_now(&queue::records(batch)) {

@@ -17,6 +17,11 @@ use yrs::{Doc, ReadTxn, StateVector, Transact};
 
 use super::idb::{self, IdbError};
 
+/// The database holding `room`.
+fn database_name(room: &str) -> String {
+    format!("scene-room:{room}")
+}
+
 pub struct LocalStore {
     db: IdbDatabase,
     /// Every record keyed up to this is in the document (loaded at start, or written by this
@@ -30,7 +35,12 @@ pub struct LocalStore {
 impl LocalStore {
     /// Opens the database of `room`.
     pub async fn open(room: &str) -> Result<LocalStore, IdbError> {
-        Ok(LocalStore { db: idb::open(&format!("scene-room:{room}")).await?, known: Cell::new(f64::NEG_INFINITY), own: RefCell::default() })
+        Ok(LocalStore { db: idb::open(&database_name(room)).await?, known: Cell::new(f64::NEG_INFINITY), own: RefCell::default() })
+    }
+
+    /// Deletes the database of `room`: every tab's records (the room was deleted).
+    pub async fn delete(room: &str) -> Result<(), IdbError> {
+        idb::delete(&database_name(room)).await
     }
 
     /// Every stored update, oldest first; they count as known from now on.

@@ -8,8 +8,13 @@
 //! Changes received from another tab are applied with their own origin ([`FROM_TAB`]), so
 //! they are not posted back; the relay session still uploads them (harmless: the relay
 //! ignores what it has), and the local store does not save them again (the sending tab did).
+//!
+//! When the room was deleted ([`crate::deletion`]), a tab posts [`ROOM_DELETED`] (a string,
+//! unlike the binary frames), leaves and stops using the channel: a tab that learns it marks
+//! the room deleted too. Staying would hand the old document to a tab that starts again in
+//! the fresh room, which would upload it.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -22,6 +27,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{BroadcastChannel, MessageEvent};
 use yrs::{Doc, Origin, ReadTxn, Transact, TransactionMut};
 
+use crate::deletion::Deletion;
 use crate::incoming::now_ms;
 use crate::presence::{Peer, Presence};
 
@@ -31,6 +37,8 @@ pub const FROM_TAB: &str = "tab";
 const TABS_OBSERVER: &str = "tabs";
 /// How often our awareness state is renewed and silent tabs expire.
 const TICK: Duration = Duration::from_secs(5);
+/// The notice a tab posts when the relay deleted the room.
+const ROOM_DELETED: &str = "room-deleted";
 
 pub fn from_tab(txn: &TransactionMut) -> bool {
     txn.origin() == Some(&Origin::from(FROM_TAB))
@@ -42,11 +50,41 @@ struct Shared {
     doc: Doc,
     presence: RefCell<Presence>,
     peers: RwSignal<Vec<Peer>>,
+    deletion: Deletion,
+    /// The room was deleted: this tab has left the channel.
+    left: Cell<bool>,
 }
 
 impl Shared {
     fn post(&self, frame: &[u8]) {
-        let _ = self.channel.post_message(&js_sys::Uint8Array::from(frame));
+        if !self.left.get() {
+            let _ = self.channel.post_message(&js_sys::Uint8Array::from(frame));
+        }
+    }
+
+    /// Handles one message from another tab: a frame, or the deletion notice.
+    fn on_message(&self, data: wasm_bindgen::JsValue) {
+        if data.as_string().as_deref() == Some(ROOM_DELETED) {
+            self.deletion.learn();
+        } else if !self.left.get() {
+            self.receive(&js_sys::Uint8Array::new(&data).to_vec());
+        }
+    }
+
+    /// The room was deleted: tells the other tabs, says goodbye and stops sharing the
+    /// document (and the channel).
+    fn leave_for_good(&self) {
+        if self.left.get() {
+            return;
+        }
+        let _ = self.channel.post_message(&ROOM_DELETED.into());
+        let frame = self.presence.borrow_mut().leave();
+        self.post(&frame);
+        self.left.set(true);
+        let _ = self.doc.unobserve_update_v1(TABS_OBSERVER);
+        self.peers.set(Vec::new());
+        self.channel.set_onmessage(None);
+        self.channel.close();
     }
 
     /// Handles one frame from another tab.
@@ -81,20 +119,29 @@ impl Shared {
 }
 
 /// Joins the room's channel. `states` are our awareness states (JSON) as the editor publishes
-/// them; `peers` receives the other tabs' people. Returns `None` where `BroadcastChannel`
-/// is missing.
-pub fn start(doc: &Doc, room: &str, first_state: String, mut states: mpsc::UnboundedReceiver<String>, peers: RwSignal<Vec<Peer>>) -> Option<()> {
+/// them; `peers` receives the other tabs' people; `deletion` is told, and tells the other
+/// tabs, when the room was deleted. Returns `None` where `BroadcastChannel` is missing.
+pub fn start(
+    doc: &Doc,
+    room: &str,
+    first_state: String,
+    mut states: mpsc::UnboundedReceiver<String>,
+    peers: RwSignal<Vec<Peer>>,
+    deletion: Deletion,
+) -> Option<()> {
     let channel = BroadcastChannel::new(&format!("scene-editor:{room}")).ok()?;
     let shared = Rc::new(Shared {
         channel,
         doc: doc.clone(),
         presence: RefCell::new(Presence::new(doc.client_id(), first_state)),
         peers,
+        deletion,
+        left: Cell::new(false),
     });
 
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new({
         let shared = shared.clone();
-        move |event: MessageEvent| shared.receive(&js_sys::Uint8Array::new(&event.data()).to_vec())
+        move |event: MessageEvent| shared.on_message(event.data())
     });
     shared.channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget(); // lives as long as the page
@@ -154,6 +201,16 @@ pub fn start(doc: &Doc, room: &str, first_state: String, mut states: mpsc::Unbou
                 if let Some(frame) = frame {
                     shared.post(&frame);
                 }
+            }
+        }
+    });
+
+    // A deleted room (learned here or from another tab): leave the channel.
+    Effect::new({
+        let shared = shared.clone();
+        move |_| {
+            if deletion.deleted.get() {
+                shared.leave_for_good();
             }
         }
     });
