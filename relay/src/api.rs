@@ -173,7 +173,7 @@ async fn delete_room(State(state): State<Arc<AppState>>, headers: HeaderMap, Pat
     if let Some(cluster) = state.rooms.cluster() {
         cluster.delete_room(&room).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
     }
-    state.rooms.unload(&room, &CloseReason::new(close::ROOM_UNAVAILABLE, "room deleted"));
+    state.rooms.unload(&room, &CloseReason::new(close::ROOM_UNAVAILABLE, close::ROOM_DELETED));
     let store = state.rooms.store().clone();
     blocking(move || store.delete_room(&room)).await?;
     Ok(StatusCode::NO_CONTENT)

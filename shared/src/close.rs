@@ -25,6 +25,9 @@ pub const TRY_AGAIN_LATER: u16 = 1013;
 pub const RESYNC: u16 = 4001;
 /// The room could not be loaded (for example its stored data is damaged).
 pub const ROOM_UNAVAILABLE: u16 = 4004;
+/// The reason that comes with [`ROOM_UNAVAILABLE`] when an administrator deleted the room:
+/// the client then drops its local copy rather than upload the deleted room again.
+pub const ROOM_DELETED: &str = "room deleted";
 /// The connection sent nothing for the idle timeout.
 pub const IDLE_TIMEOUT: u16 = 4008;
 /// The update would make the room larger than the relay allows.

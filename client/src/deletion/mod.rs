@@ -17,9 +17,8 @@ use leptos::prelude::*;
 use shared::close;
 
 /// The close reason the relay gives (with [`close::ROOM_UNAVAILABLE`]) when an administrator
-/// deleted the room, here or through another relay of a cluster (relay/src/api.rs,
-/// relay/src/room/cluster.rs).
-pub const DELETED_REASON: &str = "room deleted";
+/// deleted the room, here or through another relay of a cluster.
+pub const DELETED_REASON: &str = close::ROOM_DELETED;
 
 /// What a closed connection means for the copy of the room on this device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 //! one script, atomic for the room's keys: it appends a `Deleted` entry to the room's stream
 //! (see [`super::entry`]), removes the snapshot, the compaction lease and the restore points
 //! (see [`super::points`]), and trims the stream to that entry. Every relay's reader meets the entry, closes the room's members
-//! with "room deleted" and drops its own copy (restore points, blobs); loading starts after
+//! with "room deleted" and drops its own copy (blobs); loading starts after
 //! the last such entry, so a snapshot that a compaction racing the delete wrote from the old
 //! content is ignored. The blobs shared through Redis are removed after the script (SCAN:
 //! their ids are not known; they would also expire with their TTL).

@@ -203,7 +203,7 @@ impl Room {
         tracing::info!(room = %self.name, "room deleted through another relay");
         state.closed = true;
         state.cluster.pending.clear();
-        let reason = CloseReason::new(close::ROOM_UNAVAILABLE, "room deleted");
+        let reason = CloseReason::new(close::ROOM_UNAVAILABLE, close::ROOM_DELETED);
         for member in state.members.values() {
             member.outbox.close(reason.clone());
         }
