@@ -168,10 +168,22 @@ async fn list_rooms(State(state): State<Arc<AppState>>, headers: HeaderMap) -> A
 async fn delete_room(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(room): Path<String>) -> ApiResult<StatusCode> {
     require_admin(&state, &headers)?;
     room_name(&room)?;
+    // What the room holds now: members' copies of that content are refused afterwards, so
+    // they cannot bring the room back (room::deletion).
+    let history = match state.rooms.open(&room).await {
+        Ok(opened) => Some(opened.history_for_deletion()),
+        Err(error) => {
+            tracing::warn!(room, %error, "deleting a room that does not load: copies of it are not refused");
+            None
+        }
+    };
     // Clustered, the room lives in Redis and in the other relays' memory: delete it there
     // first (every relay's reader then closes and drops its copy, see cluster::delete).
     if let Some(cluster) = state.rooms.cluster() {
-        cluster.delete_room(&room).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
+        cluster.delete_room(&room, history.as_deref()).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    } else if let Some(history) = history {
+        let (store, owned) = (state.rooms.store().clone(), room.clone());
+        blocking(move || store.remember_deletion(&owned, &history)).await?;
     }
     state.rooms.unload(&room, &CloseReason::new(close::ROOM_UNAVAILABLE, close::ROOM_DELETED));
     let store = state.rooms.store().clone();

@@ -214,6 +214,13 @@ async fn an_admin_delete_removes_the_room_from_every_relay() {
     })
     .await;
 
+    // A copy of the deleted content (the writer coming back, as a stock client would) is
+    // refused on every relay: the deletion entry carries the room's history.
+    for relay in &relays {
+        let returning = TestClient::connect_with_doc(&relay.ws_url(), "doomed", writer.doc.clone()).await;
+        assert_eq!(returning.wait_closed().await, (close::ROOM_UNAVAILABLE, close::ROOM_DELETED.to_owned()), "the old copy is refused");
+    }
+
     // The room starts afresh, empty, on every relay, and works.
     let mut fresh = Vec::new();
     for relay in &relays {

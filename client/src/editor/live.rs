@@ -101,7 +101,7 @@ impl LiveScene {
     }
 
     /// How many node signals are kept (for tests).
-    #[cfg(test)]
+    #[cfg(all(test, target_arch = "wasm32"))]
     pub fn kept_signals(&self) -> usize {
         self.nodes.with_value(HashMap::len)
     }

@@ -4,7 +4,9 @@
 //! the other relays hold it in memory and would hand it to the next joiner. So a delete is
 //! one script, atomic for the room's keys: it appends a `Deleted` entry to the room's stream
 //! (see [`super::entry`]), removes the snapshot, the compaction lease and the restore points
-//! (see [`super::points`]), and trims the stream to that entry. Every relay's reader meets the entry, closes the room's members
+//! (see [`super::points`]), and trims the stream to that entry. The entry carries the room's
+//! deletion history (`crate::room::deletion`), so copies of the deleted content stay refused
+//! on every relay. Every relay's reader meets the entry, closes the room's members
 //! with "room deleted" and drops its own copy (blobs); loading starts after
 //! the last such entry, so a snapshot that a compaction racing the delete wrote from the old
 //! content is ignored. The blobs shared through Redis are removed after the script (SCAN:
@@ -16,7 +18,7 @@ use super::entry::{Entry, Kind};
 use super::{Cluster, ClusterError, Keys, PREFIX};
 
 const DELETE: &str = r#"
-local id = redis.call('XADD', KEYS[1], '*', 'o', ARGV[1], 'k', 'x', 'n', 0, 'd', '')
+local id = redis.call('XADD', KEYS[1], '*', 'o', ARGV[1], 'k', 'x', 'n', 0, 'd', ARGV[2])
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
 redis.call('XTRIM', KEYS[1], 'MINID', id)
 return id
@@ -26,8 +28,9 @@ return id
 const SCAN_COUNT: usize = 500;
 
 impl Cluster {
-    /// Deletes `room` for every relay: returns the id of its `Deleted` stream entry.
-    pub async fn delete_room(&self, room: &str) -> Result<String, ClusterError> {
+    /// Deletes `room` for every relay: returns the id of its `Deleted` stream entry, which
+    /// carries `history` (what the room held, see `crate::room::deletion`; empty if unknown).
+    pub async fn delete_room(&self, room: &str, history: Option<&[u8]>) -> Result<String, ClusterError> {
         let keys = Keys::of(room);
         let mut conn = self.conn();
         let origin = format!("{}/admin", self.relay_id);
@@ -40,6 +43,7 @@ impl Cluster {
             .key(&point_metas)
             .key(&point_data)
             .arg(&origin)
+            .arg(history.unwrap_or_default())
             .invoke_async(&mut conn)
             .await?;
         let pattern = format!("{PREFIX}{{{}}}:blob:*", escape_glob(room));
@@ -61,13 +65,13 @@ impl Cluster {
 }
 
 /// The entries that count for a room loaded now: those after its last `Deleted` entry. With
-/// one, the snapshot is void too (it was written from older content); returns the id the
-/// room then starts from.
-pub fn after_last_deletion(tail: &mut Vec<Entry>) -> Option<String> {
+/// one, the snapshot is void too (it was written from older content); returns that entry
+/// (its id is where the room starts from, its data the room's deletion history).
+pub fn after_last_deletion(tail: &mut Vec<Entry>) -> Option<Entry> {
     let last = tail.iter().rposition(|entry| entry.kind == Kind::Deleted)?;
-    let id = tail[last].id.clone();
+    let deletion = tail[last].clone();
     tail.drain(..=last);
-    Some(id)
+    Some(deletion)
 }
 
 /// `text` as a literal in a Redis glob pattern.
@@ -93,10 +97,10 @@ mod tests {
     #[test]
     fn loading_starts_after_the_last_deletion() {
         let mut tail = vec![entry("1-0", Kind::Update), entry("2-0", Kind::Deleted), entry("3-0", Kind::Update), entry("4-0", Kind::Deleted), entry("5-0", Kind::Awareness)];
-        assert_eq!(after_last_deletion(&mut tail).as_deref(), Some("4-0"));
+        assert_eq!(after_last_deletion(&mut tail).map(|e| e.id), Some("4-0".to_owned()));
         assert_eq!(tail.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["5-0"]);
         let mut untouched = vec![entry("1-0", Kind::Update)];
-        assert_eq!(after_last_deletion(&mut untouched), None);
+        assert!(after_last_deletion(&mut untouched).is_none());
         assert_eq!(untouched.len(), 1);
     }
 

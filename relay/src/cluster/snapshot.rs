@@ -26,6 +26,8 @@ pub struct LoadedRoom {
     /// The stream id the snapshot covers ("0-0" without one).
     pub snapshot_id: String,
     pub tail: Vec<Entry>,
+    /// The room's deletion history, if it was deleted (`crate::room::deletion`).
+    pub deleted_history: Option<Vec<u8>>,
 }
 
 const LOAD: &str = r#"
@@ -81,8 +83,9 @@ impl Cluster {
             }
         }
         // A deletion after the snapshot voids it (it holds the deleted content).
-        if let Some(deleted_at) = super::delete::after_last_deletion(&mut loaded.tail) {
-            loaded.snapshot_id = deleted_at;
+        if let Some(deletion) = super::delete::after_last_deletion(&mut loaded.tail) {
+            loaded.snapshot_id = deletion.id;
+            loaded.deleted_history = Some(deletion.data).filter(|history| !history.is_empty());
             data = None;
         }
         if let Some(data) = data {

@@ -39,6 +39,9 @@ impl Room {
         if update.is_empty() {
             return Ok(());
         }
+        if from.is_some() {
+            Room::check_not_deleted_content(state, &update)?;
+        }
         guard::check_causally_complete(state.awareness.doc(), &update)?;
         if !guard::encodes_cleanly_alone(&bytes) {
             return Err(CloseReason::new(close::INVALID_PAYLOAD, "invalid update: it does not encode back"));

@@ -55,6 +55,9 @@ impl Room {
         let snapshot_bytes = loaded.snapshot.as_ref().map_or(0, |s| s.len() as u64);
         let stored = StoredRoom { updates: loaded.snapshot.into_iter().collect(), snapshot_bytes, ..StoredRoom::default() };
         let room = Room::from_stored(name, store, max_bytes, stored, Some(link)).map_err(|e| damaged(e.to_string()))?;
+        if let Some(history) = &loaded.deleted_history {
+            room.forbid_content_before(super::decode_history(history).map_err(damaged)?);
+        }
         {
             let mut state = room.state.lock();
             for entry in &loaded.tail {

@@ -24,7 +24,13 @@ impl Room {
     /// of it.
     pub fn load(name: &str, store: SharedStore, max_bytes: u64) -> Result<Room, StoreError> {
         let stored = store.load(name)?;
-        Room::from_stored(name, store, max_bytes, stored, None)
+        let history = store.deletion_history(name)?;
+        let room = Room::from_stored(name, store, max_bytes, stored, None)?;
+        if let Some(history) = history {
+            let history = super::decode_history(&history).map_err(|reason| StoreError::Damaged { room: name.to_owned(), reason })?;
+            room.forbid_content_before(history);
+        }
+        Ok(room)
     }
 
     /// Builds the room from stored updates (from the store, or a snapshot from Redis).
@@ -84,6 +90,7 @@ impl Room {
                 full_state_frame,
                 cluster: cluster::ClusterState::default(),
                 presence: Default::default(),
+                deleted_history: None,
             })),
         })
     }

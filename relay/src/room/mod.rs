@@ -44,6 +44,8 @@ const VIEWER_WRITES_TOLERATED: u32 = 1;
 
 mod apply;
 mod cluster;
+mod deletion;
+pub use deletion::{decode_history, merge_histories};
 mod guard;
 mod load;
 mod presence;
@@ -81,6 +83,9 @@ struct RoomState {
     cluster: cluster::ClusterState,
     /// Awareness changes waiting to be broadcast together (crowded rooms only).
     presence: presence::PresenceBatch,
+    /// Set once the room was deleted: members' updates holding older content are refused
+    /// (see `deletion.rs`).
+    deleted_history: Option<yrs::StateVector>,
 }
 
 /// A connection as a member of a room.

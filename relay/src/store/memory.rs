@@ -10,6 +10,8 @@ use super::{now_ms, BlobUsage, OnDurable, RestorePoint, RoomInfo, RoomStore, Sto
 #[derive(Default)]
 pub struct MemoryStore {
     rooms: Mutex<HashMap<String, MemoryRoom>>,
+    /// Deletion histories, kept beyond the rooms (see `crate::room::deletion`).
+    deleted: Mutex<HashMap<String, Vec<u8>>>,
 }
 
 #[derive(Default)]
@@ -71,6 +73,21 @@ impl RoomStore for MemoryStore {
     fn delete_room(&self, room: &str) -> Result<(), StoreError> {
         self.rooms.lock().remove(room);
         Ok(())
+    }
+
+    fn remember_deletion(&self, room: &str, history: &[u8]) -> Result<(), StoreError> {
+        let mut deleted = self.deleted.lock();
+        let merged = match deleted.get(room) {
+            Some(earlier) => crate::room::merge_histories(earlier, history)
+                .map_err(|reason| StoreError::Damaged { room: room.to_owned(), reason })?,
+            None => history.to_vec(),
+        };
+        deleted.insert(room.to_owned(), merged);
+        Ok(())
+    }
+
+    fn deletion_history(&self, room: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.deleted.lock().get(room).cloned())
     }
 
     fn list_rooms(&self) -> Result<Vec<RoomInfo>, StoreError> {

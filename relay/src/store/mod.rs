@@ -93,6 +93,14 @@ pub trait RoomStore: Send + Sync + 'static {
     /// Forgets a room, its restore points and its blobs.
     fn delete_room(&self, room: &str) -> Result<(), StoreError>;
 
+    /// Remembers what `room` held when it was deleted (`history`, an encoded state vector,
+    /// merged with any recorded before), beyond the room itself: see `crate::room::deletion`.
+    /// Durable when it returns.
+    fn remember_deletion(&self, room: &str, history: &[u8]) -> Result<(), StoreError>;
+
+    /// What [`RoomStore::remember_deletion`] recorded for `room`, if anything.
+    fn deletion_history(&self, room: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
     /// Every stored room.
     fn list_rooms(&self) -> Result<Vec<RoomInfo>, StoreError>;
 

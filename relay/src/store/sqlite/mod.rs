@@ -8,6 +8,7 @@
 //! CRC does not match, a journal batch that fails its checksum, or a log with a gap refuses
 //! that room with [`StoreError::Damaged`]; other rooms load as usual.
 
+mod deleted;
 mod files;
 mod room_files;
 mod schema;
@@ -313,6 +314,14 @@ impl RoomStore for SqliteStore {
     fn delete_room(&self, room: &str) -> Result<(), StoreError> {
         let (done, answer) = mpsc::channel();
         self.wait(Job::Delete { room: room.into(), done }, answer)
+    }
+
+    fn remember_deletion(&self, room: &str, history: &[u8]) -> Result<(), StoreError> {
+        deleted::remember(&self.data_dir, room, history)
+    }
+
+    fn deletion_history(&self, room: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        deleted::read(&self.data_dir, room)
     }
 
     fn list_rooms(&self) -> Result<Vec<RoomInfo>, StoreError> {
