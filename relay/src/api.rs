@@ -36,7 +36,7 @@ use crate::auth::Role;
 use crate::outbound::CloseReason;
 use crate::points;
 use crate::rooms::OpenError;
-use crate::store::{RestorePoint, RoomInfo, StoreError};
+use crate::store::{blocking, RestorePoint, RoomInfo, StoreError};
 
 /// Why an API call failed; the response is `{"error": "…"}` with a matching status.
 #[derive(Debug, thiserror::Error)]
@@ -147,13 +147,6 @@ fn room_name(room: &str) -> ApiResult<()> {
     check_room_name(room).map_err(|e| ApiError::BadRequest(e.trim().to_owned()))
 }
 
-/// Runs a blocking store call off the async runtime.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, StoreError> + Send + 'static) -> ApiResult<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("store task failed: {e}")))?
-        .map_err(ApiError::from)
-}
 
 async fn list_rooms(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<Vec<RoomInfo>>> {
     require_admin(&state, &headers)?;

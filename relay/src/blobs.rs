@@ -35,7 +35,7 @@ use sha2::{Digest, Sha256};
 use crate::admission::{self, TokenQuery};
 use crate::app::{check_room_name, AppState};
 use crate::auth::{AuthError, Role};
-use crate::store::{BlobUsage, StoreError};
+use crate::store::{blocking, BlobUsage, StoreError};
 
 pub mod quota;
 
@@ -138,12 +138,6 @@ fn declared_type(headers: &HeaderMap) -> Result<&'static (&'static str, &'static
     })
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, StoreError> + Send + 'static) -> Result<T, BlobError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| BlobError::Store(StoreError::Unavailable(format!("store task failed: {e}"))))?
-        .map_err(BlobError::from)
-}
 
 async fn upload(
     State(state): State<Arc<AppState>>,
@@ -197,7 +191,7 @@ async fn store_within_quota(state: &AppState, room: &str, id: &str, content_type
     }
     let store = state.rooms.store().clone();
     let (owned_room, owned_id) = (room.to_owned(), id.to_owned());
-    blocking(move || store.put_blob(&owned_room, &owned_id, content_type, data)).await
+    blocking(move || store.put_blob(&owned_room, &owned_id, content_type, data)).await.map_err(BlobError::from)
 }
 
 async fn fetch(
@@ -217,7 +211,7 @@ async fn fetch(
     }
     let store = state.rooms.store().clone();
     let (owned_room, owned_id) = (room.clone(), id.clone());
-    let (content_type, bytes) = match blocking(move || store.blob(&owned_room, &owned_id)).await {
+    let (content_type, bytes) = match blocking(move || store.blob(&owned_room, &owned_id)).await.map_err(BlobError::from) {
         Err(BlobError::NotFound) => from_cluster(&state, &room, &id).await?,
         other => other?,
     };

@@ -5,16 +5,12 @@
 use crate::api::ApiError;
 use crate::app::AppState;
 use crate::cluster::points::PointError;
-use crate::store::{RestorePoint, StoreError};
+use crate::store::{blocking, RestorePoint};
 
 fn unavailable(error: impl std::fmt::Display) -> ApiError {
     ApiError::Unavailable(error.to_string())
 }
 
-/// Runs a blocking store call off the async runtime.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, StoreError> + Send + 'static) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| unavailable(format!("store task failed: {e}")))?.map_err(ApiError::from)
-}
 
 /// Saves a restore point of `room` holding `state`.
 pub async fn save(state: &AppState, room: &str, name: &str, content: Vec<u8>) -> Result<RestorePoint, ApiError> {
@@ -22,7 +18,7 @@ pub async fn save(state: &AppState, room: &str, name: &str, content: Vec<u8>) ->
         return cluster.save_restore_point(room, name, content).await.map_err(unavailable);
     }
     let (store, room, name) = (state.rooms.store().clone(), room.to_owned(), name.to_owned());
-    blocking(move || store.save_restore_point(&room, &name, content)).await
+    blocking(move || store.save_restore_point(&room, &name, content)).await.map_err(ApiError::from)
 }
 
 /// `room`'s restore points, newest first.
@@ -31,7 +27,7 @@ pub async fn list(state: &AppState, room: &str) -> Result<Vec<RestorePoint>, Api
         return cluster.restore_points(room).await.map_err(unavailable);
     }
     let (store, room) = (state.rooms.store().clone(), room.to_owned());
-    blocking(move || store.restore_points(&room)).await
+    blocking(move || store.restore_points(&room)).await.map_err(ApiError::from)
 }
 
 /// The content of restore point `id` of `room` (one Yjs update).
@@ -44,5 +40,5 @@ pub async fn content(state: &AppState, room: &str, id: i64) -> Result<Vec<u8>, A
         });
     }
     let (store, room) = (state.rooms.store().clone(), room.to_owned());
-    blocking(move || store.restore_point_state(&room, id)).await
+    blocking(move || store.restore_point_state(&room, id)).await.map_err(ApiError::from)
 }

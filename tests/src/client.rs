@@ -183,6 +183,16 @@ impl TestClient {
         text.get_string(&txn)
     }
 
+    /// The names of the scene's nodes (`shared::scene`) in this client's copy, sorted.
+    pub fn node_names(&self) -> Vec<String> {
+        // The scene first: it may create its root map, which needs a write transaction.
+        let scene = shared::scene::Scene::new(&self.doc);
+        let txn = self.doc.transact();
+        let mut names: Vec<String> = scene.nodes(&txn).into_iter().map(|n| n.name).collect();
+        names.sort();
+        names
+    }
+
     /// The whole document, to compare replicas.
     pub fn state(&self) -> Vec<u8> {
         self.doc.transact().encode_state_as_update_v1(&yrs::StateVector::default())

@@ -94,18 +94,9 @@ impl Nginx {
 
     /// Stops master and workers (the whole process group), bounded.
     pub fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else { return };
-        let group = format!("-{}", child.id());
-        let _ = Command::new("kill").args(["-QUIT", "--", &group]).stderr(Stdio::null()).status();
-        for _ in 0..100 {
-            if let Ok(Some(_)) = child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        if let Some(child) = self.child.take() {
+            crate::process::stop_process_group(child, "-QUIT", Duration::from_secs(2));
         }
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
-        let _ = child.kill();
-        let _ = child.wait();
     }
 }
 

@@ -98,3 +98,21 @@ impl Drop for ChildRelay {
         }
     }
 }
+
+/// Stops `child`, the leader of a process group of its own, and everything in the group:
+/// `signal` (e.g. "-TERM") to the group, up to `grace` for the leader to exit, then SIGKILL
+/// to whatever is left (the leader, or children that outlived it).
+pub fn stop_process_group(mut child: Child, signal: &str, grace: Duration) {
+    let group = format!("-{}", child.id());
+    let _ = Command::new("kill").args([signal, "--", &group]).stderr(Stdio::null()).status();
+    let deadline = std::time::Instant::now() + grace;
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -11,12 +11,6 @@ use yrs::Transact;
 
 const WAIT: Duration = Duration::from_secs(10);
 
-fn names(client: &TestClient) -> Vec<String> {
-    let scene = Scene::new(&client.doc);
-    let txn = client.doc.transact();
-    scene.nodes(&txn).into_iter().map(|n| n.name).collect()
-}
-
 fn json(body: &str) -> Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
 }
@@ -32,7 +26,7 @@ async fn restore_points_restore_as_a_new_change_that_clients_follow_and_can_undo
     let id = |n| NodeId::new(editor.client_id().get(), n);
     scene.add_node(&mut editor.doc.transact_mut(), id(0), "Cube", NodeKind::Mesh, None);
     scene.add_node(&mut editor.doc.transact_mut(), id(1), "Sun", NodeKind::Light, None);
-    eventually(WAIT, "watcher has two nodes", || async { names(&watcher).len() == 2 }).await;
+    eventually(WAIT, "watcher has two nodes", || async { watcher.node_names().len() == 2 }).await;
 
     let (status, body) = http(addr, "POST", "/api/rooms/scene/snapshots", &[("Content-Type", "application/json")], br#"{"name":"two nodes"}"#).await;
     assert_eq!(status, 201, "{body}");
@@ -50,9 +44,7 @@ async fn restore_points_restore_as_a_new_change_that_clients_follow_and_can_undo
     scene.add_node(&mut editor.doc.transact_mut(), id(2), "Camera", NodeKind::Camera, None);
     scene.rename(&mut editor.doc.transact_mut(), &id(1), "Moon");
     eventually(WAIT, "watcher sees the later edits", || async {
-        let mut n = names(&watcher);
-        n.sort();
-        n == ["Camera", "Moon"]
+        watcher.node_names() == ["Camera", "Moon"]
     })
     .await;
 
@@ -68,9 +60,7 @@ async fn restore_points_restore_as_a_new_change_that_clients_follow_and_can_undo
     let undo_point = json(&body)["undo_point"]["id"].as_i64().unwrap();
     for client in [&editor, &watcher] {
         eventually(WAIT, "connected clients follow the restore", || async {
-            let mut n = names(client);
-            n.sort();
-            n == ["Cube", "Sun"]
+            client.node_names() == ["Cube", "Sun"]
         })
         .await;
     }
@@ -80,9 +70,7 @@ async fn restore_points_restore_as_a_new_change_that_clients_follow_and_can_undo
     let (status, _) = http(addr, "POST", &format!("/api/rooms/scene/snapshots/{undo_point}/restore"), &[], b"").await;
     assert_eq!(status, 200);
     eventually(WAIT, "the restore is undone", || async {
-        let mut n = names(&watcher);
-        n.sort();
-        n == ["Camera", "Moon"]
+        watcher.node_names() == ["Camera", "Moon"]
     })
     .await;
 

@@ -273,13 +273,6 @@ async fn one_reader_connection_follows_every_room_of_a_relay() {
     assert!(connections <= 8, "{connections} Redis connections for {ROOMS} rooms on 2 relays:\n{clients}");
 }
 
-fn node_names(client: &TestClient) -> Vec<String> {
-    let doc = &client.doc;
-    let mut names: Vec<String> = shared::scene::Scene::new(doc).nodes(&yrs::Transact::transact(doc)).into_iter().map(|n| n.name).collect();
-    names.sort();
-    names
-}
-
 /// Restore points live in Redis in cluster mode: a point made through one relay is listed,
 /// read, previewed and restored through another, and the restore reaches the clients of
 /// every relay (in a relay's own store, the other relays never saw it).
@@ -294,7 +287,7 @@ async fn restore_points_are_shared_by_every_relay() {
     let scene = Scene::new(&editor.doc);
     let id = |n| NodeId::new(editor.client_id().get(), n);
     scene.add_node(&mut editor.doc.transact_mut(), id(0), "Cube", NodeKind::Mesh, None);
-    eventually(WAIT, "the watcher on relay 2 has the cube", || async { node_names(&watcher) == ["Cube"] }).await;
+    eventually(WAIT, "the watcher on relay 2 has the cube", || async { watcher.node_names() == ["Cube"] }).await;
 
     let json = [("Content-Type", "application/json")];
     let (status, body) = tests::http(relays[0].addr(), "POST", "/api/rooms/points/snapshots", &json, br#"{"name":"one cube"}"#).await;
@@ -318,7 +311,7 @@ async fn restore_points_are_shared_by_every_relay() {
     // Previewed and restored through the other relay; both relays' clients follow.
     scene.rename(&mut editor.doc.transact_mut(), &id(0), "Box");
     scene.add_node(&mut editor.doc.transact_mut(), id(1), "Sun", NodeKind::Light, None);
-    eventually(WAIT, "the watcher has the later edits", || async { node_names(&watcher) == ["Box", "Sun"] }).await;
+    eventually(WAIT, "the watcher has the later edits", || async { watcher.node_names() == ["Box", "Sun"] }).await;
     let (status, body) = tests::http_get(relays[1].addr(), &format!("/api/rooms/points/snapshots/{point_id}/diff")).await;
     assert_eq!(status, 200, "{body}");
     let diff: serde_json::Value = serde_json::from_str(&body).expect("JSON");
@@ -326,7 +319,7 @@ async fn restore_points_are_shared_by_every_relay() {
     let (status, body) = tests::http(relays[1].addr(), "POST", &format!("/api/rooms/points/snapshots/{point_id}/restore"), &[], &[]).await;
     assert_eq!(status, 200, "{body}");
     for client in [&editor, &watcher] {
-        eventually(WAIT, "both relays' clients follow the restore", || async { node_names(client) == ["Cube"] }).await;
+        eventually(WAIT, "both relays' clients follow the restore", || async { client.node_names() == ["Cube"] }).await;
     }
     // The undo point the restore made is there for the first relay too.
     let (_, body) = tests::http_get(relays[0].addr(), "/api/rooms/points/snapshots").await;

@@ -24,9 +24,6 @@ redis.call('XTRIM', KEYS[1], 'MINID', id)
 return id
 "#;
 
-/// How many keys one SCAN step looks at.
-const SCAN_COUNT: usize = 500;
-
 impl Cluster {
     /// Deletes `room` for every relay: returns the id of its `Deleted` stream entry, which
     /// carries `history` (what the room held, see `crate::room::deletion`; empty if unknown).
@@ -46,18 +43,9 @@ impl Cluster {
             .arg(history.unwrap_or_default())
             .invoke_async(&mut conn)
             .await?;
-        let pattern = format!("{PREFIX}{{{}}}:blob:*", escape_glob(room));
-        let mut cursor = 0u64;
-        loop {
-            let (next, found): (u64, Vec<String>) =
-                redis::cmd("SCAN").arg(cursor).arg("MATCH").arg(&pattern).arg("COUNT").arg(SCAN_COUNT).query_async(&mut conn).await?;
-            if !found.is_empty() {
-                redis::cmd("DEL").arg(&found).query_async::<()>(&mut conn).await?;
-            }
-            if next == 0 {
-                break;
-            }
-            cursor = next;
+        let blobs = self.scan_keys(&format!("{PREFIX}{{{}}}:blob:*", escape_glob(room)), None).await?;
+        for chunk in blobs.chunks(500) {
+            redis::cmd("DEL").arg(chunk).query_async::<()>(&mut conn).await?;
         }
         tracing::info!(room, entry = id, "room deleted for every relay");
         Ok(id)

@@ -12,37 +12,19 @@ use super::entry::{parse_id, Entry, Kind};
 use super::{Cluster, ClusterError, Keys, PREFIX};
 use crate::store::RoomInfo;
 
-/// How many keys one SCAN step looks at.
-const SCAN_COUNT: usize = 500;
+/// Rooms whose figures are fetched in one pipelined round trip.
+const BATCH: usize = 500;
 
 impl Cluster {
     /// Every room Redis holds that is not deleted, by name.
     pub async fn list_rooms(&self) -> Result<Vec<RoomInfo>, ClusterError> {
         let mut conn = self.conn();
-        let pattern = format!("{PREFIX}{{*}}:log");
-        let mut names = Vec::new();
-        let mut cursor = 0u64;
-        loop {
-            let (next, found): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(SCAN_COUNT)
-                .arg("TYPE")
-                .arg("stream")
-                .query_async(&mut conn)
-                .await?;
-            names.extend(found.iter().filter_map(|key| room_of(key)).map(str::to_owned));
-            if next == 0 {
-                break;
-            }
-            cursor = next;
-        }
+        let streams = self.scan_keys(&format!("{PREFIX}{{*}}:log"), Some("stream")).await?;
+        let mut names: Vec<String> = streams.iter().filter_map(|key| room_of(key)).map(str::to_owned).collect();
         names.sort();
         names.dedup();
         let mut rooms = Vec::with_capacity(names.len());
-        for chunk in names.chunks(SCAN_COUNT) {
+        for chunk in names.chunks(BATCH) {
             let mut pipe = redis::pipe();
             for name in chunk {
                 let keys = Keys::of(name);

@@ -133,6 +133,27 @@ impl Cluster {
         self.conn.clone()
     }
 
+    /// Every key matching `pattern` (a Redis glob), only those of type `kind` if given.
+    /// SCAN walks the keyspace in bounded steps, so Redis never blocks on it.
+    pub(crate) async fn scan_keys(&self, pattern: &str, kind: Option<&str>) -> Result<Vec<String>, ClusterError> {
+        const STEP: usize = 500;
+        let mut conn = self.conn();
+        let (mut keys, mut cursor) = (Vec::new(), 0u64);
+        loop {
+            let mut scan = redis::cmd("SCAN");
+            scan.arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(STEP);
+            if let Some(kind) = kind {
+                scan.arg("TYPE").arg(kind);
+            }
+            let (next, found): (u64, Vec<String>) = scan.query_async(&mut conn).await?;
+            keys.extend(found);
+            if next == 0 {
+                return Ok(keys);
+            }
+            cursor = next;
+        }
+    }
+
     /// A link for a new in-memory instance of `room`, and the tasks to start once the room
     /// exists (see [`tasks::LinkTasks::spawn`]).
     pub fn link(self: &Arc<Self>, room: &str) -> (RoomLink, tasks::LinkTasks) {

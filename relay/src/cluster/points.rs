@@ -47,7 +47,7 @@ pub enum PointError {
 impl Cluster {
     /// Stores a restore point of `room` holding `state`.
     pub async fn save_restore_point(&self, room: &str, name: &str, state: Vec<u8>) -> Result<RestorePoint, ClusterError> {
-        let created_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+        let created_ms = crate::store::now_ms();
         let meta = Meta { name: name.to_owned(), created_ms, bytes: state.len() as u64, crc: crc32fast::hash(&state) };
         let meta_json = serde_json::to_string(&meta).map_err(|e| ClusterError::Damaged { room: room.to_owned(), reason: e.to_string() })?;
         let [seq, metas, data] = point_keys(room);

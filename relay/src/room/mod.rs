@@ -169,21 +169,12 @@ impl Room {
         let mut state = self.state.lock();
         state.last_active = Instant::now();
         let Some(member) = state.members.remove(&conn) else { return };
-        let mut removed = Vec::new();
-        for client in member.controlled {
-            let live = state.awareness.iter().any(|(id, s)| id == client && s.data.is_some());
-            if live {
-                state.awareness.remove_state(client);
-                removed.push(client);
-            }
-        }
-        if removed.is_empty() {
-            return;
-        }
-        state.presence.forget(&removed);
-        if let Ok(update) = state.awareness.update_with_clients(removed) {
-            let frame = Bytes::from(protocol::awareness(update));
-            broadcast(&state.members, None, &frame, Outbox::offer_awareness);
+        let live: Vec<ClientID> = member
+            .controlled
+            .into_iter()
+            .filter(|client| state.awareness.iter().any(|(id, s)| id == *client && s.data.is_some()))
+            .collect();
+        if let Some(frame) = remove_presence(&mut state, live) {
             self.share_awareness(&mut state, &frame);
         }
     }
@@ -308,6 +299,22 @@ impl Room {
             member.outbox.close(reason.clone());
         }
     }
+}
+
+/// Removes the presence states of `clients` and tells the members; returns the removal
+/// frame (`None` if there was nothing to remove).
+fn remove_presence(state: &mut RoomState, clients: Vec<ClientID>) -> Option<Bytes> {
+    if clients.is_empty() {
+        return None;
+    }
+    for client in &clients {
+        state.awareness.remove_state(*client);
+    }
+    state.presence.forget(&clients);
+    let update = state.awareness.update_with_clients(clients).ok()?;
+    let frame = Bytes::from(protocol::awareness(update));
+    broadcast(&state.members, None, &frame, Outbox::offer_awareness);
+    Some(frame)
 }
 
 fn full_state_frame(state: &mut RoomState) -> Result<Bytes, EncodeFailed> {

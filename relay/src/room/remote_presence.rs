@@ -13,13 +13,10 @@ use std::collections::HashSet;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use shared::protocol;
 use yrs::sync::Timestamp;
 use yrs::ClientID;
 
-use super::{broadcast, Room};
-use crate::outbound::Outbox;
+use super::Room;
 
 /// Milliseconds since the relay's first use of it: the clock of the rooms' awareness.
 pub(super) fn presence_clock() -> Timestamp {
@@ -41,18 +38,10 @@ impl Room {
             .filter(|(client, s)| s.data.is_some() && s.last_updated < cutoff && !held.contains(client))
             .map(|(client, _)| client)
             .collect();
-        if stale.is_empty() {
-            return 0;
-        }
-        for client in &stale {
-            state.awareness.remove_state(*client);
-        }
-        tracing::debug!(room = %self.name, states = stale.len(), "presence from another relay expired");
-        state.presence.forget(&stale);
         let removed = stale.len();
-        if let Ok(update) = state.awareness.update_with_clients(stale) {
-            let frame = Bytes::from(protocol::awareness(update));
-            broadcast(&state.members, None, &frame, Outbox::offer_awareness);
+        if removed > 0 {
+            tracing::debug!(room = %self.name, states = removed, "presence from another relay expired");
+            super::remove_presence(&mut state, stale);
         }
         removed
     }

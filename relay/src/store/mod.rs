@@ -130,6 +130,11 @@ pub trait RoomStore: Send + Sync + 'static {
 
 pub type SharedStore = Arc<dyn RoomStore>;
 
+/// Runs a blocking store call off the async runtime (for the HTTP handlers).
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, StoreError> + Send + 'static) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| StoreError::Io(format!("store task failed: {e}")))?
+}
+
 /// Unix time in milliseconds.
 pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()

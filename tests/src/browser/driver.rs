@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::{program, DRIVER_START};
+use crate::process::stop_process_group;
 
 /// A chromedriver child in a process group of its own (so the Chromium processes it starts
 /// can be stopped with it); the group is stopped on drop.
@@ -59,20 +60,9 @@ impl Driver {
 
     /// SIGTERM to the whole group (chromedriver and any browser left), then SIGKILL.
     pub fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else { return };
-        let group = format!("-{}", child.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).stderr(Stdio::null()).status();
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        if let Some(child) = self.child.take() {
+            stop_process_group(child, "-TERM", Duration::from_secs(3));
         }
-        // Whatever is left of the group (the leader, or browsers that outlived it).
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
-        let _ = child.kill();
-        let _ = child.wait();
     }
 }
 

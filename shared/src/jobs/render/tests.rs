@@ -17,6 +17,14 @@ fn background() -> [u8; 3] {
 
 /// A red sphere at the origin, a camera on +z looking at it, and a white light along −z
 /// (coming from behind the camera) unless `light` says otherwise.
+/// A square plane of side `size` turned to face +y, at the origin: the floor of a test scene.
+fn add_floor(scene: &Scene, txn: &mut yrs::TransactionMut, size: f64) -> NodeId {
+    let floor = scene.add_node(txn, NodeId::from("floor"), "Floor", NodeKind::Mesh, None);
+    scene.set_primitive(txn, &floor, Primitive::Plane { width: size, height: size }).unwrap();
+    scene.set_rotation(txn, &floor, [-std::f64::consts::FRAC_PI_2, 0.0, 0.0]).unwrap();
+    floor
+}
+
 fn red_sphere_scene(light: Option<(LightKind, [f64; 3], [f64; 3])>) -> (Doc, Scene) {
     let doc = Doc::new();
     let scene = Scene::new(&doc);
@@ -85,9 +93,7 @@ fn a_shadowed_point_is_darker_than_a_lit_one() {
     let scene = Scene::new(&doc);
     {
         let mut txn = doc.transact_mut();
-        let floor = scene.add_node(&mut txn, NodeId::from("floor"), "Floor", NodeKind::Mesh, None);
-        scene.set_primitive(&mut txn, &floor, Primitive::Plane { width: 20.0, height: 20.0 }).unwrap();
-        scene.set_rotation(&mut txn, &floor, [-std::f64::consts::FRAC_PI_2, 0.0, 0.0]).unwrap();
+        let floor = add_floor(&scene, &mut txn, 20.0);
         scene.set_color(&mut txn, &floor, Color::WHITE).unwrap();
         let block = scene.add_node(&mut txn, NodeId::from("block"), "Block", NodeKind::Mesh, None);
         scene.set_position(&mut txn, &block, [0.0, 1.0, 0.0]).unwrap();
@@ -129,9 +135,7 @@ fn spot_lights_light_only_inside_their_cone_and_hidden_nodes_do_not_render() {
     let scene = Scene::new(&doc);
     {
         let mut txn = doc.transact_mut();
-        let floor = scene.add_node(&mut txn, NodeId::from("floor"), "Floor", NodeKind::Mesh, None);
-        scene.set_primitive(&mut txn, &floor, Primitive::Plane { width: 40.0, height: 40.0 }).unwrap();
-        scene.set_rotation(&mut txn, &floor, [-std::f64::consts::FRAC_PI_2, 0.0, 0.0]).unwrap();
+        let floor = add_floor(&scene, &mut txn, 40.0);
         scene.set_color(&mut txn, &floor, Color::WHITE).unwrap();
         let spot = scene.add_node(&mut txn, NodeId::from("spot"), "Spot", NodeKind::Light, None);
         scene.set_light(&mut txn, &spot, &Light { kind: LightKind::Spot, color: Color::WHITE, intensity: 2.0, angle: 0.5 }).unwrap();
@@ -191,9 +195,7 @@ fn a_smooth_metal_floor_reflects_what_is_above_it() {
         let scene = Scene::new(&doc);
         {
             let mut txn = doc.transact_mut();
-            let floor = scene.add_node(&mut txn, NodeId::from("floor"), "Floor", NodeKind::Mesh, None);
-            scene.set_primitive(&mut txn, &floor, Primitive::Plane { width: 20.0, height: 20.0 }).unwrap();
-            scene.set_rotation(&mut txn, &floor, [-std::f64::consts::FRAC_PI_2, 0.0, 0.0]).unwrap();
+            let floor = add_floor(&scene, &mut txn, 20.0);
             scene.set_material(&mut txn, &floor, &Material { color: Color::WHITE, roughness, metalness, opacity: 1.0 }).unwrap();
             let ball = scene.add_node(&mut txn, NodeId::from("ball"), "Ball", NodeKind::Mesh, None);
             scene.set_primitive(&mut txn, &ball, Primitive::Sphere { radius: 1.0 }).unwrap();
