@@ -56,6 +56,7 @@ pub fn App() -> impl IntoView {
             data-undo-depth=move || editor.history.get().2.to_string()
             data-selection=move || editor.selection.with(|s| s.iter().map(|id| id.0.as_str()).collect::<Vec<_>>().join(" "))
             data-mode=move || editor.mode.get().as_str()
+            data-space=move || editor.space.get().as_str()
             data-following=move || editor.follow.get().map(|c| c.to_string()).unwrap_or_default()
             data-client=editor.doc().client_id().get().to_string()
             data-quality=move || perf.quality.get().to_string()

@@ -4,11 +4,11 @@
 
 mod app;
 mod awareness_state;
+mod camera;
 mod connection;
 mod deletion;
 mod editor;
 mod files;
-mod geom;
 mod identity;
 mod idle;
 mod incoming;
@@ -19,13 +19,14 @@ mod participants;
 mod perf;
 mod presence;
 mod properties;
+mod preview;
 mod publish;
 mod reconnect;
 mod restore;
 mod room;
+mod snapping;
 mod status;
 mod toolbar;
-mod view;
 mod viewport;
 
 fn main() {

@@ -105,7 +105,7 @@ fn peer_dots(peers: RwSignal<Vec<Peer>>) -> Dots {
             let mut by_node: HashMap<String, Vec<(String, String)>> = HashMap::new();
             for p in ps {
                 for id in &p.selection {
-                    by_node.entry(id.clone()).or_default().push((p.color.clone(), p.name.clone()));
+                    by_node.entry(id.0.clone()).or_default().push((p.color.clone(), p.name.clone()));
                 }
             }
             by_node

@@ -1,6 +1,7 @@
 //! Who is here: me first (name and colour editable, remembered in this browser), then the
-//! others in their colours. Clicking someone follows them: my view tracks their view kind,
-//! centre and zoom until I pan, zoom or switch view myself (or they leave).
+//! others in their colours. Clicking someone follows them: my camera tracks theirs
+//! (perspective or orthographic) until I orbit, pan, zoom or switch view myself (or they
+//! leave).
 
 use leptos::prelude::*;
 
@@ -13,9 +14,9 @@ pub fn Participants(editor: Editor, user: RwSignal<User>, peers: RwSignal<Vec<Pe
     // Follow mode: copy the followed peer's view whenever it changes.
     Effect::new(move |_| {
         let Some(client) = editor.follow.get() else { return };
-        match peers.with(|ps| ps.iter().find(|p| p.client == client).map(|p| p.view)) {
+        match peers.with(|ps| ps.iter().find(|p| p.client == client).map(|p| p.camera)) {
             None => editor.follow.set(None),
-            Some(Some(view)) if editor.view.get_untracked() != view => editor.view.set(view),
+            Some(Some(camera)) if editor.camera.get_untracked() != camera => editor.camera.set(camera),
             Some(_) => {}
         }
     });

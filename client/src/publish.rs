@@ -1,5 +1,5 @@
-//! Publishing my awareness state: name and colour, cursor, selection, view, and a move in
-//! progress. Any change schedules one send, on an animation frame, at most once per interval
+//! Publishing my awareness state: name and colour, cursor, selection, camera, and a gesture
+//! in progress. Any change schedules one send, on an animation frame, at most once per interval
 //! of the adaptive streaming rate (`quality`, in Hz: 60 is every frame, 5 is every 200 ms),
 //! so a drag or a moving pointer sends what the link can carry (and nothing while nothing
 //! changes). The latest state is always the one sent.
@@ -9,8 +9,8 @@ use std::time::Duration;
 use futures_channel::mpsc::UnboundedSender;
 use leptos::prelude::*;
 
-use crate::awareness_state::{DragInfo, LocalState};
-use crate::editor::{Editor, Preview};
+use crate::awareness_state::LocalState;
+use crate::editor::Editor;
 use crate::presence::User;
 
 /// Sends this much early, so a 60 Hz stream is not pushed to every second frame by jitter.
@@ -24,11 +24,8 @@ pub fn local_state(editor: Editor, user: RwSignal<User>) -> LocalState {
         color,
         cursor: editor.cursor.get(),
         selection: editor.selection.with(|s| s.iter().map(|id| id.0.clone()).collect()),
-        view: editor.view.get(),
-        drag: editor.preview.with(|p| match p {
-            Some(Preview::Move { ids, offset }) => Some(DragInfo { ids: ids.iter().map(|id| id.0.clone()).collect(), offset: *offset }),
-            _ => None,
-        }),
+        camera: editor.camera.get(),
+        drag: editor.preview.get(),
     }
 }
 

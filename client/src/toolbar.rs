@@ -3,9 +3,9 @@
 
 use leptos::prelude::*;
 
+use crate::camera::ViewKind;
 use crate::editor::shortcuts::SHORTCUTS;
-use crate::editor::{AddKind, Editor, Mode};
-use crate::view::ViewKind;
+use crate::editor::{AddKind, Editor, Mode, Space};
 
 #[component]
 pub fn Toolbar(editor: Editor) -> impl IntoView {
@@ -16,13 +16,10 @@ pub fn Toolbar(editor: Editor) -> impl IntoView {
                 title=format!("{label} ({key})") on:click=move |_| editor.mode.set(mode)>{label}</button>
         }
     };
-    let view_button = move |kind: ViewKind| {
+    let view_button = move |(kind, key): (ViewKind, &'static str)| {
         view! {
-            <button class="seg" id=format!("view-{}", kind.as_str()) class:active=move || editor.view.get().kind == kind
-                on:click=move |_| {
-                    editor.follow.set(None);
-                    editor.view.update(|v| *v = v.switched_to(kind));
-                }
+            <button class="seg" id=format!("view-{}", kind.as_str()) class:active=move || editor.camera.get().kind() == kind
+                title=format!("{} view ({key})", kind.label()) on:click=move |_| editor.switch_view(kind)
             >{kind.label()}</button>
         }
     };
@@ -50,19 +47,25 @@ pub fn Toolbar(editor: Editor) -> impl IntoView {
                 {mode_button(Mode::Rotate, "Rotate", "R")}
                 {mode_button(Mode::Scale, "Scale", "S")}
             </div>
+            <div class="tool-group">
+                <button class="tool" id="space-toggle" title="Gizmo axes: the world's or the object's own (L)"
+                    class:active=move || editor.space.get() == Space::Local
+                    on:click=move |_| editor.space.update(|s| *s = if *s == Space::World { Space::Local } else { Space::World })
+                >{move || if editor.space.get() == Space::World { "World" } else { "Local" }}</button>
+            </div>
             <div class="tool-group segmented">
-                {ViewKind::ALL.map(view_button)}
+                {ViewKind::CHOICES.map(view_button)}
             </div>
             <div class="tool-group">
-                <label class="check" title="Snap moves to a 0.5 grid, turns to 15°">
+                <label class="check" title="Snap moves to a 0.5 grid, turns to 15°, scales to tenths">
                     <input type="checkbox" id="snap" prop:checked=move || editor.snap.get()
                         on:change=move |ev| editor.snap.set(event_target_checked(&ev)) />
                     "Snap"
                 </label>
                 <button class="tool" id="frame" title="Frame the selection (F)" on:click=move |_| editor.frame_selection()>"Frame"</button>
-                <button class="tool" id="perf-button" title="Performance (P)" class:active=move || editor.perf.get()
-                    on:click=move |_| editor.perf.update(|p| *p = !*p)>"Perf"</button>
-                <button class="tool" id="help-button" title="Keyboard shortcuts (?)" on:click=move |_| editor.help.update(|h| *h = !*h)>"?"</button>
+                <button class="tool" id="perf-button" title="Performance (P)" class:active=move || editor.ui.perf.get()
+                    on:click=move |_| editor.ui.perf.update(|p| *p = !*p)>"Perf"</button>
+                <button class="tool" id="help-button" title="Keyboard shortcuts (?)" on:click=move |_| editor.ui.help.update(|h| *h = !*h)>"?"</button>
             </div>
             <crate::files::FileTools editor=editor />
         </div>
@@ -72,12 +75,12 @@ pub fn Toolbar(editor: Editor) -> impl IntoView {
 #[component]
 pub fn ShortcutsOverlay(editor: Editor) -> impl IntoView {
     view! {
-        <Show when=move || editor.help.get()>
-            <div class="overlay" on:click=move |_| editor.help.set(false)>
+        <Show when=move || editor.ui.help.get()>
+            <div class="overlay" on:click=move |_| editor.ui.help.set(false)>
                 <div id="shortcuts" class="dialog" role="dialog" aria-label="Keyboard shortcuts" on:click=|ev| ev.stop_propagation()>
                     <div class="panel-head">
                         <h2>"Keyboard shortcuts"</h2>
-                        <button class="ghost" on:click=move |_| editor.help.set(false)>"Close"</button>
+                        <button class="ghost" on:click=move |_| editor.ui.help.set(false)>"Close"</button>
                     </div>
                     <table>
                         {SHORTCUTS.iter().map(|(keys, what)| view! {

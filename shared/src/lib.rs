@@ -5,6 +5,7 @@
 //! [`math`] and nowhere else. All compile for native targets and for `wasm32-unknown-unknown`.
 
 pub mod close;
+pub mod geometry;
 /// Property checks for the fuzz targets and the corpus replay; they panic by design.
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;

@@ -112,6 +112,10 @@ impl Browsers {
                     "--headless",
                     "--no-sandbox",
                     "--disable-gpu",
+                    // WebGL2 on the CPU (ANGLE on SwiftShader), which Chromium no longer
+                    // falls back to by itself.
+                    "--use-angle=swiftshader",
+                    "--enable-unsafe-swiftshader",
                     "--disable-dev-shm-usage",
                     "--disable-background-networking",
                     "--disable-component-update",

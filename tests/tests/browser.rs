@@ -36,6 +36,8 @@ mod outliner;
 mod performance;
 #[path = "browser_editor/restore.rs"]
 mod restore;
+#[path = "browser_editor/viewport.rs"]
+mod viewport;
 
 use shared::scene::{NodeId, NodeKind, Scene};
 use tests::browser::*;

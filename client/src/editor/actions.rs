@@ -3,11 +3,13 @@
 //! [`Editor::edit`] (one transaction, one undo step).
 
 use leptos::prelude::*;
-use shared::scene::{Color, NodeId, NodeKind, NumberKey, Primitive, Vec3};
+use shared::geometry::bounds::Aabb;
+use shared::math::Affine;
+use shared::scene::{Color, NodeId, NodeKind, NumberKey, Primitive, SceneTree, Vec3};
 
 use super::Editor;
-use crate::geom;
-use crate::view::{snap, SNAP_STEP};
+use crate::camera::ViewKind;
+use crate::snapping::{snap, GRID_STEP};
 
 /// What the Add buttons make.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,10 +74,9 @@ const PALETTE: [Color; 8] = [
 impl Editor {
     /// Adds a node at the centre of the view and selects it.
     pub fn add(&self, what: AddKind) {
-        let view = self.view.get_untracked();
-        let mut at = view.kind.unproject(view.cx, view.cy);
+        let mut at = self.camera.get_untracked().target;
         if self.snap.get_untracked() {
-            at = at.map(|c| snap(c, SNAP_STEP));
+            at = at.map(|c| snap(c, GRID_STEP));
         }
         let prefix = format!("{} ", what.label());
         let count = self.tree.with_untracked(|t| t.depth_first().iter().filter(|(n, _)| n.name.starts_with(&prefix)).count());
@@ -103,16 +104,20 @@ impl Editor {
         if roots.is_empty() {
             return;
         }
-        let view = self.view.get_untracked();
-        let nudge = view.kind.unproject(SNAP_STEP, -SNAP_STEP);
+        // Along the view's right and down, so the copy shows beside the original.
+        let nudge = match self.camera.get_untracked().kind() {
+            ViewKind::Front => [GRID_STEP, -GRID_STEP, 0.0],
+            ViewKind::Side => [0.0, -GRID_STEP, -GRID_STEP],
+            _ => [GRID_STEP, 0.0, GRID_STEP],
+        };
         // Offsets computed before the transaction: the tree can't be read while writing.
         let moves: Vec<(NodeId, Vec3)> = self.tree.with_untracked(|tree| {
             roots
                 .iter()
                 .filter_map(|id| {
                     let node = tree.node(id)?;
-                    let parent = tree.parent(id).map(|p| tree.world_transform(p));
-                    let d = geom::world_delta_to_local(parent.as_ref(), nudge);
+                    let parent = tree.parent(id).map_or(Affine::IDENTITY, |p| tree.world_affine(p));
+                    let d = parent.inverse().map_or(nudge, |inverse| inverse.vector(nudge));
                     let p = node.transform.position;
                     Some((id.clone(), [p[0] + d[0], p[1] + d[1], p[2] + d[2]]))
                 })
@@ -179,32 +184,47 @@ impl Editor {
         });
     }
 
-    /// Centres and zooms the view on the selection (everything when nothing is selected).
+    /// Shows `kind` (perspective or an axis view) about the same target; stops following.
+    pub fn switch_view(&self, kind: ViewKind) {
+        self.follow.set(None);
+        self.camera.update(|c| *c = c.switched_to(kind));
+    }
+
+    /// Points the camera at the selection (everything when nothing is selected), from the
+    /// same direction, near enough that it fills the view.
     pub fn frame_selection(&self) {
         let selection = self.selection.get_untracked();
-        let view = self.view.get_untracked();
-        let (w, h) = self.canvas_size.get_untracked();
-        let unit = crate::view::View { cx: 0.0, cy: 0.0, zoom: 1.0, ..view };
+        self.frame(&selection);
+    }
+
+    /// Points the camera at everything.
+    pub fn frame_all(&self) {
+        self.frame(&[]);
+    }
+
+    fn frame(&self, ids: &[NodeId]) {
         let bounds = self.tree.with_untracked(|tree| {
-            let ids: Vec<NodeId> = if selection.is_empty() {
+            let ids: Vec<NodeId> = if ids.is_empty() {
                 tree.depth_first().into_iter().map(|(n, _)| n.id.clone()).collect()
             } else {
-                selection.iter().flat_map(|id| std::iter::once(id.clone()).chain(tree.descendants(id))).collect()
+                ids.iter().flat_map(|id| std::iter::once(id.clone()).chain(tree.descendants(id))).collect()
             };
-            let points = ids.iter().flat_map(|id| {
-                let t = tree.world_transform(id);
-                match tree.node(id).and_then(|n| n.primitive) {
-                    Some(p) => geom::footprint(&p, &t, [0.0; 3], &unit, 0.0, 0.0),
-                    None => vec![unit.to_screen(t.position, 0.0, 0.0)],
-                }
-            });
-            geom::bounds(points.collect::<Vec<_>>())
+            ids.iter().fold(Aabb::EMPTY, |b, id| b.union(&world_bounds(tree, id)))
         });
-        let Some((x0, y0, x1, y1)) = bounds else { return };
-        let (u, v) = ((x0 + x1) / 2.0, -(y0 + y1) / 2.0);
-        let extent = (x1 - x0).max(y1 - y0).max(1.0);
-        let zoom = (w.min(h) * 0.6 / extent).clamp(crate::view::MIN_ZOOM, crate::view::MAX_ZOOM);
+        if bounds.is_empty() {
+            return;
+        }
+        let (w, h) = self.ui.canvas_size.get_untracked();
         self.follow.set(None);
-        self.view.set(crate::view::View { cx: u, cy: v, zoom, ..view });
+        self.camera.update(|c| *c = c.framing(&bounds, w / h.max(1.0)));
+    }
+}
+
+/// A node's bounds in the world: its shape's, or its origin for nodes without one.
+fn world_bounds(tree: &SceneTree, id: &NodeId) -> Aabb {
+    let world = tree.world_affine(id);
+    match tree.node(id).and_then(|n| n.primitive) {
+        Some(p) => Aabb::of_primitive(&p).transformed(&world),
+        None => Aabb::EMPTY.with_point(world.t),
     }
 }

@@ -14,6 +14,8 @@
 //! So a peer editing one node 30 times a second costs, per frame, one node read and one
 //! notification: the outliner rows and the property panel subscribe to their node's signal
 //! ([`LiveScene::node`]) and only the viewport, which draws every node, reads the whole tree.
+//! The viewport also takes the list of what changed ([`LiveScene::take_changes`]), so it
+//! rebuilds the GPU data of those nodes only.
 
 use std::collections::{HashMap, HashSet};
 
@@ -39,6 +41,15 @@ struct Pending {
 /// Nodes in outliner order (depth first, siblings in order) with their depth.
 pub type Outline = Vec<(NodeId, usize)>;
 
+/// What changed in the resolved tree since the viewport last asked.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Changes {
+    /// Nodes refreshed in place.
+    pub ids: HashSet<NodeId>,
+    /// The tree was resolved again (nodes added, removed or moved in the hierarchy).
+    pub structural: bool,
+}
+
 #[derive(Clone, Copy)]
 pub struct LiveScene {
     doc: StoredValue<Doc>,
@@ -48,6 +59,8 @@ pub struct LiveScene {
     /// One signal per node someone asked for ([`LiveScene::node`]); `None` once deleted.
     nodes: StoredValue<HashMap<NodeId, ArcRwSignal<Option<Node>>>>,
     pending: StoredValue<Pending>,
+    /// What the tree changed by since [`LiveScene::take_changes`] (one reader: the viewport).
+    changes: StoredValue<Changes>,
 }
 
 impl LiveScene {
@@ -61,6 +74,7 @@ impl LiveScene {
             tree: RwSignal::new(tree),
             nodes: StoredValue::new(HashMap::new()),
             pending: StoredValue::new(Pending::default()),
+            changes: StoredValue::new(Changes { ids: HashSet::new(), structural: true }),
         };
         scene.with_value(|s| {
             s.root().observe_deep(OBSERVER, move |_txn, events| {
@@ -100,6 +114,11 @@ impl LiveScene {
         signal
     }
 
+    /// What changed since the last call (the first call says everything did).
+    pub fn take_changes(&self) -> Changes {
+        self.changes.try_update_value(std::mem::take).unwrap_or_default()
+    }
+
     /// How many node signals are kept (for tests).
     #[cfg(all(test, target_arch = "wasm32"))]
     pub fn kept_signals(&self) -> usize {
@@ -129,6 +148,7 @@ impl LiveScene {
                     nodes.iter().all(|node| tree.refresh_node(node.clone()))
                 };
                 if in_place {
+                    self.changes.update_value(|c| c.ids.extend(nodes.iter().map(|n| n.id.clone())));
                     self.tree.notify();
                     self.refresh_signals(nodes.into_iter().map(|n| (n.id.clone(), Some(n))).collect());
                 } else {
@@ -147,6 +167,7 @@ impl LiveScene {
                         .map(|(id, _)| (id.clone(), tree.node(id).cloned()))
                         .collect()
                 });
+                self.changes.update_value(|c| c.structural = true);
                 self.tree.set(tree);
                 if self.outline.with_untracked(|o| *o != outline) {
                     self.outline.set(outline);

@@ -1,7 +1,8 @@
 //! The editor's state, shared by the viewport, the outliner, the property panel, the toolbar
 //! and the shortcuts: the document and its typed scene, per-user undo, the live scene (the
 //! resolved tree, the outline and per-node signals, refreshed once per frame: [`live`]), and
-//! the local UI state (selection, tool mode, view, the gesture being previewed).
+//! the local editing state (selection, tool mode and space, camera, the gesture being
+//! previewed), and apart from it the page's own UI state ([`PageUi`]).
 //!
 //! [`Editor`] is `Copy` (signals and stored values only) and passed as a prop; nothing is
 //! global. Every local edit goes through [`Editor::edit`] (one transaction with the undo
@@ -24,18 +25,18 @@ use leptos::prelude::*;
 use shared::scene::{IdGen, Node, NodeId, Scene, SceneTree, SceneUndo, Vec3};
 use yrs::{Doc, Origin, Transact, TransactionMut};
 
-use crate::view::{View, ViewKind};
+use crate::camera::Camera;
 
+pub use crate::preview::Preview;
 pub use actions::AddKind;
-pub use commit::plane_axes;
-pub use live::{LiveScene, Outline};
+pub use live::{Changes, LiveScene, Outline};
 
 /// Origin of this editor's own transactions (what [`SceneUndo`] tracks).
 const LOCAL_ORIGIN: &str = "editor";
 /// Key of the document observer that tells the UI the document changed.
 const UI_OBSERVER: &str = "ui";
 
-/// What dragging a selected object does.
+/// Which transform gizmo the selection shows, and what dragging a selected object does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
     #[default]
@@ -54,21 +55,49 @@ impl Mode {
     }
 }
 
-/// A pointer gesture on the selection, shown locally until pointerup writes it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Preview {
-    /// Move by a world offset.
-    Move { ids: Vec<NodeId>, offset: Vec3 },
-    /// Turn by `angle` (radians, counter-clockwise on screen in `view`) about `pivot` (world).
-    Rotate { ids: Vec<NodeId>, angle: f64, pivot: Vec3, view: ViewKind },
-    /// Scale by `factor` about `pivot` (world).
-    Scale { ids: Vec<NodeId>, factor: f64, pivot: Vec3 },
+/// Whether the move and rotate gizmos follow the world's axes or the selected object's own.
+/// (Scaling is always along the object's own axes: along the world's it would shear a
+/// turned object, which a node's position–rotation–scale cannot hold.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Space {
+    #[default]
+    World,
+    Local,
 }
 
-impl Preview {
-    pub fn ids(&self) -> &[NodeId] {
+impl Space {
+    pub fn as_str(self) -> &'static str {
         match self {
-            Preview::Move { ids, .. } | Preview::Rotate { ids, .. } | Preview::Scale { ids, .. } => ids,
+            Space::World => "world",
+            Space::Local => "local",
+        }
+    }
+}
+
+/// The state of the page around the editor (overlays, held keys, the canvas size): not the
+/// scene, not the selection, never published.
+#[derive(Clone, Copy)]
+pub struct PageUi {
+    /// The shortcut overlay is open.
+    pub help: RwSignal<bool>,
+    /// The performance panel is open.
+    pub perf: RwSignal<bool>,
+    /// The node whose name is being edited in the outliner.
+    pub renaming: RwSignal<Option<NodeId>>,
+    /// The space bar is held (space + drag pans).
+    pub space_held: RwSignal<bool>,
+    /// The viewport canvas size in CSS pixels (set when it is drawn).
+    pub canvas_size: RwSignal<(f64, f64)>,
+}
+
+impl PageUi {
+    fn new() -> PageUi {
+        PageUi {
+            help: RwSignal::new(false),
+            perf: RwSignal::new(false),
+            renaming: RwSignal::new(None),
+            space_held: RwSignal::new(false),
+            canvas_size: RwSignal::new((800.0, 600.0)),
         }
     }
 }
@@ -88,23 +117,17 @@ pub struct Editor {
     pub outline: ReadSignal<Outline>,
     pub selection: RwSignal<Vec<NodeId>>,
     pub mode: RwSignal<Mode>,
-    pub view: RwSignal<View>,
+    pub space: RwSignal<Space>,
     pub snap: RwSignal<bool>,
     pub preview: RwSignal<Option<Preview>>,
-    /// Where my pointer is over the viewport (world), for my peers.
+    /// My viewport camera (published, so peers can follow it).
+    pub camera: RwSignal<Camera>,
+    /// Where my pointer touches the scene (world), for my peers.
     pub cursor: RwSignal<Option<Vec3>>,
-    /// The peer whose view mine tracks.
+    /// The peer whose camera mine tracks.
     pub follow: RwSignal<Option<u64>>,
-    /// The shortcut overlay is open.
-    pub help: RwSignal<bool>,
-    /// The performance panel is open.
-    pub perf: RwSignal<bool>,
-    /// The node whose name is being edited in the outliner.
-    pub renaming: RwSignal<Option<NodeId>>,
-    /// The space bar is held (space + drag pans).
-    pub space_held: RwSignal<bool>,
-    /// The viewport canvas size in CSS pixels (set when it is drawn).
-    pub canvas_size: RwSignal<(f64, f64)>,
+    /// The page around the editor.
+    pub ui: PageUi,
     /// Document updates made by this editor (a debug counter the browser tests read).
     pub local_updates: RwSignal<u64>,
     /// (can undo, can redo, undo stack depth).
@@ -138,16 +161,13 @@ impl Editor {
             outline: live.outline(),
             selection: RwSignal::new(Vec::new()),
             mode: RwSignal::new(Mode::Move),
-            view: RwSignal::new(View::default()),
+            space: RwSignal::new(Space::World),
             snap: RwSignal::new(true),
             preview: RwSignal::new(None),
+            camera: RwSignal::new(Camera::default()),
             cursor: RwSignal::new(None),
             follow: RwSignal::new(None),
-            help: RwSignal::new(false),
-            perf: RwSignal::new(false),
-            renaming: RwSignal::new(None),
-            space_held: RwSignal::new(false),
-            canvas_size: RwSignal::new((800.0, 600.0)),
+            ui: PageUi::new(),
             local_updates,
             history: RwSignal::new((false, false, 0)),
         };
@@ -172,6 +192,11 @@ impl Editor {
     /// no such node, e.g. it was deleted). Outliner rows and the property panel read this.
     pub fn node(&self, id: &NodeId) -> ArcRwSignal<Option<Node>> {
         self.live.node(id)
+    }
+
+    /// What changed in [`Editor::tree`] since the last call (for the viewport, the one caller).
+    pub fn take_changes(&self) -> Changes {
+        self.live.take_changes()
     }
 
     pub fn next_id(&self) -> NodeId {

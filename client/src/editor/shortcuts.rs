@@ -4,20 +4,25 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::{Editor, Mode};
-use crate::view::ViewKind;
+use super::{Editor, Mode, Space};
+use crate::camera::ViewKind;
 
 /// (keys, what they do), in the order the overlay lists them.
 pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Click / Shift+click", "Select / add to selection"),
-    ("Drag on empty space", "Box select"),
-    ("Middle or right drag, Space+drag", "Pan"),
-    ("Wheel", "Zoom"),
+    ("Ctrl+drag / Ctrl+Shift+drag", "Box select / add to selection"),
+    ("Drag on empty space, Alt+drag", "Orbit"),
+    ("Middle or right drag, Shift+drag, Space+drag", "Pan"),
+    ("Wheel, pinch", "Zoom to the pointer"),
+    ("Drag an axis, ring or handle", "Move, turn or scale along it"),
     ("G", "Move mode"),
     ("R", "Rotate mode"),
     ("S", "Scale mode"),
+    ("L", "World / local axes"),
+    ("0", "Perspective view"),
     ("1 / 2 / 3", "Top / front / side view"),
     ("F", "Frame the selection"),
+    ("Home", "Frame everything"),
     ("Ctrl+D", "Duplicate"),
     ("Delete / Backspace", "Delete"),
     ("Ctrl+G", "Group"),
@@ -84,34 +89,37 @@ pub fn install(editor: Editor) {
                 editor.frame_selection();
                 true
             }
-            (false, "1" | "2" | "3") => {
-                let kind = match lower.as_str() {
-                    "1" => ViewKind::Top,
-                    "2" => ViewKind::Front,
-                    _ => ViewKind::Side,
-                };
-                editor.follow.set(None);
-                editor.view.update(|v| *v = v.switched_to(kind));
+            (false, "home") => {
+                editor.frame_all();
+                true
+            }
+            (false, "l") => {
+                editor.space.update(|s| *s = if *s == Space::World { Space::Local } else { Space::World });
+                true
+            }
+            (false, "0" | "1" | "2" | "3") => {
+                let kind = ViewKind::CHOICES.iter().find(|(_, k)| *k == lower).map_or(ViewKind::Perspective, |(kind, _)| *kind);
+                editor.switch_view(kind);
                 true
             }
             (false, "p") => {
-                editor.perf.update(|p| *p = !*p);
+                editor.ui.perf.update(|p| *p = !*p);
                 true
             }
             (false, "?") => {
-                editor.help.update(|h| *h = !*h);
+                editor.ui.help.update(|h| *h = !*h);
                 true
             }
             (false, "escape") => {
-                if editor.help.get_untracked() {
-                    editor.help.set(false);
+                if editor.ui.help.get_untracked() {
+                    editor.ui.help.set(false);
                 } else {
                     editor.select(Vec::new());
                 }
                 true
             }
             (false, " ") => {
-                editor.space_held.set(true);
+                editor.ui.space_held.set(true);
                 true
             }
             _ => false,
@@ -122,11 +130,11 @@ pub fn install(editor: Editor) {
     });
     let up = window_event_listener(leptos::ev::keyup, move |ev| {
         if ev.key() == " " {
-            editor.space_held.set(false);
+            editor.ui.space_held.set(false);
         }
     });
     // A window that loses focus never sees the key go up.
-    let blur = window_event_listener(leptos::ev::blur, move |_| editor.space_held.set(false));
+    let blur = window_event_listener(leptos::ev::blur, move |_| editor.ui.space_held.set(false));
     on_cleanup(move || {
         down.remove();
         up.remove();

@@ -38,7 +38,7 @@ pub fn OutlinerRow(
     // The id, shared by the closures below (`Copy`, freed with the row).
     let me = StoredValue::new(id.clone());
     let selected = move || editor.selection.with(|s| me.with_value(|id| s.contains(id)));
-    let renaming = move || editor.renaming.with(|r| me.with_value(|id| r.as_ref() == Some(id)));
+    let renaming = move || editor.ui.renaming.with(|r| me.with_value(|id| r.as_ref() == Some(id)));
     let is_target = move || drag.target.with(|t| me.with_value(|id| matches!(t, Some(Some(x)) if x == id)));
     let peer_dots = move || {
         dots.with(|d| me.with_value(|id| d.get(&id.0).cloned().unwrap_or_default()))
@@ -58,10 +58,10 @@ pub fn OutlinerRow(
     let commit_name = move |value: String| {
         // `try_`: a field scrolled out of the window loses focus while its row is dropped.
         let Some(id) = me.try_get_value() else { return };
-        if !editor.renaming.with_untracked(|r| r.as_ref() == Some(&id)) {
+        if !editor.ui.renaming.with_untracked(|r| r.as_ref() == Some(&id)) {
             return;
         }
-        editor.renaming.set(None);
+        editor.ui.renaming.set(None);
         let name = value.trim().to_owned();
         if !name.is_empty() {
             editor.edit(|scene, txn| scene.rename(txn, &id, &name));
@@ -111,7 +111,7 @@ pub fn OutlinerRow(
                             on:click=|ev| ev.stop_propagation()
                             on:keydown=move |ev| match ev.key().as_str() {
                                 "Enter" => commit_name(event_target_value(&ev)),
-                                "Escape" => editor.renaming.set(None),
+                                "Escape" => editor.ui.renaming.set(None),
                                 _ => {}
                             }
                             on:blur=move |ev| commit_name(event_target_value(&ev))
@@ -119,7 +119,7 @@ pub fn OutlinerRow(
                     })
                 } else {
                     Either::Right(view! {
-                        <span class="name" title=name on:dblclick=move |_| editor.renaming.set(Some(me.get_value()))>{name}</span>
+                        <span class="name" title=name on:dblclick=move |_| editor.ui.renaming.set(Some(me.get_value()))>{name}</span>
                     })
                 }
             }}

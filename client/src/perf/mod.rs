@@ -48,7 +48,7 @@ pub struct Perf {
 /// Starts the sampler and the relay stats follower; returns the panel's state.
 pub fn start(editor: Editor, status: Status, meter: Meter) -> Perf {
     let perf = Perf {
-        open: editor.perf,
+        open: editor.ui.perf,
         local: RwSignal::new(Series::default()),
         relay: RwSignal::new(Series::default()),
         relay_samples: RwSignal::new(0),

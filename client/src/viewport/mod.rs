@@ -1,307 +1,331 @@
-//! The viewport: a `<canvas>` showing the scene from the top, front or side, with the
-//! pointer gestures of an editor — click / shift-click / box select, drag to move (snapped),
-//! rotate and scale in R / S mode, pan (middle or right drag, space + drag), zoom (wheel).
+//! The viewport: the scene in 3D on a WebGL2 canvas (perspective, or the orthographic top,
+//! front and side views of the same camera), with the editor's gestures on it.
 //!
-//! The selection carries handles ([`layout::Handle`]): its corners scale it and the knob
-//! above it rotates it, whatever the mode.
+//! - [`camera`](crate::camera) is the view; [`drawables`] what is drawn and picked, kept in
+//!   step with the live scene node by node; [`render`] draws it; [`pick`] finds what is under
+//!   the pointer; [`gizmo`] the transform handles; [`gesture`] the pointer state machine.
+//! - Other people show as their cursor and camera labels ([`cursors`], HTML over the canvas)
+//!   and, in the picture, as their camera's frustum, their selection's outline and their
+//!   drag's ghost. [`axes`] is the corner widget that shows and snaps the view's orientation.
 //!
-//! A gesture on the selection is previewed locally ([`Editor::preview`]) and, for moves,
-//! published to peers over awareness; the document is written once, at pointerup, inside
-//! one undo gesture. Other people's cursors are HTML labels over the canvas ([`cursors`]).
+//! The picture is painted at most once per animation frame ([`pacing`]), only when
+//! something it shows changed. A lost WebGL context drops the renderer; when the browser
+//! restores it, a new one is built and every node is uploaded again.
+//!
+//! `#viewport` carries the view (`data-view`, `data-zoom`: pixels per unit at the target,
+//! `data-camera`) and what the last frame cost (`data-draw-calls`, `data-instances`,
+//! `data-triangles`, `data-frame-ms`, `data-frames`) for the tests and benchmarks, and the
+//! gizmo's handles on screen (`data-gizmo`, see [`gizmo::Gizmo::describe`]).
 
+mod axes;
 mod cursors;
-mod draw;
-mod layout;
+mod drawables;
+mod gesture;
+mod gizmo;
+mod gl;
 mod pacing;
+mod pick;
+mod render;
+
+use std::collections::HashMap;
 
 use leptos::prelude::*;
-use shared::scene::{NodeId, Vec3};
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, PointerEvent, WheelEvent};
+use web_sys::{PointerEvent, WheelEvent};
 
-use crate::editor::{Editor, Mode, Preview};
+use crate::editor::Editor;
 use crate::presence::Peer;
-use crate::view::{snap, View, SNAP_STEP};
-use layout::Item;
+use drawables::Drawables;
+use gesture::{Context, Gesture};
+use gizmo::Handle;
+use render::icons::{self, ICON_PX};
+use render::strokes::Strokes;
+use render::{Frame, Renderer};
 
-/// A pointer gesture in progress.
-#[derive(Debug, Clone)]
-enum Gesture {
-    None,
-    Pan { x: f64, y: f64, view: View },
-    /// Move, rotate or scale the selection.
-    Edit { mode: Mode, x: f64, y: f64, ids: Vec<NodeId>, anchor: Vec3, pivot: Vec3 },
-    Marquee { x: f64, y: f64, additive: bool },
+/// Why the canvas shows nothing, when it does not.
+#[derive(Debug, Clone, PartialEq)]
+enum GpuState {
+    Ready,
+    /// The context was lost; waiting for the browser to restore it.
+    Lost,
+    Failed(String),
 }
 
 #[component]
 pub fn Viewport(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
     let canvas_ref = NodeRef::<leptos::html::Canvas>::new();
-    let gesture = StoredValue::new(Gesture::None);
-    let marquee = RwSignal::new(None::<(f64, f64, f64, f64)>);
-    // What was drawn last, for picking.
-    let items = StoredValue::new(Vec::<Item>::new());
+    let viewport_ref = NodeRef::<leptos::html::Div>::new();
+    let drawables = StoredValue::new(Drawables::default());
+    let renderer = StoredValue::new_local(None::<Renderer>);
+    let context = Context { editor, drawables, gesture: StoredValue::new(Gesture::None), marquee: RwSignal::new(None) };
+    let hover = RwSignal::new(None::<shared::scene::NodeId>);
+    let hot = RwSignal::new(None::<Handle>);
+    let gpu = RwSignal::new(GpuState::Ready);
     let resized = RwSignal::new(0u32);
+    let frames = StoredValue::new(0u64);
+    // Touch points by pointer id (two of them pan and pinch).
+    let touches = StoredValue::new(HashMap::<i32, (f64, f64)>::new());
 
+    // The canvas follows its box: the window resizing, and the panels around it changing
+    // width (a ResizeObserver; the window's resize event alone misses those).
     let on_resize = window_event_listener(leptos::ev::resize, move |_| resized.update(|n| *n += 1));
     on_cleanup(move || on_resize.remove());
+    Effect::new(move |_| {
+        let Some(canvas) = canvas_ref.get() else { return };
+        let callback = Closure::<dyn FnMut()>::new(move || resized.update(|n| *n += 1));
+        if let Ok(observer) = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()) {
+            observer.observe(&canvas);
+            // Observer and callback live as long as the canvas, which lives as long as the page.
+            std::mem::forget(observer);
+        }
+        callback.forget();
+    });
 
-    // Paints from the live scene (per-node state already in the resolved tree: no document
-    // reads), at most once per animation frame whatever changed how often.
     let paint = move || {
         let Some(canvas) = canvas_ref.get_untracked() else { return };
+        let started = now_ms();
         let (w, h) = (canvas.client_width().max(1) as f64, canvas.client_height().max(1) as f64);
-        let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).max(1.0);
+        let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).clamp(1.0, 3.0);
         let (pw, ph) = ((w * dpr).round() as u32, (h * dpr).round() as u32);
         if canvas.width() != pw || canvas.height() != ph {
             canvas.set_width(pw);
             canvas.set_height(ph);
         }
-        if editor.canvas_size.get_untracked() != (w, h) {
-            editor.canvas_size.set((w, h));
+        if editor.ui.canvas_size.get_untracked() != (w, h) {
+            editor.ui.canvas_size.set((w, h));
         }
-        let Some(ctx) = canvas
-            .get_context("2d")
-            .ok()
-            .flatten()
-            .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-        else {
-            return;
-        };
-        let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
-        let view = editor.view.get_untracked();
         let preview = editor.preview.get_untracked();
-        let mode = editor.mode.get_untracked();
-        let drawn = editor.tree.with_untracked(|tree| {
-            let list = layout::layout(tree, &view, w, h, preview.as_ref());
-            editor.selection.with_untracked(|selection| {
-                peers.with_untracked(|peers| {
-                    let frame = draw::Frame {
-                        tree,
-                        items: &list,
-                        view,
-                        w,
-                        h,
-                        selection,
-                        mode,
-                        preview: preview.as_ref(),
-                        peers,
-                        marquee: marquee.get_untracked(),
-                    };
-                    draw::draw(&ctx, &frame);
-                })
-            });
-            list
+        let changes = editor.take_changes();
+        editor.tree.with_untracked(|tree| drawables.update_value(|d| d.sync(tree, changes, preview.as_ref())));
+
+        let mut fresh = false;
+        if renderer.with_value(Option::is_none) && gpu.get_untracked() == GpuState::Ready {
+            match gl::context(&canvas).and_then(Renderer::new) {
+                Ok(r) => {
+                    renderer.set_value(Some(r));
+                    fresh = true;
+                }
+                Err(error) => {
+                    gpu.set(GpuState::Failed(error.to_string()));
+                    return;
+                }
+            }
+        }
+        let mut dirty = drawables.try_update_value(|d| d.take_dirty()).unwrap_or_default();
+        dirty.all |= fresh;
+        let hovered = hover.get_untracked();
+        let camera = editor.camera.get_untracked();
+        let mut icons_out = Strokes::default();
+        let mut overlay = Strokes::default();
+        let selection = editor.selection.get_untracked();
+        let following = editor.follow.get_untracked();
+        drawables.with_value(|d| {
+            for (id, item) in d.iter().filter(|(_, i)| i.shown) {
+                let size = camera.units_per_pixel_at(item.world.t, h) * ICON_PX * 2.0;
+                icons::node_icon(&mut icons_out, item, size, selection.contains(id));
+            }
         });
-        items.set_value(drawn);
+        peers.with_untracked(|ps| {
+            for peer in ps.iter().filter(|p| Some(p.client) != following) {
+                if let Some(theirs) = &peer.camera {
+                    let size = camera.units_per_pixel_at(theirs.eye(), h) * 26.0;
+                    icons::peer_camera(&mut icons_out, peer, theirs, size);
+                }
+            }
+        });
+        let gizmo = context.gizmo().map(|(g, _)| g);
+        if let Some(gizmo) = &gizmo {
+            gizmo.draw(&mut overlay, &camera, context.dragged_handle().or(hot.get_untracked()));
+        }
+        let stats = renderer.try_update_value(|r| {
+            let r = r.as_mut()?;
+            drawables.with_value(|d| {
+                r.sync(d, dirty, hovered.as_ref());
+                editor.tree.with_untracked(|tree| {
+                    peers.with_untracked(|peers| {
+                        let frame = Frame { camera: &camera, width: w, height: h, dpr, tree, drawables: d, selection: &selection, peers, icons: &icons_out, overlay: &overlay };
+                        Some(r.draw(&frame))
+                    })
+                })
+            })
+        });
+        frames.update_value(|n| *n += 1);
+        if let (Some(Some(stats)), Some(el)) = (stats, viewport_ref.get_untracked()) {
+            let set = |k: &str, v: String| {
+                let _ = el.set_attribute(k, &v);
+            };
+            set("data-draw-calls", stats.draw_calls.to_string());
+            set("data-instances", stats.instances.to_string());
+            set("data-triangles", stats.triangles.to_string());
+            set("data-uploaded", stats.uploaded.to_string());
+            set("data-frame-ms", format!("{:.2}", now_ms() - started));
+            set("data-frames", frames.get_value().to_string());
+            set("data-gizmo", gizmo.map(|g| g.describe(&camera, w, h).to_string()).unwrap_or_default());
+        }
     };
     let pacing = pacing::Pacing::new();
     Effect::new(move |_| {
-        (resized.track(), editor.tree.track(), editor.view.track(), editor.preview.track(), editor.mode.track());
-        (editor.selection.track(), peers.track(), marquee.track(), canvas_ref.track());
+        (resized.track(), editor.tree.track(), editor.camera.track(), editor.preview.track(), editor.mode.track(), editor.space.track());
+        (editor.selection.track(), peers.track(), hover.track(), hot.track(), canvas_ref.track(), gpu.track());
         pacing.request(paint);
     });
 
+    // The context can be lost (the GPU reset, too many contexts) and restored.
+    Effect::new(move |_| {
+        let Some(canvas) = canvas_ref.get() else { return };
+        let lost = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
+            ev.prevent_default(); // "we will handle the restore"
+            renderer.set_value(None);
+            gpu.set(GpuState::Lost);
+        });
+        let restored = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| gpu.set(GpuState::Ready));
+        let _ = canvas.add_event_listener_with_callback("webglcontextlost", lost.as_ref().unchecked_ref());
+        let _ = canvas.add_event_listener_with_callback("webglcontextrestored", restored.as_ref().unchecked_ref());
+        // The listeners live as long as the canvas, which lives as long as the page.
+        lost.forget();
+        restored.forget();
+    });
+
+    let offset = |ev: &PointerEvent| (ev.offset_x() as f64, ev.offset_y() as f64);
     let on_down = move |ev: PointerEvent| {
-        let (x, y) = (ev.offset_x() as f64, ev.offset_y() as f64);
+        let at = offset(&ev);
         if let Some(canvas) = canvas_ref.get_untracked() {
             let _ = canvas.set_pointer_capture(ev.pointer_id());
             let _ = canvas.focus();
         }
-        let button = ev.button();
-        if button == 1 || button == 2 || (button == 0 && editor.space_held.get_untracked()) {
-            ev.prevent_default();
-            editor.follow.set(None);
-            gesture.set_value(Gesture::Pan { x, y, view: editor.view.get_untracked() });
-            return;
-        }
-        if button != 0 {
-            return;
-        }
-        if !ev.shift_key() {
-            let handle = items.with_value(|list| {
-                editor.tree.with_untracked(|tree| {
-                    editor.selection.with_untracked(|selection| layout::pick_handle(&layout::selection_handles(list, tree, selection), x, y))
-                })
+        if ev.pointer_type() == "touch" {
+            let count = touches.try_update_value(|t| {
+                t.insert(ev.pointer_id(), at);
+                t.len()
             });
-            if let Some(handle) = handle {
-                let (ids, pivot) = gesture_targets(editor);
-                if !ids.is_empty() {
-                    editor.begin_gesture();
-                    gesture.set_value(Gesture::Edit { mode: handle.mode, x, y, ids, anchor: pivot, pivot });
-                }
+            if count == Some(2) {
+                let (center, spread) = touch_shape(touches);
+                context.begin_pinch(center, spread);
                 return;
             }
         }
-        let hit = items.with_value(|list| layout::pick(list, x, y).map(|i| i.id.clone()));
-        match hit {
-            Some(id) if ev.shift_key() => editor.toggle_selected(&id),
-            Some(id) => {
-                if !editor.selection.with_untracked(|s| s.contains(&id)) {
-                    editor.select(vec![id.clone()]);
-                }
-                let anchor = editor.tree.with_untracked(|tree| tree.world_transform(&id).position);
-                let (ids, pivot) = gesture_targets(editor);
-                if ids.is_empty() {
-                    return;
-                }
-                editor.begin_gesture();
-                gesture.set_value(Gesture::Edit { mode: editor.mode.get_untracked(), x, y, ids, anchor, pivot });
+        match ev.button() {
+            0 => context.press(at, ev.shift_key(), ev.alt_key(), ev.ctrl_key() || ev.meta_key()),
+            1 | 2 => {
+                ev.prevent_default();
+                context.press_pan(at);
             }
-            None => {
-                if !ev.shift_key() {
-                    editor.select(Vec::new());
-                }
-                marquee.set(Some((x, y, x, y)));
-                gesture.set_value(Gesture::Marquee { x, y, additive: ev.shift_key() });
-            }
+            _ => {}
         }
     };
-
     let on_move = move |ev: PointerEvent| {
-        let (x, y) = (ev.offset_x() as f64, ev.offset_y() as f64);
-        let view = editor.view.get_untracked();
-        let (w, h) = editor.canvas_size.get_untracked();
-        editor.cursor.set(Some(view.to_world(x, y, w, h)));
-        match gesture.get_value() {
-            Gesture::None => {}
-            Gesture::Pan { x: x0, y: y0, view: start } => {
-                let moved = View { cx: start.cx - (x - x0) / start.zoom, cy: start.cy + (y - y0) / start.zoom, ..start };
-                editor.view.set(moved);
+        let at = offset(&ev);
+        if ev.pointer_type() == "touch" && touches.with_value(|t| t.contains_key(&ev.pointer_id())) {
+            touches.update_value(|t| {
+                t.insert(ev.pointer_id(), at);
+            });
+            if touches.with_value(|t| t.len()) >= 2 {
+                let (center, spread) = touch_shape(touches);
+                context.move_to(center, Some(spread));
+                return;
             }
-            Gesture::Edit { mode, x: x0, y: y0, ids, anchor, pivot } => {
-                let preview = edit_preview(editor, mode, (x0, y0), (x, y), ids, anchor, pivot);
-                editor.preview.set(Some(preview));
+        }
+        let touched = drawables.with_value(|d| {
+            let camera = editor.camera.get_untracked();
+            let (width, height) = editor.ui.canvas_size.get_untracked();
+            pick::touch_point(d, &pick::View { camera: &camera, width, height }, at)
+        });
+        editor.cursor.set(touched);
+        if context.busy() {
+            context.move_to(at, None);
+        } else {
+            let handle = context.pick_handle(at);
+            if hot.get_untracked() != handle {
+                hot.set(handle);
             }
-            Gesture::Marquee { x: x0, y: y0, .. } => marquee.set(Some((x0, y0, x, y))),
+            let under = if handle.is_some() { None } else { context.pick(at) };
+            if hover.get_untracked() != under {
+                hover.set(under);
+            }
         }
     };
-
-    let finish = move |commit: bool| {
-        match gesture.get_value() {
-            Gesture::Edit { .. } => {
-                if let Some(preview) = editor.preview.get_untracked().filter(|_| commit) {
-                    editor.commit(&preview);
-                }
-                editor.preview.set(None);
-                editor.end_gesture();
-            }
-            Gesture::Marquee { additive, .. } => {
-                if let Some((x0, y0, x1, y1)) = marquee.get_untracked().filter(|_| commit) {
-                    let (l, r, t, b) = (x0.min(x1), x0.max(x1), y0.min(y1), y0.max(y1));
-                    if r - l > 2.0 || b - t > 2.0 {
-                        let inside: Vec<NodeId> = items.with_value(|list| {
-                            list.iter()
-                                .filter(|i| !i.locked)
-                                .filter(|i| crate::geom::bounds(i.hull.iter().copied()).is_some_and(|(a, c, bb, d)| a <= r && bb >= l && c <= b && d >= t))
-                                .map(|i| i.id.clone())
-                                .collect()
-                        });
-                        editor.selection.update(|s| {
-                            if !additive {
-                                s.clear();
-                            }
-                            for id in inside {
-                                if !s.contains(&id) {
-                                    s.push(id);
-                                }
-                            }
-                        });
-                    }
-                }
-                marquee.set(None);
-            }
-            Gesture::Pan { .. } | Gesture::None => {}
+    let on_up = move |ev: PointerEvent, commit: bool| {
+        let was_pinch = touches.try_update_value(|t| {
+            let pinching = t.len() >= 2;
+            t.remove(&ev.pointer_id());
+            pinching
+        });
+        if was_pinch == Some(true) {
+            context.finish(false);
+            return;
         }
-        gesture.set_value(Gesture::None);
+        context.finish(commit);
     };
-
     let on_wheel = move |ev: WheelEvent| {
         ev.prevent_default();
-        let (w, h) = editor.canvas_size.get_untracked();
-        let factor = (-ev.delta_y() * 0.0015).exp();
-        editor.follow.set(None);
-        editor.view.update(|v| *v = v.zoomed_at(factor, ev.offset_x() as f64, ev.offset_y() as f64, w, h));
+        context.wheel(ev.delta_y(), (ev.offset_x() as f64, ev.offset_y() as f64));
+    };
+    let on_leave = move |_| {
+        editor.cursor.set(None);
+        hover.set(None);
+        hot.set(None);
     };
 
-    let cursor_class = move || {
-        if editor.space_held.get() {
-            "viewport-canvas panning"
-        } else {
-            "viewport-canvas"
-        }
+    let camera_attr = move || {
+        let c = editor.camera.get();
+        format!("{:.4},{:.4},{:.4},{:.5},{:.5},{:.4},{}", c.target[0], c.target[1], c.target[2], c.yaw, c.pitch, c.distance, c.projection.as_str())
     };
-
     view! {
-        <div class="viewport" id="viewport"
-            data-view=move || editor.view.get().kind.as_str()
-            data-zoom=move || format!("{:.3}", editor.view.get().zoom)
-            data-cx=move || format!("{:.3}", editor.view.get().cx)
-            data-cy=move || format!("{:.3}", editor.view.get().cy)
+        <div class="viewport" id="viewport" node_ref=viewport_ref
+            data-view=move || editor.camera.get().kind().as_str()
+            data-zoom=move || format!("{:.3}", 1.0 / editor.camera.get().units_per_pixel(editor.ui.canvas_size.get().1))
+            data-camera=camera_attr
+            data-hover=move || hover.get().map(|id| id.0).unwrap_or_default()
+            data-handle=move || hot.get().map(|h| h.as_str()).unwrap_or_default()
+            data-gpu=move || match gpu.get() { GpuState::Ready => "ready".to_owned(), GpuState::Lost => "lost".to_owned(), GpuState::Failed(e) => format!("failed: {e}") }
         >
             <canvas
                 node_ref=canvas_ref
                 id="viewport-canvas"
-                class=cursor_class
+                class=move || if editor.ui.space_held.get() { "viewport-canvas panning" } else { "viewport-canvas" }
                 tabindex="0"
                 on:pointerdown=on_down
                 on:pointermove=on_move
-                on:pointerup=move |_| finish(true)
-                on:pointercancel=move |_| finish(false)
-                on:pointerleave=move |_| editor.cursor.set(None)
+                on:pointerup=move |ev| on_up(ev, true)
+                on:pointercancel=move |ev| on_up(ev, false)
+                on:pointerleave=on_leave
                 on:wheel=on_wheel
                 on:contextmenu=move |ev| ev.prevent_default()
             ></canvas>
+            <Show when=move || context.marquee.get().is_some()>
+                <div class="marquee" style=move || {
+                    let (x0, y0, x1, y1) = context.marquee.get().unwrap_or_default();
+                    format!("left:{}px;top:{}px;width:{}px;height:{}px", x0.min(x1), y0.min(y1), (x1 - x0).abs(), (y1 - y0).abs())
+                }></div>
+            </Show>
+            <Show when=move || !matches!(gpu.get(), GpuState::Ready)>
+                <div class="viewport-message" role="status">{move || match gpu.get() {
+                    GpuState::Lost => "The graphics context was lost; waiting for the browser to restore it…".to_owned(),
+                    GpuState::Failed(e) => format!("The 3D view cannot start: {e}."),
+                    GpuState::Ready => String::new(),
+                }}</div>
+            </Show>
             <cursors::Cursors editor=editor peers=peers />
+            <axes::AxesWidget editor=editor />
         </div>
     }
 }
 
-/// What a gesture on the selection acts on: the unlocked selection roots, and the centre of
-/// their origins (the pivot of rotating and scaling).
-fn gesture_targets(editor: Editor) -> (Vec<NodeId>, Vec3) {
-    editor.tree.with_untracked(|tree| {
-        let ids: Vec<NodeId> = editor.selection_roots().into_iter().filter(|i| tree.node(i).is_some_and(|n| !n.locked)).collect();
-        let n = ids.len().max(1) as f64;
-        let sum = ids.iter().map(|i| tree.world_transform(i).position).fold([0.0; 3], |a, p| [a[0] + p[0], a[1] + p[1], a[2] + p[2]]);
-        (ids, sum.map(|c| c / n))
+/// The centre of the touch points and how far apart the first two are.
+fn touch_shape(touches: StoredValue<HashMap<i32, (f64, f64)>>) -> ((f64, f64), f64) {
+    touches.with_value(|t| {
+        let points: Vec<(f64, f64)> = t.values().copied().take(2).collect();
+        let n = points.len().max(1) as f64;
+        let center = (points.iter().map(|p| p.0).sum::<f64>() / n, points.iter().map(|p| p.1).sum::<f64>() / n);
+        let spread = match points.as_slice() {
+            [a, b] => (a.0 - b.0).hypot(a.1 - b.1),
+            _ => 1.0,
+        };
+        (center, spread)
     })
 }
 
-/// The preview of a move / rotate / scale gesture from screen point `from` to `to`.
-fn edit_preview(editor: Editor, mode: Mode, from: (f64, f64), to: (f64, f64), ids: Vec<NodeId>, anchor: Vec3, pivot: Vec3) -> Preview {
-    let view = editor.view.get_untracked();
-    let (w, h) = editor.canvas_size.get_untracked();
-    let snapping = editor.snap.get_untracked();
-    match mode {
-        Mode::Move => {
-            let (a, b) = (view.to_world(from.0, from.1, w, h), view.to_world(to.0, to.1, w, h));
-            let mut offset = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
-            if snapping {
-                for i in crate::editor::plane_axes(view.kind) {
-                    offset[i] = snap(anchor[i] + offset[i], SNAP_STEP) - anchor[i];
-                }
-            }
-            Preview::Move { ids, offset }
-        }
-        Mode::Rotate => {
-            let (px, py) = view.to_screen(pivot, w, h);
-            let angle_of = |(x, y): (f64, f64)| (-(y - py)).atan2(x - px);
-            let mut angle = angle_of(to) - angle_of(from);
-            if snapping {
-                angle = snap(angle, std::f64::consts::PI / 12.0);
-            }
-            Preview::Rotate { ids, angle, pivot, view: view.kind }
-        }
-        Mode::Scale => {
-            let (px, py) = view.to_screen(pivot, w, h);
-            let dist = |(x, y): (f64, f64)| ((x - px).powi(2) + (y - py).powi(2)).sqrt();
-            let start = dist(from).max(4.0);
-            let mut factor = (dist(to) / start).clamp(0.01, 100.0);
-            if snapping {
-                factor = snap(factor, 0.1).max(0.1);
-            }
-            Preview::Scale { ids, factor, pivot }
-        }
-    }
+fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map_or_else(js_sys::Date::now, |p| p.now())
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use serde_json::{json, Map, Value};
 use yrs::ReadTxn;
 
-use super::geometry::{self, MeshData};
+use crate::geometry::primitives::{self as geometry, MeshData};
 use super::{ExportError, Progress};
 use crate::math::color::color_to_linear;
 use crate::math::Quat;

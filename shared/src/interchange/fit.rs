@@ -122,7 +122,7 @@ pub(super) fn fit(points: &[[f64; 3]]) -> Fit {
 
 #[cfg(test)]
 mod tests {
-    use super::super::geometry::mesh;
+    use crate::geometry::primitives::mesh;
     use super::*;
 
     fn points(p: &Primitive) -> Vec<[f64; 3]> {

@@ -15,7 +15,6 @@
 mod error;
 mod export;
 mod fit;
-mod geometry;
 mod import;
 mod json;
 mod source;

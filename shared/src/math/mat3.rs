@@ -75,10 +75,54 @@ pub fn inverse(m: &Mat3) -> Option<Mat3> {
     ])
 }
 
+/// The rotation by `angle` radians about the unit vector `axis` (counter-clockwise when
+/// the axis points at the viewer; Rodrigues' formula).
+pub fn from_axis_angle(axis: Vec3, angle: f64) -> Mat3 {
+    let [x, y, z] = axis;
+    let (s, c) = angle.sin_cos();
+    let t = 1.0 - c;
+    [
+        [t * x * x + c, t * x * y - s * z, t * x * z + s * y],
+        [t * x * y + s * z, t * y * y + c, t * y * z - s * x],
+        [t * x * z - s * y, t * y * z + s * x, t * z * z + c],
+    ]
+}
+
+pub fn transpose(m: &Mat3) -> Mat3 {
+    [0, 1, 2].map(|r| [m[0][r], m[1][r], m[2][r]])
+}
+
+/// The nearest rotation to `m` by Gram–Schmidt on its columns (x kept, then y, z made
+/// perpendicular, right-handed): the rotation part of a matrix that picked up scale or
+/// slight shear. `None` when the columns are degenerate.
+pub fn orthonormalized(m: &Mat3) -> Option<Mat3> {
+    use super::vector::{cross, normalize, scale, sub};
+    let col = |c: usize| [m[0][c], m[1][c], m[2][c]];
+    let x = normalize(col(0));
+    let y = normalize(sub(col(1), scale(x, dot(x, col(1)))));
+    let z = cross(x, y);
+    let ok = [x, y, z].iter().all(|v| (dot(*v, *v) - 1.0).abs() < 1e-6);
+    ok.then(|| [0, 1, 2].map(|r| [x[r], y[r], z[r]]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::close;
     use super::*;
+
+    #[test]
+    fn axis_angle_agrees_with_euler_and_orthonormalizing_keeps_rotations() {
+        let about_y = from_axis_angle([0.0, 1.0, 0.0], 0.7);
+        let euler = from_euler([0.0, 0.7, 0.0]);
+        assert!((0..3).all(|r| close(about_y[r], euler[r])));
+        let r = from_euler([0.3, -1.1, 2.0]);
+        let scaled: Mat3 = [0, 1, 2].map(|i| [r[i][0] * 2.0, r[i][1] * 0.5, r[i][2] * 3.0]);
+        let back = orthonormalized(&scaled).unwrap_or_default();
+        assert!((0..3).all(|i| close(back[i], r[i])), "{back:?}");
+        assert!(orthonormalized(&[[0.0; 3]; 3]).is_none());
+        let t = transpose(&r);
+        assert!((0..3).all(|i| close(mul(&t, &r)[i], IDENTITY[i])));
+    }
 
     #[test]
     fn euler_round_trips_and_inverse_inverts() {

@@ -4,7 +4,9 @@
 //!
 //! - [`vector`]: `Vec3` arithmetic (plain `[f64; 3]`, as the scene stores it).
 //! - [`mat3`]: 3×3 matrices, and Euler XYZ ↔ rotation matrix (the three.js convention).
+//! - [`mat4`]: 4×4 matrices for the viewport: view, perspective and orthographic projection.
 //! - [`quat`]: rotation quaternions, and Euler XYZ ↔ quaternion.
+//! - [`ray`]: rays, and where they meet planes and lines (picking, the transform gizmos).
 //! - [`affine`]: `p ↦ m·p + t` transforms: from a node transform, composed, inverted, and
 //!   decomposed back into translation, rotation and scale.
 //! - [`transform`]: composing node transforms without leaving the translation–rotation–scale
@@ -16,13 +18,16 @@
 pub mod affine;
 pub mod color;
 pub mod mat3;
+pub mod mat4;
 pub mod quat;
+pub mod ray;
 pub mod transform;
 pub mod vector;
 
 pub use affine::{Affine, Trs};
 pub use mat3::Mat3;
 pub use quat::Quat;
+pub use ray::Ray;
 pub use vector::{add, cross, div_axes, dot, length, mul_axes, normalize, scale, sub};
 
 pub use crate::scene::Vec3;

@@ -11,6 +11,7 @@ use super::order::{self, key_between};
 use super::types::{NodeId, NodeKind, Transform};
 use super::{Scene, SceneError, SceneTree};
 use crate::math::transform::{compose, relative_to};
+use crate::math::Affine;
 
 impl SceneTree {
     /// The transform of `id` relative to the scene (its ancestors' transforms composed).
@@ -25,6 +26,24 @@ impl SceneTree {
             current = self.parent(c);
         }
         chain.iter().rev().fold(Transform::default(), |world, local| compose(&world, local))
+    }
+
+    /// The exact world matrix of `id` (its ancestors' transforms composed as matrices, so
+    /// non-uniform scale under rotation is kept); the identity for an unknown node.
+    pub fn world_affine(&self, id: &NodeId) -> Affine {
+        let mut world = Affine::IDENTITY;
+        let mut current = Some(id);
+        let mut steps = 0;
+        while let Some(c) = current {
+            let Some(node) = self.node(c) else { break };
+            world = Affine::from_transform(&node.transform).then_inner(&world);
+            current = self.parent(c);
+            steps += 1;
+            if steps > self.len() {
+                break;
+            }
+        }
+        world
     }
 
     fn world_of_parent(&self, parent: Option<&NodeId>) -> Transform {

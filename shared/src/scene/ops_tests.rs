@@ -131,6 +131,8 @@ fn move_node_reorders_and_reparents_keeping_the_world_transform() {
     assert_eq!(tree.parent(&id("c")), Some(&id("g")));
     assert!(close(tree.node(&id("c")).unwrap().transform.position, [-9.0, 1.0, 1.0]));
     assert!(close(tree.world_transform(&id("c")).position, [1.0, 1.0, 1.0]));
+    assert!(close(tree.world_affine(&id("c")).t, [1.0, 1.0, 1.0]));
+    assert_eq!(tree.world_affine(&id("missing")), crate::math::Affine::IDENTITY);
     let err = scene.move_node(&mut doc.transact_mut(), &id("a"), None, Some(&id("c")), false);
     assert_eq!(err, Err(SceneError::NotFound(id("c"))), "`before` must be a sibling under the new parent");
 }

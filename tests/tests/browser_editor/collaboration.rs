@@ -17,31 +17,31 @@ async fn editor_presence_names_cursors_and_follow_mode() {
         wait_for(&b, "A's name in the participants list", |s| s.people == ["Ada Lovelace"]).await;
         let a_client = state(&a).await.client;
 
-        // A's pointer 50 px right of and 40 px above the canvas centre, top view, zoom 50:
-        // world x = 1, z = -0.8 (to a pixel). B draws it there, with A's name.
+        // A's pointer 50 px right of and 40 px above the canvas centre, from the top: on the
+        // ground at x = 50 / zoom, z = −40 / zoom (to a pixel). B draws it there, with A's name.
+        click(&a, "#view-top").await;
+        let zoom = wait_for(&a, "A's top view", |s| s.view == "top").await.zoom;
         hover_canvas(&a, (50.0, -40.0)).await;
         let seen = wait_for(&b, "A's cursor", |s| s.cursors.iter().any(|c| c.0 == a_client && c.2)).await;
         let cursor = seen.cursors.iter().find(|c| c.0 == a_client).cloned().unwrap_or_default();
         let world: Vec<f64> = cursor.1.split(',').filter_map(|c| c.parse().ok()).collect();
-        let want = [1.0, 0.0, -0.8];
+        let want = [50.0 / zoom, 0.0, -40.0 / zoom];
         assert!(
             world.len() == 3 && world.iter().zip(want).all(|(got, want)| (got - want).abs() < 0.05),
-            "A's cursor in world coordinates (within a pixel): {world:?}"
+            "A's cursor in world coordinates (within a pixel): {world:?}, want {want:?}"
         );
         assert_eq!(cursor.3, "Ada Lovelace");
         // Saved under target/editor-screenshots/: B's editor with A's live cursor and name.
         screenshot(&b, "presence-cursors").await;
 
-        // B follows A: A's view kind, centre and zoom become B's.
+        // B follows A: A's camera becomes B's.
         click(&b, &format!("#participants .participant[data-client='{a_client}']")).await;
         wait_for(&b, "following A", |s| s.following == a_client).await;
         click(&a, "#view-front").await;
+        let front = wait_for(&a, "A's front view", |s| s.view == "front").await;
         wheel(&a, -300.0).await;
-        let a_view = wait_for(&a, "A zoomed in on the front view", |s| s.view == "front" && s.zoom > 60.0).await;
-        wait_for(&b, "B tracking A's view", |s| {
-            s.view == "front" && (s.zoom - a_view.zoom).abs() < 0.01 && (s.cx - a_view.cx).abs() < 0.01 && (s.cy - a_view.cy).abs() < 0.01
-        })
-        .await;
+        let a_view = wait_for(&a, "A zoomed in on the front view", |s| s.view == "front" && s.zoom > front.zoom * 1.2).await;
+        wait_for(&b, "B tracking A's camera", |s| s.view == "front" && s.camera == a_view.camera).await;
         // Zooming myself stops following.
         wheel(&b, 300.0).await;
         let own = wait_for(&b, "follow mode off after B's own zoom", |s| s.following.is_empty()).await;

@@ -143,10 +143,11 @@ async fn editor_a_drag_writes_one_update_and_peers_see_a_ghost_meanwhile() {
         let (a, b) = pair(&browsers, &relay, "drag").await;
         let id = add_box(&a).await;
         wait_for(&b, "the box", |s| s.ids == [id.clone()]).await;
-        let before = wait_for(&a, "the box at the origin", |s| s.px.as_deref() == Some("0")).await;
+        click(&a, "#view-top").await;
+        let before = wait_for(&a, "the box at the origin, seen from the top", |s| s.px.as_deref() == Some("0") && s.view == "top").await;
 
-        // Grab the box (at the canvas centre) and move 100 px right: 2 units at zoom 50.
-        press_and_drag(&a, (0.0, 0.0), (100.0, 0.0)).await;
+        // Grab the box (at the canvas centre, the camera's target) and move it 2 units right.
+        press_and_drag(&a, (0.0, 0.0), (2.0 * before.zoom, 0.0)).await;
         let a_client = before.client.clone();
         wait_for(&b, "A's drag ghost", |s| s.cursors.iter().any(|c| c.0 == a_client)).await;
         wait_js(
@@ -187,38 +188,81 @@ async fn field(page: &Page, key: &str) -> Option<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn editor_rotate_and_scale_handles_each_write_one_step() {
+async fn editor_rotate_and_scale_gizmos_each_write_one_step() {
     with_browsers(|browsers| async move {
         let relay = Relay::start("").await;
         let page = browsers.open(&relay.page("handles")).await;
         page.wait_synced().await;
         add_box(&page).await;
-        let before = wait_for(&page, "the box at the origin", |s| s.px.as_deref() == Some("0")).await;
+        click(&page, "#view-top").await;
+        let before = wait_for(&page, "the box at the origin, from the top", |s| s.px.as_deref() == Some("0") && s.view == "top").await;
         assert_eq!(before.mode, "move");
+        let (w, h) = canvas_size(&page).await;
+        let centre = (w / 2.0, h / 2.0);
 
-        // The unit box spans ±25 px around the canvas centre (top view, zoom 50); its rotation
-        // handle sits 24 px above the top edge. Dragging it a quarter turn clockwise, in move
-        // mode, turns the box -90° about y.
-        press_and_drag(&page, (0.0, -49.0), (49.0, 0.0)).await;
+        // Rotate mode: from the top, the ring about y is a circle around the box. Dragging it a
+        // quarter turn clockwise (from its right to its bottom) turns the box −90° about y.
+        press(&page, &[], 'r').await;
+        wait_for(&page, "rotate mode", |s| s.mode == "rotate").await;
+        let ring = gizmo(&page).await;
+        let grab = &ring["handles"]["ring-y"];
+        let (gx, gy) = (grab[0].as_f64().unwrap_or(0.0), grab[1].as_f64().unwrap_or(0.0));
+        let radius = (gx - centre.0).hypot(gy - centre.1);
+        assert!(radius > 40.0, "the ring is around the box: {ring}");
+        let start_angle = (gy - centre.1).atan2(gx - centre.0);
+        // Sweep a quarter turn clockwise on screen along the ring.
+        let canvas = page.client.find(fantoccini::Locator::Css("#viewport-canvas")).await.expect("canvas");
+        let at = |a: f64| (centre.0 + radius * a.cos() - w / 2.0, centre.1 + radius * a.sin() - h / 2.0);
+        let mut mouse = fantoccini::actions::MouseActions::new("mouse".to_owned())
+            .then(fantoccini::actions::PointerAction::MoveToElement { element: canvas.clone(), duration: None, x: at(start_angle).0, y: at(start_angle).1 })
+            .then(fantoccini::actions::PointerAction::Down { button: fantoccini::actions::MOUSE_BUTTON_LEFT });
+        for i in 1..=8 {
+            let a = start_angle + std::f64::consts::FRAC_PI_2 * i as f64 / 8.0;
+            mouse = mouse.then(fantoccini::actions::PointerAction::MoveToElement {
+                element: canvas.clone(),
+                duration: Some(std::time::Duration::from_millis(30)),
+                x: at(a).0,
+                y: at(a).1,
+            });
+        }
+        use fantoccini::actions::InputSource;
+        page.client.perform_actions(mouse).await.expect("turning the ring");
         let during = state(&page).await;
         assert_eq!(during.updates, before.updates, "nothing written mid-drag");
         release(&page).await;
         wait_js(&page, "ry = -90", "return document.getElementById('prop-ry').value === '-90';", vec![]).await;
         let rotated = state(&page).await;
         assert_eq!((rotated.updates, rotated.undo_depth), (before.updates + 1, before.undo_depth + 1), "one update, one undo step");
-        assert_eq!(rotated.mode, "move", "the handle did not switch modes");
         assert_eq!(rotated.px.as_deref(), Some("0"), "turned about its own centre");
+        assert_eq!((field(&page, "rx").await, field(&page, "rz").await), (Some("0".to_owned()), Some("0".to_owned())));
 
-        // A corner handle scales about the centre: twice as far out, twice the size.
-        press_and_drag(&page, (25.0, 25.0), (50.0, 50.0)).await;
-        release(&page).await;
+        // Scale mode: the centre cube scales evenly; dragging it right and up by the gizmo's
+        // radius doubles the box.
+        press(&page, &[], 's').await;
+        wait_for(&page, "scale mode", |s| s.mode == "scale").await;
+        let cube = gizmo(&page).await;
+        let radius_px = 80.0;
+        assert!(cube["handles"]["uniform"].is_array(), "the centre cube shows: {cube}");
+        drag_canvas(&page, centre, (centre.0 + radius_px, centre.1 - radius_px), 8).await;
         wait_js(&page, "sx = 2", "return document.getElementById('prop-sx').value === '2';", vec![]).await;
         assert_eq!((field(&page, "sy").await, field(&page, "sz").await), (Some("2".to_owned()), Some("2".to_owned())));
         let scaled = state(&page).await;
         assert_eq!((scaled.updates, scaled.undo_depth), (rotated.updates + 1, rotated.undo_depth + 1));
-        screenshot(&page, "handles").await;
+
+        // A stretch handle scales along the box's own axis only: its x axis, turned −90°
+        // about y, now points along world +z (down the screen from the top).
+        let stretch = gizmo(&page).await;
+        let handle = &stretch["handles"]["stretch-x"];
+        let (sx, sy) = (handle[0].as_f64().unwrap_or(0.0), handle[1].as_f64().unwrap_or(0.0));
+        assert!((sx - centre.0).abs() < 3.0 && sy > centre.1 + 40.0, "local x points down the screen: {stretch}");
+        drag_canvas(&page, (sx, sy), (sx, centre.1 + (sy - centre.1) * 1.5), 8).await;
+        wait_js(&page, "sx = 3", "return document.getElementById('prop-sx').value === '3';", vec![]).await;
+        assert_eq!((field(&page, "sy").await, field(&page, "sz").await), (Some("2".to_owned()), Some("2".to_owned())));
+        screenshot(&page, "gizmos").await;
 
         click(&page, "#node-count").await;
+        press(&page, &[CONTROL], 'z').await;
+        wait_js(&page, "the stretch undone in one step", "return document.getElementById('prop-sx').value === '2';", vec![]).await;
         press(&page, &[CONTROL], 'z').await;
         wait_js(&page, "the scale undone in one step", "return document.getElementById('prop-sx').value === '1';", vec![]).await;
         assert_eq!(field(&page, "ry").await.as_deref(), Some("-90"), "the rotation stays");

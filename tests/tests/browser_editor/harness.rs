@@ -29,8 +29,8 @@ const STATE_JS: &str = r#"
         mode: data(editor, 'mode'),
         view: data(viewport, 'view'),
         zoom: Number(data(viewport, 'zoom')),
-        cx: Number(data(viewport, 'cx')),
-        cy: Number(data(viewport, 'cy')),
+        camera: data(viewport, 'camera'),
+        gpu: data(viewport, 'gpu'),
         name: field('name'),
         px: field('px'), py: field('py'), pz: field('pz'),
         ids: Array.from(document.querySelectorAll('#node-list li')).map((li) => li.getAttribute('data-node-id')),
@@ -54,9 +54,12 @@ pub struct EditorState {
     pub following: String,
     pub mode: String,
     pub view: String,
+    /// Pixels per world unit at the camera's target.
     pub zoom: f64,
-    pub cx: f64,
-    pub cy: f64,
+    /// "target x,y,z,yaw,pitch,distance,projection", as `#viewport[data-camera]`.
+    pub camera: String,
+    /// "ready", "lost" or "failed: …".
+    pub gpu: String,
     pub name: Option<String>,
     pub px: Option<String>,
     pub py: Option<String>,
@@ -85,8 +88,8 @@ fn parse(v: &Value) -> EditorState {
         mode: s("mode").unwrap_or_default(),
         view: s("view").unwrap_or_default(),
         zoom: n("zoom"),
-        cx: n("cx"),
-        cy: n("cy"),
+        camera: s("camera").unwrap_or_default(),
+        gpu: s("gpu").unwrap_or_default(),
         name: s("name"),
         px: s("px"),
         py: s("py"),
@@ -265,4 +268,56 @@ pub async fn wheel(page: &Page, delta_y: f64) {
         vec![json!(delta_y)],
     )
     .await;
+}
+
+/// The viewport canvas's size in CSS pixels.
+pub async fn canvas_size(page: &Page) -> (f64, f64) {
+    let v = js(page, "const r = document.getElementById('viewport-canvas').getBoundingClientRect(); return [r.width, r.height];", vec![]).await;
+    (v[0].as_f64().unwrap_or(0.0), v[1].as_f64().unwrap_or(0.0))
+}
+
+/// The gizmo as `#viewport[data-gizmo]` describes it (`null` when none shows).
+pub async fn gizmo(page: &Page) -> Value {
+    js(page, "const g = document.getElementById('viewport').getAttribute('data-gizmo'); return g ? JSON.parse(g) : null;", vec![]).await
+}
+
+/// The canvas pixel at (x, y) CSS pixels from its top left, as RGBA bytes, read back from
+/// the WebGL drawing buffer (kept after each frame: `preserveDrawingBuffer`).
+pub async fn pixel(page: &Page, at: (f64, f64)) -> [u8; 4] {
+    let v = js(
+        page,
+        "const c = document.getElementById('viewport-canvas'); const gl = c.getContext('webgl2'); \
+         const k = c.width / c.getBoundingClientRect().width; const px = new Uint8Array(4); \
+         gl.readPixels(Math.round(arguments[0] * k), Math.round(c.height - 1 - arguments[1] * k), 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px); \
+         return Array.from(px);",
+        vec![json!(at.0), json!(at.1)],
+    )
+    .await;
+    let byte = |i: usize| v[i].as_u64().unwrap_or(0).min(255) as u8;
+    [byte(0), byte(1), byte(2), byte(3)]
+}
+
+/// A real left-button drag on the canvas between two points given in CSS pixels from its
+/// top left, through `steps` moves, released at the end.
+pub async fn drag_canvas(page: &Page, from: (f64, f64), to: (f64, f64), steps: usize) {
+    let canvas = page.client.find(Locator::Css("#viewport-canvas")).await.unwrap_or_else(|e| panic!("{}: no canvas: {e}", page.name));
+    let (w, h) = canvas_size(page).await;
+    // WebDriver offsets are from the element's centre.
+    let at = |p: (f64, f64)| (p.0 - w / 2.0, p.1 - h / 2.0);
+    let start = at(from);
+    let mut mouse = MouseActions::new("mouse".to_owned())
+        .then(PointerAction::MoveToElement { element: canvas.clone(), duration: None, x: start.0, y: start.1 })
+        .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT });
+    for i in 1..=steps.max(1) {
+        let t = i as f64 / steps.max(1) as f64;
+        let p = at((from.0 + (to.0 - from.0) * t, from.1 + (to.1 - from.1) * t));
+        mouse = mouse.then(PointerAction::MoveToElement { element: canvas.clone(), duration: Some(Duration::from_millis(25)), x: p.0, y: p.1 });
+    }
+    mouse = mouse.then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+    page.client.perform_actions(mouse).await.unwrap_or_else(|e| panic!("{}: drag failed: {e}", page.name));
+}
+
+/// A real click on the canvas at (x, y) CSS pixels from its top left.
+pub async fn click_canvas(page: &Page, at: (f64, f64)) {
+    drag_canvas(page, at, at, 1).await;
 }

@@ -17,7 +17,8 @@ mod tests;
 use std::collections::{HashMap, HashSet};
 
 use super::model::{Finding, FindingKind};
-use super::space::{world_transforms, Aabb};
+use super::space::world_transforms;
+use crate::geometry::bounds::Aabb;
 use input::CheckInput;
 
 /// The phases, in the order they run.

@@ -1,7 +1,7 @@
 //! The preview ray tracer: one primary ray per pixel, tile by tile, with direct lighting
 //! and hard shadows. Deliberately simple and readable rather than physically complete:
 //!
-//! - **Geometry** ([`hit`]): boxes, spheres, cylinders (along local y) and planes (local xy,
+//! - **Geometry** ([`crate::geometry::hit`]): boxes, spheres, cylinders (along local y) and planes (local xy,
 //!   two-sided), each intersected in its node's local space through the inverse of its world
 //!   transform (so any rotation and non-uniform scale through the hierarchy is exact).
 //! - **Lights** ([`world`]): point, directional and spot (cone half-angle `angle`, soft
@@ -20,7 +20,6 @@
 
 use crate::math::color::linear_to_srgb;
 
-pub mod hit;
 pub mod shade;
 #[cfg(test)]
 mod tests;

@@ -3,9 +3,10 @@
 
 use yrs::ReadTxn;
 
-use super::hit::{intersect, T_MIN};
+use crate::geometry::hit::{intersect, T_MIN};
 use super::shade::{self, Surface};
-use crate::jobs::space::{visible_in_tree, world_transforms, Aabb};
+use crate::geometry::bounds::Aabb;
+use crate::jobs::space::{visible_in_tree, world_transforms};
 use crate::math::color::color_to_linear;
 use crate::math::{add, cross, length, normalize, scale, sub, Affine, Vec3};
 use crate::scene::{LightKind, Material, NodeKind, Primitive, Scene, SceneTree};

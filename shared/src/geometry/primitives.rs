@@ -1,20 +1,32 @@
-//! Triangle meshes for the scene's primitives, as the exporter writes them: positions,
-//! normals and counter-clockwise triangles, centred on the origin like the editor's three.js
-//! geometries (box, `SphereGeometry`, `CylinderGeometry` along y with caps, `PlaneGeometry`
-//! in the xy plane facing +z).
+//! Triangle meshes for the scene's primitives, as the viewport draws them and the exporter
+//! writes them: positions, normals and counter-clockwise triangles, centred on the origin
+//! like the editor's three.js geometries (box, `SphereGeometry`, `CylinderGeometry` along y
+//! with caps, `PlaneGeometry` in the xy plane facing +z).
 
 use std::f64::consts::{PI, TAU};
 
 use crate::scene::Primitive;
 
-/// Segments around a sphere or cylinder.
-pub(super) const RADIAL_SEGMENTS: u32 = 32;
-/// Rings from pole to pole of a sphere.
-pub(super) const SPHERE_RINGS: u32 = 16;
+/// How finely curved primitives are divided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Detail {
+    /// Segments around a sphere or cylinder.
+    pub radial: u32,
+    /// Rings from pole to pole of a sphere.
+    pub rings: u32,
+}
+
+impl Detail {
+    /// What the exporter writes (three.js' defaults for a smooth look).
+    pub const EXPORT: Detail = Detail { radial: 32, rings: 16 };
+    /// What the viewport draws: smooth enough shaded at editing distances, and 40 % of the
+    /// vertices of [`Detail::EXPORT`] (the viewport draws thousands of them each frame).
+    pub const VIEWPORT: Detail = Detail { radial: 24, rings: 12 };
+}
 
 /// One primitive's triangle mesh.
 #[derive(Debug, Default, Clone, PartialEq)]
-pub(super) struct MeshData {
+pub struct MeshData {
     pub positions: Vec<[f32; 3]>,
     pub normals: Vec<[f32; 3]>,
     pub indices: Vec<u32>,
@@ -44,12 +56,18 @@ impl MeshData {
     }
 }
 
-/// The mesh of `p`.
-pub(super) fn mesh(p: &Primitive) -> MeshData {
+/// The mesh of `p`, as exported.
+pub fn mesh(p: &Primitive) -> MeshData {
+    mesh_with(p, Detail::EXPORT)
+}
+
+/// The mesh of `p` at a given detail (at least 3 segments around, 2 rings).
+pub fn mesh_with(p: &Primitive, detail: Detail) -> MeshData {
+    let detail = Detail { radial: detail.radial.max(3), rings: detail.rings.max(2) };
     match *p {
         Primitive::Box { width, height, depth } => cuboid([width / 2.0, height / 2.0, depth / 2.0]),
-        Primitive::Sphere { radius } => sphere(radius),
-        Primitive::Cylinder { radius, height } => cylinder(radius, height),
+        Primitive::Sphere { radius } => sphere(radius, detail),
+        Primitive::Cylinder { radius, height } => cylinder(radius, height, detail.radial),
         Primitive::Plane { width, height } => plane(width, height),
     }
 }
@@ -78,9 +96,9 @@ fn cuboid(h: [f64; 3]) -> MeshData {
     m
 }
 
-fn sphere(r: f64) -> MeshData {
+fn sphere(r: f64, detail: Detail) -> MeshData {
     let mut m = MeshData::default();
-    let (w, h) = (RADIAL_SEGMENTS, SPHERE_RINGS);
+    let (w, h) = (detail.radial, detail.rings);
     for iy in 0..=h {
         let theta = f64::from(iy) / f64::from(h) * PI;
         for ix in 0..=w {
@@ -104,9 +122,8 @@ fn sphere(r: f64) -> MeshData {
     m
 }
 
-fn cylinder(r: f64, height: f64) -> MeshData {
+fn cylinder(r: f64, height: f64, n: u32) -> MeshData {
     let mut m = MeshData::default();
-    let n = RADIAL_SEGMENTS;
     let half = height / 2.0;
     let angle = |ix: u32| f64::from(ix) / f64::from(n) * TAU;
     for y in [half, -half] {
@@ -175,6 +192,9 @@ mod tests {
         ];
         for (p, half) in cases {
             let m = mesh(&p);
+            let coarse = mesh_with(&p, Detail::VIEWPORT);
+            assert!(coarse.positions.len() <= m.positions.len(), "{p:?}");
+            assert!(outward(&coarse) && coarse.bounds() == m.bounds(), "{p:?}");
             let (min, max) = m.bounds();
             for i in 0..3 {
                 assert!((f64::from(max[i]) - half[i]).abs() < 1e-5 && (f64::from(min[i]) + half[i]).abs() < 1e-5, "{p:?}");

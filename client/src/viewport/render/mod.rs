@@ -1,0 +1,464 @@
+//! The viewport's renderer: draws one [`Frame`] with WebGL2.
+//!
+//! Per frame, in order: opaque meshes (one instanced draw per geometry, culled against the
+//! view), the grid, the wire icons, transparent meshes and other people's drag ghosts
+//! (sorted back to front), the selection outlines, and the gizmo on top. GPU instance data
+//! changes only for the nodes [`Renderer::sync`] is told about; culled, sorted and ghost
+//! instances go through one stream buffer filled once per frame.
+//!
+//! A lost context (the browser reclaiming the GPU) drops the renderer; the viewport makes a
+//! new one when the context is restored and syncs every node into it.
+
+mod frustum;
+mod geometry;
+mod grid;
+pub mod icons;
+mod instances;
+mod lights;
+mod outline;
+pub mod strokes;
+
+use std::collections::HashSet;
+
+use shared::math::mat4;
+use shared::scene::{NodeId, SceneTree};
+use web_sys::{WebGl2RenderingContext as Gl, WebGlVertexArrayObject};
+
+use super::drawables::{Dirty, Drawables};
+use super::gl::{shaders, GlError, GrowBuffer, Program};
+use crate::camera::{Camera, Projection};
+use crate::presence::Peer;
+use frustum::Frustum;
+use geometry::Geometry;
+use instances::{Batches, GeometryKey, FLOATS};
+use strokes::{rgba, Strokes, VERTEX_FLOATS};
+
+/// The canvas background (sRGB).
+pub const BACKGROUND: [f32; 3] = [0.106, 0.122, 0.153];
+/// Ghosts drawn for one peer's gesture, at most.
+const MAX_GHOSTS: usize = 2_000;
+
+/// Everything one picture depends on.
+pub struct Frame<'a> {
+    pub camera: &'a Camera,
+    /// CSS pixels.
+    pub width: f64,
+    pub height: f64,
+    /// Device pixels per CSS pixel.
+    pub dpr: f64,
+    pub tree: &'a SceneTree,
+    pub drawables: &'a Drawables,
+    pub selection: &'a [NodeId],
+    pub peers: &'a [Peer],
+    /// Wire icons (lines, drawn with depth).
+    pub icons: &'a Strokes,
+    /// The gizmo (drawn on top).
+    pub overlay: &'a Strokes,
+}
+
+/// What a frame cost, for the performance view and the benchmarks.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct Stats {
+    pub draw_calls: u32,
+    /// Mesh instances drawn (after culling), ghosts and outlines included.
+    pub instances: usize,
+    pub triangles: usize,
+    /// Floats of instance data sent to the GPU this frame.
+    pub uploaded: usize,
+}
+
+/// A run of instances of one geometry in the stream buffer.
+struct Run {
+    geometry: usize,
+    first: usize,
+    count: usize,
+}
+
+pub struct Renderer {
+    gl: Gl,
+    mesh: Program,
+    flat: Program,
+    colored: Program,
+    grid: grid::Grid,
+    outline: outline::Outline,
+    geometries: Vec<Geometry>,
+    batches: Batches,
+    stream: GrowBuffer,
+    strokes: GrowBuffer,
+    strokes_vao: WebGlVertexArrayObject,
+    empty_vao: WebGlVertexArrayObject,
+    scratch: Vec<f32>,
+    hovered: Option<NodeId>,
+    lights: lights::Lights,
+}
+
+const MESH_UNIFORMS: [&str; 12] = [
+    "u_view_projection",
+    "u_eye",
+    "u_forward",
+    "u_orthographic",
+    "u_light_count",
+    "u_light_a",
+    "u_light_b",
+    "u_light_c",
+    "u_sky",
+    "u_ground",
+    "u_tint",
+    "u_color",
+];
+
+impl Renderer {
+    pub fn new(gl: Gl) -> Result<Renderer, GlError> {
+        let mesh = Program::new(&gl, shaders::MESH_VERTEX, shaders::MESH_FRAGMENT, &MESH_UNIFORMS)?;
+        let flat = Program::new(&gl, shaders::MESH_VERTEX, shaders::FLAT_FRAGMENT, &["u_view_projection", "u_color"])?;
+        let colored = Program::new(&gl, shaders::COLORED_VERTEX, shaders::COLORED_FRAGMENT, &["u_view_projection"])?;
+        let geometries = GeometryKey::PRIMITIVES.into_iter().map(|key| Geometry::new(&gl, key)).collect::<Result<Vec<_>, _>>()?;
+        let strokes = GrowBuffer::new(&gl, Gl::ARRAY_BUFFER)?;
+        let strokes_vao = gl.create_vertex_array().ok_or(GlError::Create("vertex array"))?;
+        gl.bind_vertex_array(Some(&strokes_vao));
+        gl.bind_buffer(Gl::ARRAY_BUFFER, Some(&strokes.buffer));
+        let stride = (VERTEX_FLOATS * 4) as i32;
+        gl.enable_vertex_attrib_array(0);
+        gl.vertex_attrib_pointer_with_i32(0, 3, Gl::FLOAT, false, stride, 0);
+        gl.enable_vertex_attrib_array(1);
+        gl.vertex_attrib_pointer_with_i32(1, 4, Gl::FLOAT, false, stride, 12);
+        gl.bind_vertex_array(None);
+        let empty_vao = gl.create_vertex_array().ok_or(GlError::Create("vertex array"))?;
+        Ok(Renderer {
+            grid: grid::Grid::new(&gl)?,
+            outline: outline::Outline::new(&gl)?,
+            batches: Batches::new(&gl)?,
+            stream: GrowBuffer::new(&gl, Gl::ARRAY_BUFFER)?,
+            mesh,
+            flat,
+            colored,
+            geometries,
+            strokes,
+            strokes_vao,
+            empty_vao,
+            scratch: Vec::new(),
+            hovered: None,
+            lights: lights::Lights::default(),
+            gl,
+        })
+    }
+
+    /// Takes in what changed: the named nodes' instances are rebuilt (or all of them), and
+    /// the hovered node's highlight moves.
+    pub fn sync(&mut self, drawables: &Drawables, dirty: Dirty, hovered: Option<&NodeId>) {
+        let mut ids: HashSet<NodeId> = dirty.ids;
+        if dirty.all {
+            self.batches.clear();
+            ids = drawables.iter().map(|(id, _)| id.clone()).collect();
+        }
+        if self.hovered.as_ref() != hovered {
+            ids.extend(self.hovered.take());
+            ids.extend(hovered.cloned());
+            self.hovered = hovered.cloned();
+        }
+        for id in &ids {
+            let highlight = if self.hovered.as_ref() == Some(id) { 1.0 } else { 0.0 };
+            let instance = drawables.get(id).filter(|d| d.shown).and_then(|d| instances::instance(d, &d.world, highlight));
+            self.batches.set(id, instance);
+        }
+        self.lights.refresh(drawables, &ids, dirty.all);
+    }
+
+    /// Draws a frame.
+    pub fn draw(&mut self, frame: &Frame) -> Stats {
+        let gl = self.gl.clone();
+        let mut stats = Stats { uploaded: self.batches.upload(&gl), ..Stats::default() };
+        let (pw, ph) = ((frame.width * frame.dpr).round().max(1.0) as i32, (frame.height * frame.dpr).round().max(1.0) as i32);
+        let view_projection = frame.camera.view_projection(frame.width, frame.height);
+        let vp = mat4::to_f32(&view_projection);
+        let frustum = Frustum::of(&view_projection);
+
+        // Instances that go through the stream: culled opaque runs, transparent and ghost
+        // runs sorted back to front, the selection masks.
+        self.scratch.clear();
+        let opaque = self.cull_opaque(&frustum);
+        let transparent = self.sorted_transparent(&frustum);
+        let ghosts = self.ghosts(frame);
+        let masks = self.masks(frame);
+        self.stream.fill_f32(&gl, &self.scratch);
+        stats.uploaded += self.scratch.len();
+
+        gl.bind_framebuffer(Gl::FRAMEBUFFER, None);
+        gl.viewport(0, 0, pw, ph);
+        gl.clear_color(BACKGROUND[0], BACKGROUND[1], BACKGROUND[2], 1.0);
+        gl.depth_mask(true);
+        gl.clear(Gl::COLOR_BUFFER_BIT | Gl::DEPTH_BUFFER_BIT);
+        gl.enable(Gl::DEPTH_TEST);
+        gl.depth_func(Gl::LEQUAL);
+        gl.disable(Gl::CULL_FACE);
+        gl.disable(Gl::BLEND);
+        gl.blend_func(Gl::SRC_ALPHA, Gl::ONE_MINUS_SRC_ALPHA);
+
+        self.use_mesh_program(frame, &vp, [0.0; 4]);
+        for (batch, runs) in opaque {
+            match runs {
+                None => {
+                    let b = &self.batches.list[batch];
+                    self.draw_geometry(b.key, &b.gpu.buffer, 0, b.len(), &mut stats);
+                }
+                Some(run) => self.draw_run(&run, &mut stats),
+            }
+        }
+
+        gl.enable(Gl::BLEND);
+        gl.depth_mask(false);
+        self.grid.draw(&gl, &self.empty_vao, frame.camera, &vp, frame.width / frame.height.max(1.0));
+        stats.draw_calls += 1;
+        self.draw_strokes(&frame.icons.lines, Gl::LINES, &vp, &mut stats);
+
+        self.use_mesh_program(frame, &vp, [0.0; 4]);
+        for run in &transparent {
+            self.draw_run(run, &mut stats);
+        }
+        for (tint, runs) in &ghosts {
+            self.use_mesh_program(frame, &vp, *tint);
+            for run in runs {
+                self.draw_run(run, &mut stats);
+            }
+        }
+
+        if !masks.is_empty() {
+            if let Some(scissor) = self.outline_masks(frame, &vp, &masks, (pw, ph), &mut stats) {
+                self.outline.composite(&gl, &self.empty_vao, scissor, (2.0 * frame.dpr).round().clamp(1.0, 3.0) as f32);
+                stats.draw_calls += 1;
+            }
+        }
+
+        gl.disable(Gl::DEPTH_TEST);
+        self.draw_strokes(&frame.overlay.triangles, Gl::TRIANGLES, &vp, &mut stats);
+        self.draw_strokes(&frame.overlay.lines, Gl::LINES, &vp, &mut stats);
+        gl.depth_mask(true);
+        gl.disable(Gl::BLEND);
+        stats
+    }
+
+    fn use_mesh_program(&self, frame: &Frame, vp: &[f32; 16], tint: [f32; 4]) {
+        let gl = &self.gl;
+        let p = &self.mesh;
+        gl.use_program(Some(&p.program));
+        gl.uniform_matrix4fv_with_f32_array(p.at("u_view_projection"), false, vp);
+        let (_, _, forward) = frame.camera.basis();
+        let eye = frame.camera.eye();
+        gl.uniform3f(p.at("u_eye"), eye[0] as f32, eye[1] as f32, eye[2] as f32);
+        gl.uniform3f(p.at("u_forward"), forward[0] as f32, forward[1] as f32, forward[2] as f32);
+        gl.uniform1f(p.at("u_orthographic"), if frame.camera.projection == Projection::Orthographic { 1.0 } else { 0.0 });
+        self.lights.bind(gl, p, frame.drawables, frame.camera);
+        gl.uniform4fv_with_f32_array(p.at("u_tint"), &tint);
+    }
+
+    fn draw_geometry(&self, key: GeometryKey, buffer: &web_sys::WebGlBuffer, first: usize, count: usize, stats: &mut Stats) {
+        let Some(g) = self.geometries.iter().find(|g| g.key == key) else { return };
+        if count == 0 {
+            return;
+        }
+        g.draw(&self.gl, buffer, first, count);
+        stats.draw_calls += 1;
+        stats.instances += count;
+        stats.triangles += count * g.triangles;
+    }
+
+    fn draw_run(&self, run: &Run, stats: &mut Stats) {
+        let key = self.geometries[run.geometry].key;
+        self.draw_geometry(key, &self.stream.buffer, run.first, run.count, stats);
+    }
+
+    /// The opaque batches: `None` where every instance is in view (drawn from the batch's
+    /// own buffer), else the run of those in view, copied into the stream.
+    fn cull_opaque(&mut self, frustum: &Frustum) -> Vec<(usize, Option<Run>)> {
+        let mut out = Vec::new();
+        for (index, b) in self.batches.list.iter().enumerate().filter(|(_, b)| !b.transparent && b.len() > 0) {
+            let visible: Vec<usize> = (0..b.len()).filter(|&i| frustum.sees(&b.spheres[i])).collect();
+            if visible.len() == b.len() {
+                out.push((index, None));
+                continue;
+            }
+            let first = self.scratch.len() / FLOATS;
+            for i in &visible {
+                self.scratch.extend_from_slice(&b.data[i * FLOATS..(i + 1) * FLOATS]);
+            }
+            let geometry = self.geometries.iter().position(|g| g.key == b.key).unwrap_or(0);
+            out.push((index, Some(Run { geometry, first, count: visible.len() })));
+        }
+        out
+    }
+
+    /// Transparent instances in view, farthest first, as runs of one geometry each.
+    fn sorted_transparent(&mut self, frustum: &Frustum) -> Vec<Run> {
+        let mut items: Vec<(f32, usize, usize)> = Vec::new();
+        for (index, b) in self.batches.list.iter().enumerate().filter(|(_, b)| b.transparent) {
+            for i in 0..b.len() {
+                if frustum.sees(&b.spheres[i]) {
+                    items.push((frustum.depth(&b.spheres[i]), index, i));
+                }
+            }
+        }
+        items.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut runs: Vec<Run> = Vec::new();
+        for (_, batch, i) in items {
+            let b = &self.batches.list[batch];
+            let geometry = self.geometries.iter().position(|g| g.key == b.key).unwrap_or(0);
+            let at = self.scratch.len() / FLOATS;
+            self.scratch.extend_from_slice(&b.data[i * FLOATS..(i + 1) * FLOATS]);
+            match runs.last_mut() {
+                Some(run) if run.geometry == geometry && run.first + run.count == at => run.count += 1,
+                _ => runs.push(Run { geometry, first: at, count: 1 }),
+            }
+        }
+        runs
+    }
+
+    /// Other people's gestures: their nodes where the gesture puts them, see-through, tinted
+    /// in their colour.
+    fn ghosts(&mut self, frame: &Frame) -> Vec<([f32; 4], Vec<Run>)> {
+        let mut out = Vec::new();
+        for peer in frame.peers {
+            let Some(drag) = &peer.drag else { continue };
+            let color = rgba(&peer.color, 0.55);
+            let tint = [srgb_to_linear(color[0]), srgb_to_linear(color[1]), srgb_to_linear(color[2]), 0.55];
+            let mut runs = Vec::new();
+            for (id, world) in frame.drawables.ghosts(frame.tree, drag, MAX_GHOSTS) {
+                let Some(d) = frame.drawables.get(&id) else { continue };
+                let Some(mut instance) = instances::instance(d, &world, 0.0) else { continue };
+                instance.data[24] = 0.45;
+                self.push_instance(&mut runs, instance.key, &instance.data);
+            }
+            out.push((tint, runs));
+        }
+        out
+    }
+
+    /// The selected meshes of each person (mine first), in their colour.
+    fn masks(&mut self, frame: &Frame) -> Vec<([f32; 4], Vec<Run>)> {
+        let mut groups: Vec<([f32; 4], &[NodeId])> = vec![(rgba(icons::SELECTED, 1.0), frame.selection)];
+        for peer in frame.peers {
+            groups.push((rgba(&peer.color, 1.0), &peer.selection));
+        }
+        let mut out = Vec::new();
+        for (color, ids) in groups {
+            let mut runs = Vec::new();
+            for id in ids.iter().flat_map(|id| std::iter::once(id.clone()).chain(frame.tree.descendants(id))) {
+                let Some(d) = frame.drawables.get(&id).filter(|d| d.shown) else { continue };
+                if let Some(instance) = instances::instance(d, &d.world, 0.0) {
+                    self.push_instance(&mut runs, instance.key, &instance.data);
+                }
+            }
+            if !runs.is_empty() {
+                out.push((color, runs));
+            }
+        }
+        out
+    }
+
+    fn push_instance(&mut self, runs: &mut Vec<Run>, key: GeometryKey, data: &[f32; FLOATS]) {
+        let geometry = self.geometries.iter().position(|g| g.key == key).unwrap_or(0);
+        let at = self.scratch.len() / FLOATS;
+        self.scratch.extend_from_slice(data);
+        match runs.iter_mut().find(|r| r.geometry == geometry && r.first + r.count == at) {
+            Some(run) => run.count += 1,
+            None => runs.push(Run { geometry, first: at, count: 1 }),
+        }
+    }
+
+    /// Draws the masks; returns the scissor box around what they cover (device pixels from
+    /// the bottom left), `None` when nothing is on screen.
+    fn outline_masks(
+        &mut self,
+        frame: &Frame,
+        vp: &[f32; 16],
+        masks: &[([f32; 4], Vec<Run>)],
+        (pw, ph): (i32, i32),
+        stats: &mut Stats,
+    ) -> Option<(i32, i32, i32, i32)> {
+        let gl = self.gl.clone();
+        if self.outline.begin_mask(&gl, pw, ph).is_err() {
+            return None;
+        }
+        gl.disable(Gl::DEPTH_TEST);
+        gl.disable(Gl::BLEND);
+        gl.use_program(Some(&self.flat.program));
+        gl.uniform_matrix4fv_with_f32_array(self.flat.at("u_view_projection"), false, vp);
+        let mut bounds: Option<(f64, f64, f64, f64)> = None;
+        for (color, runs) in masks {
+            gl.uniform4fv_with_f32_array(self.flat.at("u_color"), color);
+            for run in runs {
+                self.draw_run(run, stats);
+                for i in run.first..run.first + run.count {
+                    let s = &self.scratch[i * FLOATS..];
+                    // The instance's bounding box corners on screen: its centre ± the columns.
+                    for corner in 0..8 {
+                        // ±1 holds every unit geometry (a unit sphere reaches 1).
+                        let sign = |bit: usize| if corner & bit == 0 { -1.0 } else { 1.0 };
+                        let p = [0, 1, 2].map(|r| {
+                            let row = &s[r * 4..r * 4 + 4];
+                            f64::from(row[3]) + f64::from(row[0]) * sign(1) + f64::from(row[1]) * sign(2) + f64::from(row[2]) * sign(4)
+                        });
+                        if let Some((x, y, _)) = frame.camera.to_screen(p, frame.width, frame.height) {
+                            bounds = Some(bounds.map_or((x, y, x, y), |(a, b, c, d)| (a.min(x), b.min(y), c.max(x), d.max(y))));
+                        } else {
+                            // Partly behind the eye: outline the whole view.
+                            bounds = Some((0.0, 0.0, frame.width, frame.height));
+                        }
+                    }
+                }
+            }
+        }
+        gl.enable(Gl::BLEND);
+        let (x0, y0, x1, y1) = bounds?;
+        let margin = 4.0;
+        let to_px = |v: f64| (v * frame.dpr).round() as i32;
+        let (left, right) = (to_px(x0 - margin).clamp(0, pw), to_px(x1 + margin).clamp(0, pw));
+        let (top, bottom) = (to_px(y0 - margin).clamp(0, ph), to_px(y1 + margin).clamp(0, ph));
+        (right > left && bottom > top).then_some((left, ph - bottom, right - left, bottom - top))
+    }
+
+    fn draw_strokes(&mut self, vertices: &[f32], mode: u32, vp: &[f32; 16], stats: &mut Stats) {
+        if vertices.is_empty() {
+            return;
+        }
+        let gl = &self.gl;
+        self.strokes.fill_f32(gl, vertices);
+        gl.use_program(Some(&self.colored.program));
+        gl.uniform_matrix4fv_with_f32_array(self.colored.at("u_view_projection"), false, vp);
+        gl.bind_vertex_array(Some(&self.strokes_vao));
+        gl.draw_arrays(mode, 0, (vertices.len() / VERTEX_FLOATS) as i32);
+        gl.bind_vertex_array(None);
+        stats.draw_calls += 1;
+    }
+}
+
+fn srgb_to_linear(c: f32) -> f32 {
+    if c <= 0.04045 {
+        c / 12.92
+    } else {
+        ((c + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+impl Drop for Renderer {
+    fn drop(&mut self) {
+        let gl = &self.gl;
+        if gl.is_context_lost() {
+            return;
+        }
+        for g in &self.geometries {
+            g.delete(gl);
+        }
+        for b in &self.batches.list {
+            b.gpu.delete(gl);
+        }
+        self.stream.delete(gl);
+        self.strokes.delete(gl);
+        gl.delete_vertex_array(Some(&self.strokes_vao));
+        gl.delete_vertex_array(Some(&self.empty_vao));
+        for p in [&self.mesh, &self.flat, &self.colored] {
+            gl.delete_program(Some(&p.program));
+        }
+        self.grid.delete(gl);
+        self.outline.delete(gl);
+    }
+}
