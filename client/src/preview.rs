@@ -149,6 +149,7 @@ mod tests {
             primitive: None,
             material: None,
             light: None,
+            mesh: None,
         }
     }
 

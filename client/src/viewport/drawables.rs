@@ -180,6 +180,7 @@ mod tests {
             primitive: Some(Primitive::default()),
             material: None,
             light: None,
+            mesh: None,
         }
     }
 

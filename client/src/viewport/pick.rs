@@ -136,6 +136,7 @@ mod tests {
             primitive: Some(Primitive::default()),
             material: None,
             light: None,
+            mesh: None,
         }
     }
 

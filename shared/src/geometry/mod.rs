@@ -5,8 +5,14 @@
 //!   exporter writes);
 //! - [`hit`]: rays against the primitives in their local space (picking and the ray tracer);
 //! - [`bounds`]: axis-aligned bounds, local and through a transform (culling, framing,
-//!   overlap checks).
+//!   overlap checks);
+//! - [`trimesh`]: triangle meshes as the scene stores them (layout, content address, checks);
+//! - [`bvh`]: the bounding volume hierarchy that makes rays against big meshes cheap;
+//! - [`shape`]: a primitive or a loaded mesh, behind one intersection and bounds call.
 
 pub mod bounds;
+pub mod bvh;
 pub mod hit;
 pub mod primitives;
+pub mod shape;
+pub mod trimesh;

@@ -5,6 +5,7 @@
 
 use std::f64::consts::{PI, TAU};
 
+use super::trimesh::TriMesh;
 use crate::scene::Primitive;
 
 /// How finely curved primitives are divided.
@@ -24,45 +25,20 @@ impl Detail {
     pub const VIEWPORT: Detail = Detail { radial: 24, rings: 12 };
 }
 
-/// One primitive's triangle mesh.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct MeshData {
-    pub positions: Vec<[f32; 3]>,
-    pub normals: Vec<[f32; 3]>,
-    pub indices: Vec<u32>,
-}
-
-impl MeshData {
-    fn vertex(&mut self, p: [f64; 3], n: [f64; 3]) -> u32 {
-        self.positions.push(p.map(|v| v as f32));
-        self.normals.push(n.map(|v| v as f32));
-        (self.positions.len() - 1) as u32
-    }
-
-    /// The axis-aligned bounds of the positions (`[0; 3]` twice when empty).
-    pub fn bounds(&self) -> ([f32; 3], [f32; 3]) {
-        let mut min = [f32::INFINITY; 3];
-        let mut max = [f32::NEG_INFINITY; 3];
-        for p in &self.positions {
-            for i in 0..3 {
-                min[i] = min[i].min(p[i]);
-                max[i] = max[i].max(p[i]);
-            }
-        }
-        if self.positions.is_empty() {
-            return ([0.0; 3], [0.0; 3]);
-        }
-        (min, max)
-    }
+/// Adds a vertex to a mesh being built; answers its index.
+fn vertex(m: &mut TriMesh, p: [f64; 3], n: [f64; 3]) -> u32 {
+    m.positions.push(p.map(|v| v as f32));
+    m.normals.push(n.map(|v| v as f32));
+    (m.positions.len() - 1) as u32
 }
 
 /// The mesh of `p`, as exported.
-pub fn mesh(p: &Primitive) -> MeshData {
+pub fn mesh(p: &Primitive) -> TriMesh {
     mesh_with(p, Detail::EXPORT)
 }
 
 /// The mesh of `p` at a given detail (at least 3 segments around, 2 rings).
-pub fn mesh_with(p: &Primitive, detail: Detail) -> MeshData {
+pub fn mesh_with(p: &Primitive, detail: Detail) -> TriMesh {
     let detail = Detail { radial: detail.radial.max(3), rings: detail.rings.max(2) };
     match *p {
         Primitive::Box { width, height, depth } => cuboid([width / 2.0, height / 2.0, depth / 2.0]),
@@ -72,8 +48,8 @@ pub fn mesh_with(p: &Primitive, detail: Detail) -> MeshData {
     }
 }
 
-fn cuboid(h: [f64; 3]) -> MeshData {
-    let mut m = MeshData::default();
+fn cuboid(h: [f64; 3]) -> TriMesh {
+    let mut m = TriMesh::default();
     // For each face: the normal axis and sign, then the two in-face axes (u × v = normal).
     let faces: [(usize, f64, usize, usize); 6] =
         [(0, 1.0, 1, 2), (0, -1.0, 2, 1), (1, 1.0, 2, 0), (1, -1.0, 0, 2), (2, 1.0, 0, 1), (2, -1.0, 1, 0)];
@@ -87,24 +63,24 @@ fn cuboid(h: [f64; 3]) -> MeshData {
             p[v] = sv * h[v];
             p
         };
-        let a = m.vertex(corner(-1.0, -1.0), normal);
-        let b = m.vertex(corner(1.0, -1.0), normal);
-        let c = m.vertex(corner(1.0, 1.0), normal);
-        let d = m.vertex(corner(-1.0, 1.0), normal);
+        let a = vertex(&mut m, corner(-1.0, -1.0), normal);
+        let b = vertex(&mut m, corner(1.0, -1.0), normal);
+        let c = vertex(&mut m, corner(1.0, 1.0), normal);
+        let d = vertex(&mut m, corner(-1.0, 1.0), normal);
         m.indices.extend([a, b, c, a, c, d]);
     }
     m
 }
 
-fn sphere(r: f64, detail: Detail) -> MeshData {
-    let mut m = MeshData::default();
+fn sphere(r: f64, detail: Detail) -> TriMesh {
+    let mut m = TriMesh::default();
     let (w, h) = (detail.radial, detail.rings);
     for iy in 0..=h {
         let theta = f64::from(iy) / f64::from(h) * PI;
         for ix in 0..=w {
             let phi = f64::from(ix) / f64::from(w) * TAU;
             let n = [-phi.cos() * theta.sin(), theta.cos(), phi.sin() * theta.sin()];
-            m.vertex(n.map(|c| c * r), n);
+            vertex(&mut m, n.map(|c| c * r), n);
         }
     }
     let at = |ix: u32, iy: u32| iy * (w + 1) + ix;
@@ -122,14 +98,14 @@ fn sphere(r: f64, detail: Detail) -> MeshData {
     m
 }
 
-fn cylinder(r: f64, height: f64, n: u32) -> MeshData {
-    let mut m = MeshData::default();
+fn cylinder(r: f64, height: f64, n: u32) -> TriMesh {
+    let mut m = TriMesh::default();
     let half = height / 2.0;
     let angle = |ix: u32| f64::from(ix) / f64::from(n) * TAU;
     for y in [half, -half] {
         for ix in 0..=n {
             let (s, c) = angle(ix).sin_cos();
-            m.vertex([r * s, y, r * c], [s, 0.0, c]);
+            vertex(&mut m, [r * s, y, r * c], [s, 0.0, c]);
         }
     }
     for ix in 0..n {
@@ -137,11 +113,11 @@ fn cylinder(r: f64, height: f64, n: u32) -> MeshData {
         m.indices.extend([a, b, d, b, c, d]);
     }
     for (y, up) in [(half, 1.0), (-half, -1.0)] {
-        let centre = m.vertex([0.0, y, 0.0], [0.0, up, 0.0]);
+        let centre = vertex(&mut m, [0.0, y, 0.0], [0.0, up, 0.0]);
         let first = centre + 1;
         for ix in 0..=n {
             let (s, c) = angle(ix).sin_cos();
-            m.vertex([r * s, y, r * c], [0.0, up, 0.0]);
+            vertex(&mut m, [r * s, y, r * c], [0.0, up, 0.0]);
         }
         for ix in 0..n {
             let (p, q) = (first + ix, first + ix + 1);
@@ -155,14 +131,14 @@ fn cylinder(r: f64, height: f64, n: u32) -> MeshData {
     m
 }
 
-fn plane(width: f64, height: f64) -> MeshData {
-    let mut m = MeshData::default();
+fn plane(width: f64, height: f64) -> TriMesh {
+    let mut m = TriMesh::default();
     let (w, h) = (width / 2.0, height / 2.0);
     let normal = [0.0, 0.0, 1.0];
-    let a = m.vertex([-w, -h, 0.0], normal);
-    let b = m.vertex([w, -h, 0.0], normal);
-    let c = m.vertex([w, h, 0.0], normal);
-    let d = m.vertex([-w, h, 0.0], normal);
+    let a = vertex(&mut m, [-w, -h, 0.0], normal);
+    let b = vertex(&mut m, [w, -h, 0.0], normal);
+    let c = vertex(&mut m, [w, h, 0.0], normal);
+    let d = vertex(&mut m, [-w, h, 0.0], normal);
     m.indices.extend([a, b, c, a, c, d]);
     m
 }
@@ -173,7 +149,7 @@ mod tests {
     use crate::math::{cross, dot, sub};
 
     /// Every triangle's winding agrees with the vertex normals (faces point outwards).
-    fn outward(m: &MeshData) -> bool {
+    fn outward(m: &TriMesh) -> bool {
         m.indices.chunks(3).all(|t| {
             let p = |i: u32| m.positions[i as usize].map(f64::from);
             let (a, b, c) = (p(t[0]), p(t[1]), p(t[2]));
@@ -195,9 +171,9 @@ mod tests {
             let coarse = mesh_with(&p, Detail::VIEWPORT);
             assert!(coarse.positions.len() <= m.positions.len(), "{p:?}");
             assert!(outward(&coarse) && coarse.bounds() == m.bounds(), "{p:?}");
-            let (min, max) = m.bounds();
+            let b = m.bounds();
             for i in 0..3 {
-                assert!((f64::from(max[i]) - half[i]).abs() < 1e-5 && (f64::from(min[i]) + half[i]).abs() < 1e-5, "{p:?}");
+                assert!((b.max[i] - half[i]).abs() < 1e-5 && (b.min[i] + half[i]).abs() < 1e-5, "{p:?}");
             }
             assert!(outward(&m), "{p:?}");
             assert!(m.indices.iter().all(|&i| (i as usize) < m.positions.len()));

@@ -3,6 +3,7 @@
 
 use thiserror::Error;
 
+use crate::geometry::trimesh::MeshError;
 use crate::scene::NodeId;
 
 /// Why a glTF file was not imported. Nothing was written to the document.
@@ -36,6 +37,8 @@ pub enum ImportError {
     TooMany { what: &'static str, count: u64, limit: u64 },
     #[error("the node to import under ({0}) does not exist")]
     ParentNotFound(NodeId),
+    #[error("mesh {mesh}: {error}")]
+    Mesh { mesh: usize, error: MeshError },
 }
 
 /// Why a scene could not be exported.
@@ -66,6 +69,8 @@ pub enum SceneJsonError {
     BadColor { node: String, value: String },
     #[error("too many nodes: {0} (the limit is {limit})", limit = super::MAX_NODES)]
     TooManyNodes(usize),
+    #[error("mesh {id:?}: {why}")]
+    BadMesh { id: String, why: String },
     #[error("the scene is not empty ({0} nodes); open with OpenMode::Replace to replace it")]
     NotEmpty(usize),
 }

@@ -1,6 +1,8 @@
 //! The scene as binary glTF (.glb): one glTF node per scene node in the resolved tree's
 //! order, meshes generated from the primitives (shared between nodes with the same shape and
-//! material), PBR materials, `KHR_lights_punctual` lights and a default perspective camera.
+//! material) and the scene's triangle meshes written as they are stored (shared between nodes
+//! using the same one), PBR materials, `KHR_lights_punctual` lights and a default
+//! perspective camera.
 //! Mapping details are in `docs/scene-schema.md` ("glTF and JSON").
 
 use std::borrow::Cow;
@@ -9,7 +11,8 @@ use std::collections::HashMap;
 use serde_json::{json, Map, Value};
 use yrs::ReadTxn;
 
-use crate::geometry::primitives::{self as geometry, MeshData};
+use crate::geometry::primitives;
+use crate::geometry::trimesh::{MeshId, TriMesh};
 use super::{ExportError, Progress};
 use crate::math::color::color_to_linear;
 use crate::math::Quat;
@@ -33,6 +36,15 @@ pub fn export_glb<T: ReadTxn>(scene: &Scene, txn: &T, progress: impl FnMut(f32))
     let order = tree.depth_first();
     let index: HashMap<&str, usize> = order.iter().enumerate().map(|(i, (n, _))| (n.id.as_str(), i)).collect();
     let mut out = Builder::default();
+    // The triangle meshes the nodes use; a node whose mesh cannot be read exports its
+    // primitive stand-in.
+    for id in order.iter().filter_map(|(n, _)| n.mesh.as_ref()) {
+        if !out.loaded.contains_key(id) {
+            if let Ok(mesh) = scene.mesh(txn, id) {
+                out.loaded.insert(id.clone(), mesh);
+            }
+        }
+    }
     let total = order.len().max(1) as f32;
     for (i, (node, _)) in order.iter().enumerate() {
         let children: Vec<usize> = tree.children(Some(&node.id)).iter().filter_map(|c| index.get(c.as_str()).copied()).collect();
@@ -58,6 +70,9 @@ struct Builder {
     camera: bool,
     /// Geometry (shape and dimensions, as bits) → its accessors (positions, normals, indices).
     geometries: HashMap<[u64; 4], [usize; 3]>,
+    /// The scene's triangle meshes, until written; then their accessors.
+    loaded: HashMap<MeshId, TriMesh>,
+    mesh_geometries: HashMap<MeshId, [usize; 3]>,
     material_index: HashMap<[u64; 5], usize>,
     mesh_index: HashMap<(usize, usize), usize>,
 }
@@ -86,8 +101,11 @@ impl Builder {
         }
         match node.kind {
             NodeKind::Mesh => {
-                let primitive = node.primitive.unwrap_or_default();
-                let mesh = self.mesh(&primitive, &node.material.unwrap_or_default());
+                let material = node.material.unwrap_or_default();
+                let mesh = match node.mesh.as_ref().and_then(|id| self.triangle_mesh(id, &material)) {
+                    Some(mesh) => mesh,
+                    None => self.mesh(&node.primitive.unwrap_or_default(), &material),
+                };
                 n.insert("mesh".into(), json!(mesh));
             }
             NodeKind::Light => {
@@ -122,6 +140,14 @@ impl Builder {
             return i;
         }
         let [position, normal, indices] = geometry;
+        // The primitive itself, so this editor's import gets it back editable (other tools
+        // see the triangles).
+        let shape = match *p {
+            Primitive::Box { width, height, depth } => json!({ "type": "box", "width": width, "height": height, "depth": depth }),
+            Primitive::Sphere { radius } => json!({ "type": "sphere", "radius": radius }),
+            Primitive::Cylinder { radius, height } => json!({ "type": "cylinder", "radius": radius, "height": height }),
+            Primitive::Plane { width, height } => json!({ "type": "plane", "width": width, "height": height }),
+        };
         self.meshes.push(json!({
             "name": p.kind().as_str(),
             "primitives": [{
@@ -129,10 +155,37 @@ impl Builder {
                 "indices": indices,
                 "material": material,
             }],
+            "extras": { "scenePrimitive": shape },
         }));
         let i = self.meshes.len() - 1;
         self.mesh_index.insert((position, material), i);
         i
+    }
+
+    /// The glTF mesh of a stored triangle mesh with a material (`None`: not loaded).
+    /// Two-sided, as the viewport and the ray tracer draw it.
+    fn triangle_mesh(&mut self, id: &MeshId, m: &Material) -> Option<usize> {
+        let geometry = match self.mesh_geometries.get(id) {
+            Some(g) => *g,
+            None => {
+                let data = self.loaded.remove(id)?;
+                let g = self.write_geometry(&data);
+                self.mesh_geometries.insert(id.clone(), g);
+                g
+            }
+        };
+        let material = self.material(m, true);
+        if let Some(&i) = self.mesh_index.get(&(geometry[0], material)) {
+            return Some(i);
+        }
+        let [position, normal, indices] = geometry;
+        self.meshes.push(json!({
+            "name": id.as_str(),
+            "primitives": [{ "attributes": { "POSITION": position, "NORMAL": normal }, "indices": indices, "material": material }],
+        }));
+        let i = self.meshes.len() - 1;
+        self.mesh_index.insert((position, material), i);
+        Some(i)
     }
 
     fn geometry(&mut self, p: &Primitive) -> [usize; 3] {
@@ -145,17 +198,26 @@ impl Builder {
         if let Some(&g) = self.geometries.get(&key) {
             return g;
         }
-        let data = geometry::mesh(p);
+        let data = primitives::mesh(p);
         let g = self.write_geometry(&data);
         self.geometries.insert(key, g);
         g
     }
 
-    fn write_geometry(&mut self, data: &MeshData) -> [usize; 3] {
-        let (min, max) = data.bounds();
+    /// Writes a mesh's positions, normals (computed if it has none) and indices.
+    fn write_geometry(&mut self, data: &TriMesh) -> [usize; 3] {
+        let computed;
+        let normals = if data.normals.len() == data.positions.len() {
+            &data.normals
+        } else {
+            computed = data.computed_normals();
+            &computed
+        };
+        let b = data.bounds();
+        let (min, max) = if b.is_empty() { ([0.0; 3], [0.0; 3]) } else { (b.min.map(|v| v as f32), b.max.map(|v| v as f32)) };
         let count = data.positions.len();
         let positions: Vec<u8> = data.positions.iter().flatten().flat_map(|v| v.to_le_bytes()).collect();
-        let normals: Vec<u8> = data.normals.iter().flatten().flat_map(|v| v.to_le_bytes()).collect();
+        let normals: Vec<u8> = normals.iter().flatten().flat_map(|v| v.to_le_bytes()).collect();
         let position = self.accessor(&positions, ARRAY_BUFFER, json!({ "componentType": FLOAT, "count": count, "type": "VEC3", "min": min, "max": max }));
         let normal = self.accessor(&normals, ARRAY_BUFFER, json!({ "componentType": FLOAT, "count": count, "type": "VEC3" }));
         let (bytes, component) = if count <= usize::from(u16::MAX) {

@@ -2,21 +2,29 @@
 //! default scene become scene nodes under a chosen parent, in one transaction. Everything is
 //! read, checked and planned first; only a file that passed every check is written, so a
 //! refused import leaves the document untouched. Mapping: `docs/scene-schema.md`.
+//!
+//! A glTF mesh keeps its triangles: its triangle primitives (strips and fans turned into
+//! triangles) are merged per material into triangle meshes, stored once each in the
+//! document's `meshes` map. Primitives that are not triangles (points, lines) are fitted to
+//! a box, sphere, cylinder or plane, as before meshes existed.
 
 use std::collections::HashMap;
 
 use gltf::json::extensions::scene::khr_lights_punctual::Type as LightType;
 use gltf::json::material::AlphaMode;
+use gltf::json::mesh::Mode;
 use gltf::json::validation::Checked;
 use yrs::TransactionMut;
 
 use super::fit::{fit, Fit};
 use super::source::Source;
-use super::{store, ImportError, ImportWarning, Progress};
+use super::{store, ImportError, ImportWarning, Progress, MAX_MESH_BYTES};
+use crate::geometry::bounds::Aabb;
+use crate::geometry::trimesh::{MeshId, TriMesh};
 use crate::math::color::color_from_linear;
 use crate::math::{add, mul_axes, Affine, Quat, Trs};
 use crate::scene::order::key_between;
-use crate::scene::{IdGen, Light, LightKind, Material, Node, NodeId, NodeKind, Scene, Transform};
+use crate::scene::{IdGen, Light, LightKind, Material, Node, NodeId, NodeKind, Primitive, Scene, Transform};
 
 /// What an import created.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -79,6 +87,10 @@ pub fn import_gltf(
         progress.report(0.1 + 0.5 * planner.nodes.len() as f32 / total);
     }
     let count = planner.nodes.len().max(1) as f32;
+    for mesh in planner.stored.values() {
+        // Checked when planned; an existing copy (the same model imported before) is kept.
+        scene.add_mesh(txn, mesh).map_err(|error| ImportError::Mesh { mesh: 0, error })?;
+    }
     store::insert_all(scene, txn, &planner.nodes, |i| progress.report(0.6 + 0.4 * i as f32 / count));
     progress.report(1.0);
     summary.nodes_created = planner.nodes.len();
@@ -155,15 +167,24 @@ fn scene_roots(source: &Source, warnings: &mut Vec<ImportWarning>) -> Result<Vec
     Ok(roots)
 }
 
-/// What a glTF mesh became: its fitted shape and material, or nothing readable.
-type MeshPlan = Option<(Fit, Material)>;
+/// One part of what a glTF mesh became.
+#[derive(Debug, Clone)]
+enum Part {
+    /// Triangles with one material, stored under `id`.
+    Triangles { id: MeshId, bounds: Aabb, material: Material },
+    /// Points or lines, fitted to a primitive.
+    Fitted { fit: Fit, material: Material },
+}
 
 #[derive(Default)]
 struct Planner {
     nodes: Vec<Node>,
     warnings: Vec<ImportWarning>,
-    meshes: HashMap<usize, MeshPlan>,
-    /// Set when a node was split into a group and a mesh child: the key its children follow.
+    meshes: HashMap<usize, Vec<Part>>,
+    /// The triangle meshes to store, by id.
+    stored: HashMap<MeshId, TriMesh>,
+    stored_bytes: usize,
+    /// Set when a node was split into a group and mesh children: the key its children follow.
     first_child_key: Option<String>,
 }
 
@@ -184,6 +205,7 @@ impl Planner {
             primitive: None,
             material: None,
             light: None,
+            mesh: None,
         };
         let light = n.extensions.as_ref().and_then(|e| e.khr_lights_punctual.as_ref()).map(|l| l.light.value());
         let mesh_name = n.mesh.and_then(|m| source.root.meshes.get(m.value())).and_then(|m| m.name.clone());
@@ -198,7 +220,6 @@ impl Planner {
             }
         }
         let id = node.id.clone();
-        let children_parent = id.clone();
         let has_children = n.children.as_ref().is_some_and(|c| !c.is_empty());
         if let Some(mesh) = n.mesh.map(|m| m.value()) {
             for (what, present) in [("light", light.is_some()), ("camera", n.camera.is_some())] {
@@ -206,33 +227,34 @@ impl Planner {
                     self.warnings.push(ImportWarning::Dropped { node: node.name.clone(), what });
                 }
             }
-            match self.mesh(source, mesh)? {
-                None => self.warnings.push(ImportWarning::EmptyMesh { node: node.name.clone() }),
-                Some((fitted, material)) => {
-                    if fitted.approximated {
-                        self.warnings.push(ImportWarning::Approximated { node: node.name.clone() });
+            let parts = self.mesh(source, mesh)?;
+            for part in &parts {
+                if matches!(part, Part::Fitted { fit, .. } if fit.approximated) {
+                    self.warnings.push(ImportWarning::Approximated { node: node.name.clone() });
+                }
+            }
+            match parts.as_slice() {
+                [] => self.warnings.push(ImportWarning::EmptyMesh { node: node.name.clone() }),
+                // The node itself becomes the mesh unless a fitted shape would move its
+                // frame under its children.
+                [part] if !has_children || !matches!(part, Part::Fitted { fit, .. } if !fit.is_identity()) => node = with_part(node, part, true),
+                parts => {
+                    // The children keep the node's frame: each part becomes a child, first.
+                    let many = parts.len() > 1;
+                    let mut key = "V".to_owned();
+                    let base = node.clone();
+                    self.nodes.push(node);
+                    for (k, part) in parts.iter().enumerate() {
+                        let mut child = with_part(base.clone(), part, false);
+                        child.id = ids.next();
+                        child.name = if many { format!("{} (part {})", base.name, k + 1) } else { format!("{} (mesh)", base.name) };
+                        child.parent = Some(id.clone());
+                        child.order = key.clone();
+                        self.first_child_key = Some(key.clone());
+                        key = key_between(Some(&key), None).unwrap_or_else(|_| format!("{key}V"));
+                        self.nodes.push(child);
                     }
-                    let mut mesh_node = node.clone();
-                    mesh_node.kind = NodeKind::Mesh;
-                    mesh_node.primitive = Some(fitted.primitive);
-                    mesh_node.material = Some(material);
-                    if fitted.is_identity() {
-                        node = mesh_node;
-                    } else if !has_children {
-                        mesh_node.transform = fold(&node.transform, &fitted);
-                        node = mesh_node;
-                    } else {
-                        // The children keep the node's frame: the shape becomes a first child.
-                        mesh_node.id = ids.next();
-                        mesh_node.name = format!("{} (mesh)", node.name);
-                        mesh_node.parent = Some(id.clone());
-                        mesh_node.order = "V".to_owned();
-                        mesh_node.transform = Transform { position: fitted.offset, rotation: fitted.turn, scale: [1.0; 3] };
-                        self.nodes.push(node);
-                        self.nodes.push(mesh_node);
-                        self.first_child_key = Some("V".to_owned());
-                        return Ok((id, children_parent));
-                    }
+                    return Ok((id.clone(), id));
                 }
             }
         } else if let Some(l) = light {
@@ -245,33 +267,195 @@ impl Planner {
             node.kind = NodeKind::Camera;
         }
         self.nodes.push(node);
-        Ok((id, children_parent))
+        Ok((id.clone(), id))
     }
 
-    fn mesh(&mut self, source: &mut Source, index: usize) -> Result<MeshPlan, ImportError> {
-        if let Some(plan) = self.meshes.get(&index) {
-            return Ok(*plan);
+    /// The parts of glTF mesh `index` (planned once, however many nodes use it).
+    fn mesh(&mut self, source: &mut Source, index: usize) -> Result<Vec<Part>, ImportError> {
+        if let Some(parts) = self.meshes.get(&index) {
+            return Ok(parts.clone());
         }
         let mesh = source.root.meshes.get(index).ok_or_else(|| ImportError::Invalid(format!("no mesh {index}")))?.clone();
-        let mut points = Vec::new();
-        for p in &mesh.primitives {
-            let position = p.attributes.iter().find(|(k, _)| matches!(k, Checked::Valid(gltf::Semantic::Positions))).map(|(_, v)| v.value());
-            let Some(position) = position else { continue };
-            let Some(mut read) = source.positions(position)? else { continue };
-            if let Some(indices) = p.indices {
-                source.check_indices(indices.value(), read.len())?;
-            }
-            points.append(&mut read);
+        if let Some(part) = exported_primitive(source, &mesh)? {
+            self.meshes.insert(index, vec![part.clone()]);
+            return Ok(vec![part]);
         }
-        let plan = if points.is_empty() {
-            None
-        } else {
-            let material = mesh.primitives.iter().find_map(|p| p.material).map(|m| m.value());
-            Some((fit(&points), material_of(source, material)))
-        };
-        self.meshes.insert(index, plan);
-        Ok(plan)
+        // Triangles merged per material, in the order materials first appear; loose points.
+        let mut triangles: Vec<(Option<usize>, Vec<TriMesh>)> = Vec::new();
+        let mut loose: Vec<(Option<usize>, Vec<[f64; 3]>)> = Vec::new();
+        for p in &mesh.primitives {
+            let attribute = |semantic: gltf::Semantic| p.attributes.iter().find(|(k, _)| k.as_ref() == Checked::Valid(&semantic)).map(|(_, v)| v.value());
+            let Some(position) = attribute(gltf::Semantic::Positions) else { continue };
+            let Some(positions) = source.floats::<3>(position)? else { continue };
+            let material = p.material.map(|m| m.value());
+            let mode = match &p.mode {
+                Checked::Valid(mode) => *mode,
+                Checked::Invalid => Mode::Triangles,
+            };
+            if !matches!(mode, Mode::Triangles | Mode::TriangleStrip | Mode::TriangleFan) {
+                if let Some(i) = p.indices {
+                    source.check_indices(i.value(), positions.len())?;
+                }
+                let points = positions.iter().map(|q| q.map(f64::from));
+                match loose.iter_mut().find(|(m, _)| *m == material) {
+                    Some((_, all)) => all.extend(points),
+                    None => loose.push((material, points.collect())),
+                }
+                continue;
+            }
+            let count = positions.len();
+            let listed: Vec<u32> = match p.indices {
+                Some(i) => source.indices(i.value(), count)?,
+                None => (0..count as u32).collect(),
+            };
+            let indices = match mode {
+                Mode::TriangleStrip => strip(&listed),
+                Mode::TriangleFan => fan(&listed),
+                _ => listed[..listed.len() / 3 * 3].to_vec(),
+            };
+            let normals = match attribute(gltf::Semantic::Normals) {
+                Some(a) => source.floats::<3>(a)?.filter(|n| n.len() == count).unwrap_or_default(),
+                None => Vec::new(),
+            };
+            let uvs = match attribute(gltf::Semantic::TexCoords(0)) {
+                Some(a) => source.floats::<2>(a)?.filter(|t| t.len() == count).unwrap_or_default(),
+                None => Vec::new(),
+            };
+            let part = TriMesh { positions, normals, uvs, indices };
+            match triangles.iter_mut().find(|(m, _)| *m == material) {
+                Some((_, parts)) => parts.push(part),
+                None => triangles.push((material, vec![part])),
+            }
+        }
+        let mut parts = Vec::new();
+        for (material, pieces) in triangles {
+            let merged = merge(pieces);
+            if merged.triangle_count() == 0 {
+                continue;
+            }
+            merged.validate().map_err(|error| ImportError::Mesh { mesh: index, error })?;
+            let bytes = merged.encode().len();
+            let id = merged.id();
+            if !self.stored.contains_key(&id) {
+                self.stored_bytes += bytes;
+                if self.stored_bytes > MAX_MESH_BYTES {
+                    return Err(ImportError::TooMany { what: "bytes of triangle meshes", count: self.stored_bytes as u64, limit: MAX_MESH_BYTES as u64 });
+                }
+                self.stored.insert(id.clone(), merged);
+            }
+            let bounds = self.stored.get(&id).map_or(Aabb::EMPTY, TriMesh::bounds);
+            parts.push(Part::Triangles { id, bounds, material: material_of(source, material) });
+        }
+        for (material, points) in loose {
+            if !points.is_empty() {
+                parts.push(Part::Fitted { fit: fit(&points), material: material_of(source, material) });
+            }
+        }
+        self.meshes.insert(index, parts.clone());
+        Ok(parts)
     }
+}
+
+/// A mesh this editor exported from a primitive (`extras.scenePrimitive`), if its vertices
+/// still fill that primitive's bounds (an edit elsewhere that kept the extras is read as
+/// triangles instead).
+fn exported_primitive(source: &mut Source, mesh: &gltf::json::Mesh) -> Result<Option<Part>, ImportError> {
+    let Some(extras) = &mesh.extras else { return Ok(None) };
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(extras.get()) else { return Ok(None) };
+    let Some(Ok(shape)) = value.get("scenePrimitive").map(|s| serde_json::from_value::<super::json::JsonPrimitive>(s.clone())) else { return Ok(None) };
+    let primitive = shape.to_primitive();
+    let [p] = mesh.primitives.as_slice() else { return Ok(None) };
+    let Some(position) = p.attributes.iter().find(|(k, _)| k.as_ref() == Checked::Valid(&gltf::Semantic::Positions)).map(|(_, v)| v.value()) else {
+        return Ok(None);
+    };
+    let Some(positions) = source.floats::<3>(position)? else { return Ok(None) };
+    let got = positions.iter().fold(Aabb::EMPTY, |b, q| b.with_point(q.map(f64::from)));
+    let want = Aabb::of_primitive(&primitive);
+    let size = want.radius().max(1e-9);
+    let agrees = !got.is_empty() && (0..3).all(|a| (got.min[a] - want.min[a]).abs() <= 1e-4 * size && (got.max[a] - want.max[a]).abs() <= 1e-4 * size);
+    if !agrees {
+        return Ok(None);
+    }
+    let fitted = Fit { primitive, offset: [0.0; 3], turn: [0.0; 3], approximated: false };
+    Ok(Some(Part::Fitted { fit: fitted, material: material_of(source, p.material.map(|m| m.value())) }))
+}
+
+/// `node` made the mesh of `part`. `fold`: a fitted shape's offset and turn go into the
+/// node's own transform (it has no children); otherwise the node is a new child placed by it.
+fn with_part(mut node: Node, part: &Part, fold_in: bool) -> Node {
+    node.kind = NodeKind::Mesh;
+    if !fold_in {
+        node.transform = Transform::default();
+    }
+    match part {
+        Part::Triangles { id, bounds, material } => {
+            // The primitive is a stand-in for readers without meshes: the mesh's bounding box.
+            let size = if bounds.is_empty() { [0.0; 3] } else { crate::math::sub(bounds.max, bounds.min) };
+            node.primitive = Some(Primitive::Box { width: size[0], height: size[1], depth: size[2] });
+            node.material = Some(*material);
+            node.mesh = Some(id.clone());
+        }
+        Part::Fitted { fit: fitted, material } => {
+            node.primitive = Some(fitted.primitive);
+            node.material = Some(*material);
+            if fold_in {
+                if !fitted.is_identity() {
+                    node.transform = fold(&node.transform, fitted);
+                }
+            } else {
+                node.transform = Transform { position: fitted.offset, rotation: fitted.turn, scale: [1.0; 3] };
+            }
+        }
+    }
+    node
+}
+
+/// One mesh from several (their vertices appended, indices moved along). Normals and
+/// texture coordinates are kept when every piece has them; a piece without normals among
+/// pieces with them gets computed ones.
+fn merge(pieces: Vec<TriMesh>) -> TriMesh {
+    if pieces.len() == 1 {
+        return pieces.into_iter().next().unwrap_or_default();
+    }
+    let all_normals = pieces.iter().all(|p| !p.normals.is_empty());
+    let any_normals = pieces.iter().any(|p| !p.normals.is_empty());
+    let all_uvs = pieces.iter().all(|p| !p.uvs.is_empty());
+    let mut out = TriMesh::default();
+    for piece in pieces {
+        let piece = if any_normals && !all_normals { piece.with_normals() } else { piece };
+        let offset = out.positions.len() as u32;
+        out.indices.extend(piece.indices.iter().map(|i| i + offset));
+        out.positions.extend(piece.positions);
+        if any_normals {
+            out.normals.extend(piece.normals);
+        }
+        if all_uvs {
+            out.uvs.extend(piece.uvs);
+        }
+    }
+    out
+}
+
+/// A triangle strip's triangles, each wound like the first.
+fn strip(listed: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(listed.len().saturating_sub(2) * 3);
+    for i in 2..listed.len() {
+        if i % 2 == 0 {
+            out.extend([listed[i - 2], listed[i - 1], listed[i]]);
+        } else {
+            out.extend([listed[i - 1], listed[i - 2], listed[i]]);
+        }
+    }
+    out
+}
+
+/// A triangle fan's triangles.
+fn fan(listed: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(listed.len().saturating_sub(2) * 3);
+    for i in 2..listed.len() {
+        out.extend([listed[0], listed[i - 1], listed[i]]);
+    }
+    out
 }
 
 /// A node transform read from glTF.

@@ -3,13 +3,16 @@
 //! loses nothing the typed model holds. Node ids in a file only link parents and children:
 //! opening gives every node a fresh id, and sibling order is the order nodes appear in.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use base64::Engine;
 
 use serde::{Deserialize, Serialize};
 use yrs::{Map, ReadTxn, TransactionMut};
 
 use super::{store, SceneJsonError, MAX_NODES};
 use crate::scene::order::keys_between;
+use crate::geometry::trimesh::{MeshId, TriMesh};
 use crate::scene::{Color, IdGen, Light, LightKind, Material, Node, NodeId, NodeKind, Primitive, Scene, Transform};
 
 /// The `format` value of a scene JSON document.
@@ -24,6 +27,9 @@ pub struct SceneJson {
     pub version: u32,
     /// Parents before their children, siblings in order (the outliner's order).
     pub nodes: Vec<JsonNode>,
+    /// The triangle meshes the nodes use: id → the stored bytes in base64.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub meshes: BTreeMap<String, String>,
 }
 
 /// One node. Missing fields read as the scene schema's defaults.
@@ -57,6 +63,9 @@ pub struct JsonNode {
     /// Lights only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub light: Option<JsonLight>,
+    /// Meshes drawn as a triangle mesh: a key of `meshes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mesh: Option<String>,
 }
 
 fn ones() -> [f64; 3] {
@@ -86,6 +95,17 @@ pub enum JsonPrimitive {
     Sphere { radius: f64 },
     Cylinder { radius: f64, height: f64 },
     Plane { width: f64, height: f64 },
+}
+
+impl JsonPrimitive {
+    pub fn to_primitive(self) -> Primitive {
+        match self {
+            JsonPrimitive::Box { width, height, depth } => Primitive::Box { width, height, depth },
+            JsonPrimitive::Sphere { radius } => Primitive::Sphere { radius },
+            JsonPrimitive::Cylinder { radius, height } => Primitive::Cylinder { radius, height },
+            JsonPrimitive::Plane { width, height } => Primitive::Plane { width, height },
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -149,10 +169,17 @@ pub fn save_scene_json<T: ReadTxn>(scene: &Scene, txn: &T) -> String {
                 primitive: p,
                 material: n.material.map(|m| JsonMaterial { color: m.color.to_hex(), roughness: m.roughness, metalness: m.metalness, opacity: m.opacity }),
                 light: n.light.map(|l| JsonLight { kind: l.kind.as_str().to_owned(), color: l.color.to_hex(), intensity: l.intensity, angle: l.angle }),
+                mesh: n.mesh.as_ref().map(|m| m.0.clone()),
             }
         })
         .collect();
-    let doc = SceneJson { format: SCENE_JSON_FORMAT.to_owned(), version: SCENE_JSON_VERSION, nodes };
+    let meshes: BTreeMap<String, String> = tree
+        .depth_first()
+        .into_iter()
+        .filter_map(|(n, _)| n.mesh.clone())
+        .filter_map(|id| Some((id.0.clone(), base64::engine::general_purpose::STANDARD.encode(scene.mesh_bytes(txn, &id).ok()?))))
+        .collect();
+    let doc = SceneJson { format: SCENE_JSON_FORMAT.to_owned(), version: SCENE_JSON_VERSION, nodes, meshes };
     // Serializing plain structs of strings and finite numbers cannot fail.
     serde_json::to_string_pretty(&doc).unwrap_or_default()
 }
@@ -173,10 +200,26 @@ pub fn open_scene_json(scene: &Scene, txn: &mut TransactionMut, ids: &mut IdGen,
     }
     let doc: SceneJson = serde_json::from_value(value).map_err(|e| SceneJsonError::NotSceneJson(e.to_string()))?;
     let nodes = plan(&doc.nodes, ids)?;
+    let meshes = doc
+        .meshes
+        .iter()
+        .map(|(id, data)| {
+            let bad = |why: String| SceneJsonError::BadMesh { id: id.clone(), why };
+            let bytes = base64::engine::general_purpose::STANDARD.decode(data.trim()).map_err(|e| bad(format!("not base64: {e}")))?;
+            if MeshId::of_bytes(&bytes).0 != *id {
+                return Err(bad("its bytes do not hash to its name".into()));
+            }
+            TriMesh::decode(&bytes).map_err(|e| bad(e.to_string()))
+        })
+        .collect::<Result<Vec<TriMesh>, SceneJsonError>>()?;
     match mode {
         OpenMode::IntoEmpty if scene.node_count(txn) > 0 => return Err(SceneJsonError::NotEmpty(scene.node_count(txn))),
         OpenMode::IntoEmpty => {}
         OpenMode::Replace => scene.root().clear(txn),
+    }
+    for mesh in &meshes {
+        // Decoded just above, so valid.
+        let _ = scene.add_mesh(txn, mesh);
     }
     store::insert_all(scene, txn, &nodes, |_| {});
     Ok(nodes.into_iter().map(|n| n.id).collect())
@@ -288,5 +331,6 @@ fn node(n: &JsonNode, id: NodeId, parent: Option<NodeId>, order: String) -> Resu
         primitive: (kind == NodeKind::Mesh).then_some(primitive),
         material: (kind == NodeKind::Mesh).then_some(material),
         light: (kind == NodeKind::Light).then_some(light),
+        mesh: n.mesh.as_deref().filter(|m| kind == NodeKind::Mesh && MeshId::is_well_formed(m)).map(|m| MeshId(m.to_owned())),
     })
 }

@@ -38,6 +38,9 @@ pub use json::{open_scene_json, save_scene_json, JsonNode, OpenMode, SceneJson, 
 
 /// The most nodes an import or an opened scene JSON may hold.
 pub const MAX_NODES: usize = 100_000;
+/// Most bytes of triangle meshes one import may add to the document: what one edit can carry
+/// through a relay with its default 16 MiB frame limit, with room to spare.
+pub const MAX_MESH_BYTES: usize = 12 * 1024 * 1024;
 
 /// Passes fractions to a caller's progress callback: never decreasing, clamped to 0..=1,
 /// at most about a hundred calls, and exactly 1.0 once at the end.

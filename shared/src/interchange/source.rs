@@ -165,24 +165,56 @@ impl Source {
         Ok(Some(items.collect()))
     }
 
-    /// The positions in accessor `index`; `None` if it is not plain float VEC3 data in a
-    /// buffer view (quantized or sparse accessors are not read).
-    pub fn positions(&mut self, index: usize) -> Result<Option<Vec<[f64; 3]>>, ImportError> {
+    /// The float vectors of `N` components in accessor `index`; `None` if it is not plain
+    /// float data of that width in a buffer view. Non-finite values are an error.
+    pub fn floats<const N: usize>(&mut self, index: usize) -> Result<Option<Vec<[f32; N]>>, ImportError> {
         let a = self.root.accessors.get(index).ok_or_else(|| ImportError::Invalid(format!("no accessor {index}")))?;
-        let float_vec3 = matches!(
-            (&a.component_type, &a.type_),
-            (Checked::Valid(GenericComponentType(ComponentType::F32)), Checked::Valid(Type::Vec3))
-        );
-        if !float_vec3 {
+        let width = match &a.type_ {
+            Checked::Valid(Type::Vec2) => 2,
+            Checked::Valid(Type::Vec3) => 3,
+            Checked::Valid(Type::Vec4) => 4,
+            _ => 0,
+        };
+        if width != N || !matches!(&a.component_type, Checked::Valid(GenericComponentType(ComponentType::F32))) {
             return Ok(None);
         }
-        let Some(items) = self.elements(index, 12)? else { return Ok(None) };
-        let f = |b: &[u8], i: usize| b.get(i..i + 4).map_or(f64::NAN, |b| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])));
-        let out: Vec<[f64; 3]> = items.iter().map(|b| [f(b, 0), f(b, 4), f(b, 8)]).collect();
+        let Some(items) = self.elements(index, 4 * N)? else { return Ok(None) };
+        let out: Vec<[f32; N]> = items
+            .iter()
+            .map(|b| std::array::from_fn(|k| b.get(4 * k..4 * k + 4).map_or(f32::NAN, |b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))))
+            .collect();
         if out.iter().flatten().any(|v| !v.is_finite()) {
             return Err(ImportError::NonFiniteData { accessor: index });
         }
         Ok(Some(out))
+    }
+
+    /// The vertex indices in accessor `index`, each checked to name one of `vertices`.
+    pub fn indices(&mut self, index: usize, vertices: usize) -> Result<Vec<u32>, ImportError> {
+        let a = self.root.accessors.get(index).ok_or_else(|| ImportError::Invalid(format!("no accessor {index}")))?;
+        let size = match &a.component_type {
+            Checked::Valid(GenericComponentType(ComponentType::U8)) => 1,
+            Checked::Valid(GenericComponentType(ComponentType::U16)) => 2,
+            Checked::Valid(GenericComponentType(ComponentType::U32)) => 4,
+            _ => return Err(ImportError::Invalid(format!("accessor {index}: indices must be unsigned integers"))),
+        };
+        let Some(items) = self.elements(index, size)? else {
+            return Err(ImportError::Invalid(format!("accessor {index}: indices must be in a buffer view")));
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for b in items {
+            let value = match *b {
+                [x] => u32::from(x),
+                [x, y] => u32::from(u16::from_le_bytes([x, y])),
+                [x, y, z, w] => u32::from_le_bytes([x, y, z, w]),
+                _ => continue,
+            };
+            if value as usize >= vertices {
+                return Err(ImportError::IndexOutOfRange { accessor: index, index: value, vertices });
+            }
+            out.push(value);
+        }
+        Ok(out)
     }
 
     /// Checks that every index in accessor `index` names one of `vertices` vertices.

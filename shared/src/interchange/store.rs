@@ -34,6 +34,9 @@ fn prelim(node: &Node) -> MapPrelim {
         NodeKind::Mesh => {
             let p = node.primitive.unwrap_or_default();
             let m = node.material.unwrap_or_default();
+            if let Some(mesh) = &node.mesh {
+                fields.push((keys::MESH, In::from(mesh.as_str())));
+            }
             fields.push((keys::PRIMITIVE, In::from(p.kind().as_str())));
             fields.push((keys::COLOR, In::from(m.color.to_hex())));
             let mut dims = [NumberKey::Width, NumberKey::Height, NumberKey::Depth, NumberKey::Radius].map(|k| (k, k.default_value()));

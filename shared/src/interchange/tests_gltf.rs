@@ -99,16 +99,22 @@ pub(super) fn cube_json() -> String {
 }
 
 #[test]
-fn hand_written_gltf_cube_imports_as_a_box_of_the_right_size() {
+fn hand_written_gltf_cube_keeps_its_triangles() {
     let doc = Doc::new();
     let summary = import_into(&doc, cube_gltf().as_bytes());
     assert!(summary.as_ref().is_ok_and(|s| s.nodes_created == 1 && s.warnings.is_empty()), "{summary:?}");
     let nodes = flat(&doc);
     let crate_node = &nodes[0].1;
     assert_eq!((crate_node.name.as_str(), crate_node.kind), ("Crate", NodeKind::Mesh));
+    // The node keeps the file's transform; the mesh keeps its (off-centre) vertices.
+    assert_eq!(crate_node.transform.position, [0.0, 1.0, 0.0]);
+    let id = crate_node.mesh.clone().expect("a triangle mesh");
+    let mesh = Scene::new(&doc).mesh(&doc.transact(), &id).expect("stored and readable");
+    assert_eq!((mesh.positions.len(), mesh.triangle_count()), (8, 12));
+    assert_eq!(mesh.bounds().min, [4.0, -1.5, -2.0]);
+    assert!(mesh.normals.is_empty(), "the file has no normals, none are stored");
+    // The stand-in for readers without meshes: the bounding box's size.
     assert_eq!(crate_node.primitive, Some(Primitive::Box { width: 2.0, height: 3.0, depth: 4.0 }));
-    // The off-centre mesh moves the node: (0, 1, 0) + (5, 0, 0).
-    assert_eq!(crate_node.transform.position, [5.0, 1.0, 0.0]);
     let m = crate_node.material.unwrap_or_default();
     assert_eq!((m.color.to_hex().as_str(), m.opacity), ("#ff0000", 0.5));
     assert!((m.roughness - 0.9).abs() < 1e-6 && (m.metalness - 0.1).abs() < 1e-6);
@@ -125,11 +131,52 @@ fn unsupported_features_and_approximations_are_reported() {
     let warnings = summary.map(|s| s.warnings).unwrap_or_default();
     assert!(warnings.contains(&ImportWarning::Unsupported { feature: "skins", count: 1 }), "{warnings:?}");
     assert!(warnings.contains(&ImportWarning::Dropped { node: "Crate".into(), what: "camera" }), "{warnings:?}");
-    // Off-centre with children: a group keeps the frame and the box is its first child.
+    // A triangle mesh does not move the node's frame: the node itself is the mesh.
+    let nodes = flat(&doc);
+    let shape: Vec<(usize, &str, NodeKind)> = nodes.iter().map(|(d, n)| (*d, n.name.as_str(), n.kind)).collect();
+    assert_eq!(shape, [(0, "Crate", NodeKind::Mesh), (1, "Joint", NodeKind::Group)]);
+    assert!(nodes[0].1.mesh.is_some());
+}
+
+#[test]
+fn points_are_fitted_and_off_centre_fits_under_children_get_their_own_node() {
+    // The same cube's corners as points: fitted to a box, off-centre; with a child, the box
+    // becomes the node's first child placed at the offset.
+    let json = cube_gltf()
+        .replace(r#""indices": 1, "material": 0 }"#, r#""mode": 0, "material": 0 }"#)
+        .replace(r#""nodes": [{ "name": "Crate", "mesh": 0, "translation": [0, 1, 0] }]"#, r#""nodes": [{ "name": "Crate", "mesh": 0, "children": [1] }, { "name": "Joint" }]"#);
+    let doc = Doc::new();
+    let summary = import_into(&doc, json.as_bytes());
+    assert!(summary.is_ok(), "{summary:?}");
     let nodes = flat(&doc);
     let shape: Vec<(usize, &str, NodeKind)> = nodes.iter().map(|(d, n)| (*d, n.name.as_str(), n.kind)).collect();
     assert_eq!(shape, [(0, "Crate", NodeKind::Group), (1, "Crate (mesh)", NodeKind::Mesh), (1, "Joint", NodeKind::Group)]);
     assert_eq!(nodes[1].1.transform.position, [5.0, 0.0, 0.0]);
+    assert_eq!(nodes[1].1.primitive, Some(Primitive::Box { width: 2.0, height: 3.0, depth: 4.0 }));
+    assert!(nodes[1].1.mesh.is_none());
+}
+
+#[test]
+fn triangle_meshes_export_and_import_losslessly_and_are_stored_once() {
+    let doc = Doc::new();
+    import_into(&doc, cube_gltf().as_bytes()).expect("imports");
+    let first = flat(&doc)[0].1.mesh.clone().expect("a mesh");
+    // Importing it again adds nodes, not another copy of the geometry.
+    let scene = Scene::new(&doc);
+    import_gltf(&scene, &mut doc.transact_mut(), &mut IdGen::new(3), None, cube_gltf().as_bytes(), |_| {}).expect("imports again");
+    assert_eq!(flat(&doc).len(), 2);
+    assert_eq!(scene.mesh_ids(&doc.transact()), [first.clone()]);
+    let glb = export(&doc);
+    let parsed = gltf::Gltf::from_slice(&glb).expect("a valid glb");
+    assert_eq!(parsed.meshes().count(), 1, "both nodes share one glTF mesh");
+    let copy = Doc::new();
+    import_into(&copy, &glb).expect("re-imports");
+    let copied = flat(&copy);
+    assert_eq!(copied.len(), 2);
+    let again = copied[0].1.mesh.clone().expect("still a triangle mesh");
+    let (a, b) = (scene.mesh(&doc.transact(), &first).expect("a"), Scene::new(&copy).mesh(&copy.transact(), &again).expect("b"));
+    assert_eq!((a.positions.clone(), a.indices.clone()), (b.positions.clone(), b.indices.clone()), "positions and triangles unchanged");
+    assert_eq!(b.normals.len(), b.positions.len(), "the export wrote normals");
 }
 
 #[test]

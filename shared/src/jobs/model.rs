@@ -102,6 +102,12 @@ pub enum FindingKind {
     MissingMaterial,
     /// Two meshes whose world bounding boxes overlap.
     Overlap,
+    /// A triangle mesh with triangles of no area (repeated or collinear corners).
+    DegenerateTriangles,
+    /// A triangle mesh stored without normals (they are computed from the triangles).
+    MissingNormals,
+    /// A node names a triangle mesh that is missing or damaged (it draws its stand-in box).
+    BadMesh,
 }
 
 impl FindingKind {
@@ -112,6 +118,9 @@ impl FindingKind {
             FindingKind::ZeroScale => "Zero scale",
             FindingKind::MissingMaterial => "Missing material",
             FindingKind::Overlap => "Overlap",
+            FindingKind::DegenerateTriangles => "Degenerate triangles",
+            FindingKind::MissingNormals => "No normals",
+            FindingKind::BadMesh => "Bad mesh",
         }
     }
 }

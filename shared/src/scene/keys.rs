@@ -11,6 +11,8 @@ pub const PRIMITIVE: &str = "primitive";
 pub const COLOR: &str = "color";
 pub const LIGHT: &str = "light";
 pub const LIGHT_COLOR: &str = "lightColor";
+/// A mesh node's triangle mesh: a key of the root map `meshes` (see `super::meshes`).
+pub const MESH: &str = "mesh";
 
 /// Every numeric key of a node. Each is its own CRDT entry: two people changing different
 /// ones at once both keep their change. Write them one at a time with

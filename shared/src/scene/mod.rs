@@ -15,6 +15,7 @@
 mod error;
 mod hierarchy;
 pub mod keys;
+pub mod meshes;
 pub mod order;
 pub(crate) mod read;
 mod tree;
@@ -32,28 +33,38 @@ mod undo_tests;
 use yrs::{Doc, Map, MapRef, Out, ReadTxn, Transact};
 
 pub use error::SceneError;
+pub use meshes::StoredMeshError;
 pub use keys::NumberKey;
 pub use tree::{SceneTree, TreeEntry};
-pub use types::{Color, IdGen, Light, LightKind, Material, Node, NodeId, NodeKind, Primitive, PrimitiveKind, Transform, Vec3};
+pub use types::{Color, IdGen, Light, LightKind, Material, MeshId, Node, NodeId, NodeKind, Primitive, PrimitiveKind, Transform, Vec3};
 pub use undo::SceneUndo;
 
 /// Name of the root map that holds every node.
 pub const NODES: &str = "nodes";
+/// Name of the root map that holds the triangle meshes (see [`meshes`]).
+pub const MESHES: &str = "meshes";
 
-/// Every root map of a scene document (what a restore brings back, what undo tracks).
+/// Every root map of a scene document that edits change (what a restore brings back, what
+/// undo tracks). `meshes` is not one: meshes are immutable and shared, see [`meshes`].
 pub const ROOT_MAPS: &[&str] = &[NODES];
 
 /// Typed access to the scene held by a yrs document.
 #[derive(Clone)]
 pub struct Scene {
     nodes: MapRef,
+    meshes: MapRef,
 }
 
 impl Scene {
-    /// Binds the model to `doc`, creating the root map if needed. Call before the first
+    /// Binds the model to `doc`, creating the root maps if needed. Call before the first
     /// transaction that reads the scene.
     pub fn new(doc: &Doc) -> Self {
-        Scene { nodes: doc.get_or_insert_map(NODES) }
+        Scene { nodes: doc.get_or_insert_map(NODES), meshes: doc.get_or_insert_map(MESHES) }
+    }
+
+    /// The root map holding the meshes.
+    pub fn mesh_root(&self) -> &MapRef {
+        &self.meshes
     }
 
     /// The root map holding the nodes.

@@ -5,7 +5,7 @@
 use yrs::{Any, Map, MapRef, Out, ReadTxn};
 
 use super::keys::{self, NumberKey};
-use super::types::{Color, Light, LightKind, Material, Node, NodeId, NodeKind, Primitive, PrimitiveKind, Transform};
+use super::types::{Color, Light, LightKind, Material, MeshId, Node, NodeId, NodeKind, Primitive, PrimitiveKind, Transform};
 
 /// A string field (the one way anything in `shared` reads one from a map).
 pub(crate) fn string<T: ReadTxn>(map: &MapRef, txn: &T, key: &str) -> Option<String> {
@@ -101,6 +101,7 @@ pub(super) fn node<T: ReadTxn>(id: &str, value: Out, txn: &T) -> Option<Node> {
         locked: boolean(&map, txn, keys::LOCKED, false),
         primitive: (kind == NodeKind::Mesh).then(|| primitive(&map, txn)),
         material: (kind == NodeKind::Mesh).then(|| material(&map, txn)),
+        mesh: string(&map, txn, keys::MESH).filter(|m| kind == NodeKind::Mesh && MeshId::is_well_formed(m)).map(MeshId),
         light: (kind == NodeKind::Light).then(|| light(&map, txn)),
     })
 }

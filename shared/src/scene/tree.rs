@@ -212,6 +212,7 @@ mod tests {
             primitive: None,
             material: None,
             light: None,
+            mesh: None,
         }
     }
 

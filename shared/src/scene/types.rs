@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+pub use crate::geometry::trimesh::MeshId;
+
 /// What a node is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum NodeKind {
@@ -279,6 +281,9 @@ pub struct Node {
     pub primitive: Option<Primitive>,
     /// Set for meshes.
     pub material: Option<Material>,
+    /// For meshes drawn as a triangle mesh: its id in the `meshes` map (the primitive is
+    /// then a stand-in for readers without meshes).
+    pub mesh: Option<MeshId>,
     /// Set for lights.
     pub light: Option<Light>,
 }

@@ -1,8 +1,10 @@
-//! The editor's benchmark for a 5,000-node scene (issue 3), run by `scripts/bench-editor.sh`,
-//! not by CI (`#[ignore]`): time from navigation to the first render that shows the whole
-//! synced scene (every node counted, the outliner's visible rows built), and frame times
-//! while another client edits a node 30 times a second (with the main-thread tasks over
-//! 50 ms meanwhile, from the Long Tasks API).
+//! The editor's benchmark for a 5,000-node scene (issues 3 and 14), run by
+//! `scripts/bench-editor.sh`, not by CI (`#[ignore]`): time from navigation to the first
+//! render that shows the whole synced scene (every node counted, the outliner's visible rows
+//! built) and to the first shaded 3D frame holding it; the 3D view's draw calls, instances
+//! and triangles with everything framed; frame times and the viewport's own paint time per
+//! frame while orbiting, and while another client edits a node 30 times a second (with the
+//! main-thread tasks over 50 ms meanwhile, from the Long Tasks API).
 //! Figures are printed as one JSON line (`editor-bench {...}`) for BENCHMARKS.md.
 
 use std::time::{Duration, Instant};
@@ -44,11 +46,30 @@ const check = () => {
 check();
 "#;
 
-/// Starts recording animation-frame intervals into `window.__frames` until `__stopFrames`.
+/// Resolves at the first animation frame after the viewport drew a frame with the whole
+/// scene counted; answers `performance.now()`.
+const FIRST_SHADED_FRAME_JS: &str = r#"
+const [want, done] = arguments;
+const check = () => {
+    const count = document.getElementById('node-count');
+    const v = document.getElementById('viewport');
+    if (count && count.textContent.trim() === String(want) && v && Number(v.getAttribute('data-instances') || 0) > 0) {
+        done(performance.now());
+    } else {
+        requestAnimationFrame(check);
+    }
+};
+check();
+"#;
+
+/// Starts recording animation-frame intervals into `window.__frames` until `__stopFrames`,
+/// and the viewport's own paint time of each frame it painted into `window.__paints`.
 const START_FRAMES_JS: &str = r#"
 window.__frames = [];
+window.__paints = [];
 window.__longTasks = [];
 window.__stopFrames = false;
+let painted = -1;
 try {
     new PerformanceObserver((list) => {
         if (!window.__stopFrames) { for (const e of list.getEntries()) { window.__longTasks.push(e.duration); } }
@@ -58,13 +79,57 @@ let last = performance.now();
 const tick = (now) => {
     window.__frames.push(now - last);
     last = now;
+    const v = document.getElementById('viewport');
+    const frames = Number(v.getAttribute('data-frames') || 0);
+    if (frames !== painted) { painted = frames; window.__paints.push(Number(v.getAttribute('data-frame-ms') || 0)); }
     if (!window.__stopFrames) { requestAnimationFrame(tick); }
 };
 requestAnimationFrame(tick);
 "#;
 
-/// Stops the recording and answers the intervals, sorted.
-const STOP_FRAMES_JS: &str = "window.__stopFrames = true; return window.__frames.slice().sort((a, b) => a - b);";
+/// Stops the recording and answers the intervals and the paint times, each sorted.
+const STOP_FRAMES_JS: &str = "window.__stopFrames = true; \
+    return [window.__frames.slice().sort((a, b) => a - b), window.__paints.slice().sort((a, b) => a - b)];";
+
+/// Orbits for `arguments[0]` animation frames: an Alt+drag across the canvas, one pointer
+/// move of 4 px a frame (as a person dragging steadily); resolves when done.
+const ORBIT_JS: &str = r#"
+const [frames, done] = arguments;
+const c = document.getElementById('viewport-canvas');
+const r = c.getBoundingClientRect();
+const ev = (type, x, y) => c.dispatchEvent(new PointerEvent(type, { bubbles: true, cancelable: true, pointerId: 9,
+    pointerType: 'mouse', button: 0, buttons: type === 'pointerup' ? 0 : 1, altKey: true, clientX: r.left + x, clientY: r.top + y }));
+let i = 0;
+const x0 = r.width * 0.2, y0 = r.height * 0.5;
+ev('pointerdown', x0, y0);
+const step = () => {
+    i += 1;
+    ev('pointermove', x0 + i * 4, y0 + Math.sin(i / 20) * 30);
+    if (i < frames) { requestAnimationFrame(step); } else { ev('pointerup', x0 + i * 4, y0); done(true); }
+};
+requestAnimationFrame(step);
+"#;
+
+/// Sorted samples' quantile by nearest rank.
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    sorted.get(((sorted.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN)
+}
+
+fn numbers(v: &Value) -> Vec<f64> {
+    v.as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default()
+}
+
+/// Records frames while `during` runs; answers (frame intervals, paint times), sorted.
+async fn record<F: std::future::Future<Output = ()>>(page: &Page, during: F) -> (Vec<f64>, Vec<f64>) {
+    page.client.execute(START_FRAMES_JS, vec![]).await.expect("frame recorder starts");
+    during.await;
+    let recorded = tokio::time::timeout(Duration::from_secs(60), page.client.execute(STOP_FRAMES_JS, vec![]))
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or(Value::Null);
+    (numbers(&recorded[0]), numbers(&recorded[1]))
+}
 
 /// The main-thread tasks over 50 ms seen while recording (Long Tasks API), sorted.
 const LONG_TASKS_JS: &str = "return (window.__longTasks || []).slice().sort((a, b) => a - b);";
@@ -120,45 +185,76 @@ async fn bench_editor_5000_nodes() {
             .expect("the page shows the whole scene within the script timeout");
         let first_render_ms = first_render.as_f64().unwrap_or(f64::NAN);
         eprintln!("first full render after {first_render_ms:.0} ms (waited {:?})", started.elapsed());
+        let first_shaded = page.client.execute_async(FIRST_SHADED_FRAME_JS, vec![json!(NODES)]).await.expect("a shaded frame");
+        let first_shaded_ms = first_shaded.as_f64().unwrap_or(f64::NAN);
+
+        // Everything in view (Home), then what one frame of it costs.
+        page.client.execute("window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Home', bubbles: true })); return true;", vec![])
+            .await
+            .expect("Home");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let framed = page
+            .client
+            .execute(
+                "const v = document.getElementById('viewport'); \
+                 return ['draw-calls', 'instances', 'triangles', 'frame-ms'].map((k) => Number(v.getAttribute('data-' + k)));",
+                vec![],
+            )
+            .await
+            .expect("the viewport's counters");
+
+        // Orbiting for 180 frames with the whole scene in view.
+        let (orbit_frames, orbit_paints) = record(&page, async {
+            page.client.execute_async(ORBIT_JS, vec![json!(180)]).await.expect("orbiting");
+        })
+        .await;
 
         // A remote peer edits one node 30 times a second for 5 s while the page records
         // frames; then the page gets up to 60 s to answer (a page busy re-rendering cannot).
-        page.client.execute(START_FRAMES_JS, vec![]).await.expect("frame recorder starts");
         let mut edits = 0u32;
-        let mut tick = tokio::time::interval(Duration::from_millis(33));
-        let editing = Instant::now();
-        while editing.elapsed() < Duration::from_secs(5) {
-            tick.tick().await;
-            edits += 1;
-            let mut txn = seeder.doc.transact_mut();
-            let _ = scene.set_number(&mut txn, &moving, NumberKey::Px, f64::from(edits % 200) * 0.1);
-        }
-        let answered = Instant::now();
-        let frames = tokio::time::timeout(Duration::from_secs(60), page.client.execute(STOP_FRAMES_JS, vec![]))
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or(Value::Null);
+        let mut answered = Instant::now();
+        let (deltas, edit_paints) = record(&page, async {
+            let mut tick = tokio::time::interval(Duration::from_millis(33));
+            let editing = Instant::now();
+            while editing.elapsed() < Duration::from_secs(5) {
+                tick.tick().await;
+                edits += 1;
+                let mut txn = seeder.doc.transact_mut();
+                let _ = scene.set_number(&mut txn, &moving, NumberKey::Px, f64::from(edits % 200) * 0.1);
+            }
+            answered = Instant::now();
+        })
+        .await;
         let catch_up_ms = answered.elapsed().as_secs_f64() * 1000.0;
         let long_tasks = page.client.execute(LONG_TASKS_JS, vec![]).await.unwrap_or(Value::Null);
-        let long: Vec<f64> = long_tasks.as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
-        let deltas: Vec<f64> = frames.as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
-        let quantile = |q: f64| deltas.get(((deltas.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN);
+        let long = numbers(&long_tasks);
         let report = json!({
             "nodes": NODES,
             "first_full_render_ms": first_render_ms,
+            "first_shaded_frame_ms": first_shaded_ms,
+            "framed_draw_calls": framed[0],
+            "framed_instances": framed[1],
+            "framed_triangles": framed[2],
+            "framed_paint_ms": framed[3],
+            "orbit_frames": orbit_frames.len(),
+            "orbit_frame_ms_p50": quantile(&orbit_frames, 0.5),
+            "orbit_frame_ms_p95": quantile(&orbit_frames, 0.95),
+            "orbit_paint_ms_p50": quantile(&orbit_paints, 0.5),
+            "orbit_paint_ms_p95": quantile(&orbit_paints, 0.95),
             "remote_edits": edits,
             "page_answered_after_edits_ms": catch_up_ms,
             "frames": deltas.len(),
-            "frame_ms_p50": quantile(0.5),
-            "frame_ms_p95": quantile(0.95),
+            "frame_ms_p50": quantile(&deltas, 0.5),
+            "frame_ms_p95": quantile(&deltas, 0.95),
             "frame_ms_max": deltas.last().copied().unwrap_or(f64::NAN),
+            "edit_paint_ms_p50": quantile(&edit_paints, 0.5),
+            "edit_paint_ms_p95": quantile(&edit_paints, 0.95),
             "long_tasks": long.len(),
             "long_task_ms_total": long.iter().sum::<f64>(),
             "long_task_ms_max": long.last().copied().unwrap_or(0.0),
         });
         println!("editor-bench {report}");
-        assert!(!deltas.is_empty(), "the page answered with its frame times: {report}");
+        assert!(!deltas.is_empty() && !orbit_frames.is_empty(), "the page answered with its frame times: {report}");
     })
     .await;
 }

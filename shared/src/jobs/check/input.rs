@@ -2,13 +2,14 @@
 //! (parent as written, which material keys are missing or malformed), plus the resolved tree
 //! for world positions.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use yrs::{Map, MapRef, Out, ReadTxn};
 
 use crate::scene::keys::{self, NumberKey};
 use crate::scene::read::{finite_number, string};
-use crate::scene::{Color, NodeKind, Scene, SceneTree};
+use crate::geometry::bounds::Aabb;
+use crate::scene::{Color, MeshId, NodeKind, Scene, SceneTree};
 
 /// One node's raw data.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +35,16 @@ impl RawNode {
     }
 }
 
+/// What a triangle mesh the scene uses is like.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeshCheck {
+    pub id: MeshId,
+    /// The nodes that use it, sorted.
+    pub nodes: Vec<String>,
+    /// (degenerate triangles, stored with normals, local bounds), or why it cannot be read.
+    pub state: Result<(usize, bool, Aabb), String>,
+}
+
 /// Everything the check needs, read in one transaction.
 #[derive(Debug, Clone)]
 pub struct CheckInput {
@@ -41,6 +52,8 @@ pub struct CheckInput {
     pub nodes: Vec<RawNode>,
     pub ids: HashSet<String>,
     pub tree: SceneTree,
+    /// The triangle meshes the nodes use, sorted by id.
+    pub meshes: Vec<MeshCheck>,
 }
 
 impl CheckInput {
@@ -55,7 +68,22 @@ impl CheckInput {
             .collect();
         nodes.sort_by(|a, b| a.id.cmp(&b.id));
         let ids = nodes.iter().map(|n| n.id.clone()).collect();
-        CheckInput { nodes, ids, tree: scene.tree(txn) }
+        let tree = scene.tree(txn);
+        let mut users: BTreeMap<MeshId, Vec<String>> = BTreeMap::new();
+        for (node, _) in tree.depth_first() {
+            if let Some(mesh) = &node.mesh {
+                users.entry(mesh.clone()).or_default().push(node.id.0.clone());
+            }
+        }
+        let meshes = users
+            .into_iter()
+            .map(|(id, mut nodes)| {
+                nodes.sort();
+                let state = scene.mesh(txn, &id).map(|m| (m.degenerate_triangles(), !m.normals.is_empty(), m.bounds())).map_err(|e| e.to_string());
+                MeshCheck { id, nodes, state }
+            })
+            .collect();
+        CheckInput { nodes, ids, tree, meshes }
     }
 
     /// The label of node `id` for messages.

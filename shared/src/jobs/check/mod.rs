@@ -3,7 +3,9 @@
 //!
 //! Phases ([`PHASES`], in order): stored parents that name no node (orphans), stored parent
 //! chains that loop (cycles, including a node that is its own parent), a zero scale
-//! component, meshes without material keys, and meshes whose world bounding boxes overlap.
+//! component, meshes without material keys, meshes whose world bounding boxes overlap, and
+//! triangle meshes that are missing or damaged, have degenerate triangles, or were stored
+//! without normals.
 //!
 //! The check reads the *stored* values ([`input::CheckInput`]), not the resolved tree: the
 //! tree repairs orphans and cycles for display, and the check reports that repair was needed.
@@ -22,7 +24,7 @@ use crate::geometry::bounds::Aabb;
 use input::CheckInput;
 
 /// The phases, in the order they run.
-pub const PHASES: [&str; 5] = ["orphans", "cycles", "zero scale", "materials", "overlaps"];
+pub const PHASES: [&str; 6] = ["orphans", "cycles", "zero scale", "materials", "overlaps", "meshes"];
 
 /// Runs phase `index` of [`PHASES`] (an index past the end finds nothing).
 pub fn run_phase(input: &CheckInput, index: usize) -> Vec<Finding> {
@@ -32,6 +34,7 @@ pub fn run_phase(input: &CheckInput, index: usize) -> Vec<Finding> {
         2 => zero_scale(input),
         3 => missing_materials(input),
         4 => overlaps(input),
+        5 => meshes(input),
         _ => Vec::new(),
     }
 }
@@ -143,7 +146,9 @@ fn overlaps(input: &CheckInput) -> Vec<Finding> {
         .filter_map(|(node, _)| {
             let primitive = node.primitive.as_ref()?;
             let m = world.get(&node.id)?;
-            Some((Aabb::of_primitive(primitive).transformed(m), node.id.as_str()))
+            let mesh_bounds = node.mesh.as_ref().and_then(|id| input.meshes.iter().find(|c| c.id == *id)).and_then(|c| c.state.as_ref().ok()).map(|s| s.2);
+            let local = mesh_bounds.filter(|b| !b.is_empty()).unwrap_or_else(|| Aabb::of_primitive(primitive));
+            Some((local.transformed(m), node.id.as_str()))
         })
         .filter(|(b, _)| b.min.iter().chain(&b.max).all(|v| v.is_finite()))
         .collect();
@@ -163,5 +168,25 @@ fn overlaps(input: &CheckInput) -> Vec<Finding> {
         }
     }
     found.sort_by(|a, b| a.nodes.cmp(&b.nodes));
+    found
+}
+
+fn meshes(input: &CheckInput) -> Vec<Finding> {
+    let mut found = Vec::new();
+    for mesh in &input.meshes {
+        let who = mesh.nodes.iter().map(|n| input.label(n)).collect::<Vec<_>>().join(", ");
+        match &mesh.state {
+            Err(why) => found.push(finding(FindingKind::BadMesh, mesh.nodes.clone(), format!("{who}: {why}; it draws as its stand-in box"))),
+            Ok((degenerate, has_normals, _)) => {
+                if *degenerate > 0 {
+                    let message = format!("{who}: {degenerate} degenerate triangle{} (no area)", if *degenerate == 1 { "" } else { "s" });
+                    found.push(finding(FindingKind::DegenerateTriangles, mesh.nodes.clone(), message));
+                }
+                if !has_normals {
+                    found.push(finding(FindingKind::MissingNormals, mesh.nodes.clone(), format!("{who}: the mesh has no normals (they are computed)")));
+                }
+            }
+        }
+    }
     found
 }

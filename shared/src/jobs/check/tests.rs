@@ -141,3 +141,30 @@ fn meshes_whose_world_boxes_overlap_are_reported_in_pairs() {
     let found: Vec<_> = run_phase(&input, 4).into_iter().map(|f| (f.kind, f.nodes)).collect();
     assert_eq!(found, vec![(FindingKind::Overlap, ids(&["a", "b"])), (FindingKind::Overlap, ids(&["ball", "floor"]))]);
 }
+
+#[test]
+fn triangle_meshes_report_degenerate_triangles_missing_normals_and_damage() {
+    use crate::geometry::trimesh::{MeshId, TriMesh};
+    let doc = Doc::new();
+    let scene = Scene::new(&doc);
+    {
+        let mut txn = doc.transact_mut();
+        let flat = TriMesh {
+            positions: vec![[0.0; 3], [1.0, 0.0, 0.0], [2.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
+            normals: Vec::new(),
+            uvs: Vec::new(),
+            indices: vec![0, 1, 2, 0, 1, 3],
+        };
+        let id = scene.add_mesh(&mut txn, &flat).unwrap();
+        add(&scene, &mut txn, "m", NodeKind::Mesh);
+        scene.set_mesh(&mut txn, &NodeId::from("m"), Some(&id)).unwrap();
+        add(&scene, &mut txn, "gone", NodeKind::Mesh);
+        scene.set_position(&mut txn, &NodeId::from("gone"), [9.0, 0.0, 0.0]).unwrap();
+        let missing = MeshId(format!("sha256-{}", "a".repeat(64)));
+        scene.set_mesh(&mut txn, &NodeId::from("gone"), Some(&missing)).unwrap();
+    }
+    let found = check(&doc, &scene);
+    assert!(found.contains(&(FindingKind::DegenerateTriangles, ids(&["m"]))), "{found:?}");
+    assert!(found.contains(&(FindingKind::MissingNormals, ids(&["m"]))), "{found:?}");
+    assert!(found.contains(&(FindingKind::BadMesh, ids(&["gone"]))), "{found:?}");
+}

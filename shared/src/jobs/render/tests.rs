@@ -220,3 +220,35 @@ fn a_smooth_metal_floor_reflects_what_is_above_it() {
     assert!(mirror[0] > 0.2 && mirror[0] > 4.0 * mirror[1], "the mirror shows the red ball: {mirror:?}");
     assert!((matte[0] - matte[1]).abs() < 1e-9, "a matte floor shows no reflection: {matte:?}");
 }
+
+#[test]
+fn a_triangle_mesh_is_traced_through_its_hierarchy() {
+    // A red square of two triangles facing the camera, lit from behind the camera: the centre
+    // is red, and the corners (outside the square) show the background.
+    let doc = Doc::new();
+    let scene = Scene::new(&doc);
+    {
+        let mut txn = doc.transact_mut();
+        let square = crate::geometry::trimesh::TriMesh {
+            positions: vec![[-1.0, -1.0, 0.0], [1.0, -1.0, 0.0], [1.0, 1.0, 0.0], [-1.0, 1.0, 0.0]],
+            indices: vec![0, 1, 2, 0, 2, 3],
+            ..Default::default()
+        };
+        let id = scene.add_mesh(&mut txn, &square).unwrap();
+        let node = scene.add_node(&mut txn, NodeId::from("sq"), "Square", NodeKind::Mesh, None);
+        scene.set_mesh(&mut txn, &node, Some(&id)).unwrap();
+        // The stand-in is far larger than the mesh: a trace of the stand-in would fill the image.
+        scene.set_primitive(&mut txn, &node, Primitive::Box { width: 100.0, height: 100.0, depth: 0.1 }).unwrap();
+        scene.set_material(&mut txn, &node, &Material { color: Color { r: 255, g: 0, b: 0 }, roughness: 0.9, metalness: 0.0, opacity: 1.0 }).unwrap();
+        let cam = scene.add_node(&mut txn, NodeId::from("cam"), "Camera", NodeKind::Camera, None);
+        scene.set_position(&mut txn, &cam, [0.0, 0.0, 6.0]).unwrap();
+        let sun = scene.add_node(&mut txn, NodeId::from("sun"), "Sun", NodeKind::Light, None);
+        scene.set_light(&mut txn, &sun, &Light { kind: LightKind::Directional, color: Color::WHITE, intensity: 1.0, angle: 0.5 }).unwrap();
+    }
+    let world = World::from_scene(&scene, &doc.transact());
+    let (w, h) = (40, 40);
+    let image = render_image(&world, w, h);
+    let [r, g, b] = px(&image, w, w / 2, h / 2);
+    assert!(r > 200 && g < r / 2 && g == b, "centre {:?}", [r, g, b]);
+    assert_eq!(px(&image, w, 1, 1), background(), "outside the square");
+}

@@ -3,13 +3,17 @@
 
 use yrs::ReadTxn;
 
-use crate::geometry::hit::{intersect, T_MIN};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::geometry::hit::T_MIN;
+use crate::geometry::shape::{LoadedMesh, Shape};
 use super::shade::{self, Surface};
 use crate::geometry::bounds::Aabb;
 use crate::jobs::space::{visible_in_tree, world_transforms};
 use crate::math::color::color_to_linear;
 use crate::math::{add, cross, length, normalize, scale, sub, Affine, Vec3};
-use crate::scene::{LightKind, Material, NodeKind, Primitive, Scene, SceneTree};
+use crate::scene::{LightKind, Material, MeshId, NodeKind, Primitive, Scene, SceneTree};
 
 /// The editor's perspective field of view (vertical), as glTF export uses.
 pub const FOV_Y: f64 = 50.0 * std::f64::consts::PI / 180.0;
@@ -17,7 +21,7 @@ pub const FOV_Y: f64 = 50.0 * std::f64::consts::PI / 180.0;
 /// A mesh in world space.
 #[derive(Debug, Clone)]
 pub struct Object {
-    pub primitive: Primitive,
+    pub shape: Shape,
     pub material: Material,
     pub to_world: Affine,
     pub to_local: Affine,
@@ -74,11 +78,17 @@ fn linear(color: crate::scene::Color, intensity: f64) -> Vec3 {
 }
 
 impl World {
+    /// The world of the scene read through `txn`, triangle meshes loaded (each once).
     pub fn from_scene<T: ReadTxn>(scene: &Scene, txn: &T) -> World {
-        World::from_tree(&scene.tree(txn))
+        let mut loaded: HashMap<MeshId, Option<Arc<LoadedMesh>>> = HashMap::new();
+        World::from_tree(&scene.tree(txn), |id| {
+            loaded.entry(id.clone()).or_insert_with(|| scene.mesh(txn, id).ok().map(|m| Arc::new(LoadedMesh::new(id.clone(), m)))).clone()
+        })
     }
 
-    pub fn from_tree(tree: &SceneTree) -> World {
+    /// The world of a resolved tree; `mesh` loads a node's triangle mesh (a node whose mesh
+    /// it cannot load is traced as its primitive stand-in).
+    pub fn from_tree(tree: &SceneTree, mut mesh: impl FnMut(&MeshId) -> Option<Arc<LoadedMesh>>) -> World {
         let world = world_transforms(tree);
         let mut objects = Vec::new();
         let mut lights = Vec::new();
@@ -92,7 +102,8 @@ impl World {
             match node.kind {
                 NodeKind::Mesh => {
                     let (Some(primitive), Some(to_local)) = (node.primitive, m.inverse()) else { continue };
-                    objects.push(Object { primitive, material: node.material.unwrap_or_default(), to_world: *m, to_local });
+                    let shape = node.mesh.as_ref().and_then(&mut mesh).map_or(Shape::Primitive(primitive), Shape::Mesh);
+                    objects.push(Object { shape, material: node.material.unwrap_or_default(), to_world: *m, to_local });
                 }
                 NodeKind::Light => {
                     let l = node.light.unwrap_or_default();
@@ -127,7 +138,7 @@ impl World {
         for object in &self.objects {
             let local_o = object.to_local.point(origin);
             let local_d = object.to_local.vector(dir);
-            if let Some(hit) = intersect(&object.primitive, local_o, local_d) {
+            if let Some(hit) = object.shape.intersect(local_o, local_d) {
                 if hit.t < max_t && best.is_none_or(|b| hit.t < b.0) {
                     best = Some((hit.t, hit.normal, object));
                 }
@@ -165,11 +176,11 @@ impl World {
 /// sphere of the objects to fit the field of view. Planes (floors, backdrops) are left out of
 /// the framing when there is anything else, so a large floor does not shrink the subject.
 fn framing_camera(objects: &[Object]) -> Camera {
-    let solid = |o: &&Object| !matches!(o.primitive, Primitive::Plane { .. });
+    let solid = |o: &&Object| !matches!(o.shape, Shape::Primitive(Primitive::Plane { .. }));
     let framed: Vec<&Object> = if objects.iter().any(|o| solid(&o)) { objects.iter().filter(solid).collect() } else { objects.iter().collect() };
     let mut bounds = Aabb { min: [f64::INFINITY; 3], max: [f64::NEG_INFINITY; 3] };
     for object in framed {
-        let b = Aabb::of_primitive(&object.primitive).transformed(&object.to_world);
+        let b = object.shape.local_bounds().transformed(&object.to_world);
         for a in 0..3 {
             bounds.min[a] = bounds.min[a].min(b.min[a]);
             bounds.max[a] = bounds.max[a].max(b.max[a]);
