@@ -22,7 +22,7 @@ use std::collections::{HashMap, HashSet};
 use leptos::prelude::*;
 use shared::scene::{Node, NodeId, Scene, SceneTree};
 use yrs::types::{Event, PathSegment};
-use yrs::{DeepObservable, Doc};
+use yrs::{DeepObservable, Doc, Observable};
 
 /// Key of the deep observer on the nodes map.
 const OBSERVER: &str = "ui-live";
@@ -76,6 +76,19 @@ impl LiveScene {
             pending: StoredValue::new(Pending::default()),
             changes: StoredValue::new(Changes { ids: HashSet::new(), structural: true }),
         };
+        // Triangle meshes arrive rarely (an import); one that arrives after the node naming it
+        // must still be drawn, so any change there re-resolves everything.
+        scene.with_value(|s| {
+            s.mesh_root().observe(OBSERVER, move |_txn, _event| {
+                let first = live.pending.try_update_value(|pending| {
+                    pending.structural = true;
+                    !std::mem::replace(&mut pending.scheduled, true)
+                });
+                if first == Some(true) {
+                    request_animation_frame(move || live.flush());
+                }
+            })
+        });
         scene.with_value(|s| {
             s.root().observe_deep(OBSERVER, move |_txn, events| {
                 let first = live.pending.try_update_value(|pending| {

@@ -194,6 +194,21 @@ impl Editor {
         self.live.node(id)
     }
 
+    /// A stored triangle mesh, checked (for drawing and picking it); `None` while the
+    /// document is being written (ask again later).
+    pub fn load_mesh(&self, id: &shared::scene::MeshId) -> Option<Result<shared::geometry::trimesh::TriMesh, shared::scene::StoredMeshError>> {
+        let doc = self.doc.get_value();
+        let txn = doc.try_transact().ok()?;
+        Some(self.scene.with_value(|scene| scene.mesh(&txn, id)))
+    }
+
+    /// (vertices, triangles) of a stored triangle mesh, from its header (cheap).
+    pub fn mesh_counts(&self, id: &shared::scene::MeshId) -> Option<(usize, usize)> {
+        let doc = self.doc.get_value();
+        let txn = doc.try_transact().ok()?;
+        self.scene.with_value(|scene| scene.mesh_counts(&txn, id))
+    }
+
     /// What changed in [`Editor::tree`] since the last call (for the viewport, the one caller).
     pub fn take_changes(&self) -> Changes {
         self.live.take_changes()

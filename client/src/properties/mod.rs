@@ -1,5 +1,6 @@
 //! The property panel for a single selected node: name, transform (rotation in degrees),
-//! shape dimensions, material, light, visibility and lock. Every field commits on `change`
+//! shape dimensions (or, for a triangle mesh, its size), material, light, visibility and
+//! lock. Every field commits on `change`
 //! (Enter, blur, or releasing a slider) and writes only its own key, so two people editing
 //! different fields of one node at once both keep their edit; each commit is one undo step.
 //! A field being typed in keeps the user's text until it is committed or left ([`guard`]).
@@ -8,14 +9,14 @@ mod guard;
 
 use leptos::either::Either;
 use leptos::prelude::*;
-use shared::scene::{Color, LightKind, Node, NodeId, NodeKind, NumberKey, Primitive, PrimitiveKind};
+use shared::scene::{Color, LightKind, MeshId, Node, NodeId, NodeKind, NumberKey, Primitive, PrimitiveKind};
 
 use crate::editor::Editor;
 use guard::Guard;
 
 /// The panel's structure: rebuilt only when the node or the set of fields changes, so a
 /// value arriving from a peer updates a field in place.
-type Shape = (NodeId, NodeKind, Option<PrimitiveKind>, Option<LightKind>);
+type Shape = (NodeId, NodeKind, Option<PrimitiveKind>, Option<LightKind>, Option<MeshId>);
 
 #[component]
 pub fn Properties(editor: Editor) -> impl IntoView {
@@ -28,7 +29,7 @@ pub fn Properties(editor: Editor) -> impl IntoView {
         }
     });
     let shape = Memo::new(move |_| {
-        node.with(|n| n.as_ref().map(|n| (n.id.clone(), n.kind, n.primitive.map(|p| p.kind()), n.light.map(|l| l.kind))))
+        node.with(|n| n.as_ref().map(|n| (n.id.clone(), n.kind, n.primitive.map(|p| p.kind()), n.light.map(|l| l.kind), n.mesh.clone())))
     });
     let count = move || editor.selection.with(Vec::len);
     view! {
@@ -49,7 +50,7 @@ pub fn Properties(editor: Editor) -> impl IntoView {
     }
 }
 
-fn fields(editor: Editor, node: Memo<Option<Node>>, (id, kind, primitive, light): Shape) -> impl IntoView {
+fn fields(editor: Editor, node: Memo<Option<Node>>, (id, kind, primitive, light, mesh): Shape) -> impl IntoView {
     let name_id = id.clone();
     let vis_id = id.clone();
     let lock_id = id.clone();
@@ -72,19 +73,40 @@ fn fields(editor: Editor, node: Memo<Option<Node>>, (id, kind, primitive, light)
         };
         let shape_id = id.clone();
         let color_id = id.clone();
+        // A triangle mesh shows its size; its stand-in primitive is not edited here.
+        let shape = match &mesh {
+            Some(mesh_id) => {
+                let counts = editor.mesh_counts(mesh_id);
+                let (vertices, triangles) = counts.unwrap_or_default();
+                let text = match counts {
+                    Some(_) => format!("{triangles} triangles · {vertices} vertices"),
+                    None => "not in the document (drawn as its box)".to_owned(),
+                };
+                Either::Left(view! {
+                    <div class="group">
+                        <div class="group-title">"Triangle mesh"</div>
+                        <div id="prop-mesh" class="muted" data-triangles=triangles.to_string() data-vertices=vertices.to_string()
+                            title=mesh_id.0.clone()>{text}</div>
+                    </div>
+                })
+            }
+            None => Either::Right(view! {
+                <div class="group">
+                    <div class="group-title">"Shape"</div>
+                    <select id="prop-primitive" on:change=move |ev| {
+                        if let Some(kind) = PrimitiveKind::parse(&event_target_value(&ev)) {
+                            editor.edit(|scene, txn| scene.set_primitive_kind(txn, &shape_id, kind)).ok();
+                        }
+                    }>
+                        {[PrimitiveKind::Box, PrimitiveKind::Sphere, PrimitiveKind::Cylinder, PrimitiveKind::Plane]
+                            .map(|k| view! { <option value=k.as_str() selected=k == p>{k.as_str()}</option> })}
+                    </select>
+                    <div class="row3">{dims.into_iter().map(|(k, l)| num(k, l)).collect::<Vec<_>>()}</div>
+                </div>
+            }),
+        };
         view! {
-            <div class="group">
-                <div class="group-title">"Shape"</div>
-                <select id="prop-primitive" on:change=move |ev| {
-                    if let Some(kind) = PrimitiveKind::parse(&event_target_value(&ev)) {
-                        editor.edit(|scene, txn| scene.set_primitive_kind(txn, &shape_id, kind)).ok();
-                    }
-                }>
-                    {[PrimitiveKind::Box, PrimitiveKind::Sphere, PrimitiveKind::Cylinder, PrimitiveKind::Plane]
-                        .map(|k| view! { <option value=k.as_str() selected=k == p>{k.as_str()}</option> })}
-                </select>
-                <div class="row3">{dims.into_iter().map(|(k, l)| num(k, l)).collect::<Vec<_>>()}</div>
-            </div>
+            {shape}
             <div class="group">
                 <div class="group-title">"Material"</div>
                 <label class="field wide">

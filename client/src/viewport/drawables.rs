@@ -8,9 +8,12 @@
 
 use std::collections::{HashMap, HashSet};
 
+use std::sync::Arc;
+
 use shared::geometry::bounds::Aabb;
+use shared::geometry::shape::{LoadedMesh, Shape};
 use shared::math::Affine;
-use shared::scene::{Light, Material, NodeId, NodeKind, Primitive, SceneTree};
+use shared::scene::{Light, Material, MeshId, NodeId, NodeKind, SceneTree};
 
 use crate::editor::Changes;
 use crate::preview::Preview;
@@ -19,7 +22,8 @@ use crate::preview::Preview;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Drawable {
     pub kind: NodeKind,
-    pub shape: Option<Primitive>,
+    /// Meshes: their primitive, or their triangle mesh when it is loaded.
+    pub shape: Option<Shape>,
     pub material: Material,
     pub light: Option<Light>,
     /// Node → world, with my gesture applied.
@@ -56,13 +60,14 @@ impl Drawables {
         self.items.iter()
     }
 
-    /// Brings everything up to date with `tree`, given what changed in it and my gesture.
-    pub fn sync(&mut self, tree: &SceneTree, changes: Changes, preview: Option<&Preview>) {
+    /// Brings everything up to date with `tree`, given what changed in it and my gesture;
+    /// `meshes` loads triangle meshes.
+    pub fn sync(&mut self, tree: &SceneTree, changes: Changes, preview: Option<&Preview>, meshes: &mut dyn FnMut(&MeshId) -> Option<Arc<LoadedMesh>>) {
         let preview_changed = self.preview.as_ref() != preview;
         if changes.structural {
             self.items.clear();
             for root in tree.roots() {
-                self.refresh_subtree(tree, root, preview);
+                self.refresh_subtree(tree, root, preview, meshes);
             }
             self.dirty = Dirty { ids: HashSet::new(), all: true };
             self.preview = preview.cloned();
@@ -79,13 +84,13 @@ impl Drawables {
         for id in &changed {
             let covered = ancestors(tree, id).any(|a| changed.contains(a));
             if !covered {
-                self.refresh_subtree(tree, id, preview);
+                self.refresh_subtree(tree, id, preview, meshes);
             }
         }
     }
 
     /// Recomputes `id` and everything under it.
-    fn refresh_subtree(&mut self, tree: &SceneTree, id: &NodeId, preview: Option<&Preview>) {
+    fn refresh_subtree(&mut self, tree: &SceneTree, id: &NodeId, preview: Option<&Preview>, meshes: &mut dyn FnMut(&MeshId) -> Option<Arc<LoadedMesh>>) {
         let mut stack = vec![id.clone()];
         while let Some(id) = stack.pop() {
             let Some(entry) = tree.get(&id) else { continue };
@@ -96,9 +101,12 @@ impl Drawables {
             if let Some(p) = preview.filter(|p| p.ids().contains(&id)) {
                 world = p.moved(&world);
             }
-            let shape = if node.kind == NodeKind::Mesh { node.primitive } else { None };
-            let bounds = match shape {
-                Some(p) => Aabb::of_primitive(&p).transformed(&world),
+            let shape = match (node.kind, node.primitive) {
+                (NodeKind::Mesh, Some(p)) => Some(node.mesh.as_ref().and_then(&mut *meshes).map_or(Shape::Primitive(p), Shape::Mesh)),
+                _ => None,
+            };
+            let bounds = match &shape {
+                Some(s) => s.local_bounds().transformed(&world),
                 None => Aabb::EMPTY.with_point(world.t),
             };
             let drawable = Drawable {
@@ -164,7 +172,7 @@ fn ancestors<'a>(tree: &'a SceneTree, id: &'a NodeId) -> impl Iterator<Item = &'
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::scene::{Node, Transform};
+    use shared::scene::{Node, Primitive, Transform};
     use wasm_bindgen_test::wasm_bindgen_test;
 
     fn node(id: &str, parent: Option<&str>, x: f64) -> Node {
@@ -188,12 +196,12 @@ mod tests {
     fn a_changed_parent_refreshes_its_subtree_and_only_that() {
         let mut tree = SceneTree::from_nodes(vec![node("a", None, 1.0), node("b", Some("a"), 1.0), node("c", None, 5.0)]);
         let mut drawables = Drawables::default();
-        drawables.sync(&tree, Changes { structural: true, ..Changes::default() }, None);
+        drawables.sync(&tree, Changes { structural: true, ..Changes::default() }, None, &mut |_| None);
         assert!(drawables.take_dirty().all);
         assert_eq!(drawables.get(&"b".into()).map(|d| d.world.t[0]), Some(2.0));
 
         tree.refresh_node(node("a", None, 3.0));
-        drawables.sync(&tree, Changes { ids: ["a".into()].into(), structural: false }, None);
+        drawables.sync(&tree, Changes { ids: ["a".into()].into(), structural: false }, None, &mut |_| None);
         let dirty = drawables.take_dirty();
         assert!(!dirty.all);
         assert_eq!(dirty.ids, ["a".into(), "b".into()].into(), "the child moved with its parent, the other node did not");
@@ -204,15 +212,15 @@ mod tests {
     fn a_gesture_moves_its_nodes_and_ending_it_puts_them_back() {
         let tree = SceneTree::from_nodes(vec![node("a", None, 0.0), node("b", Some("a"), 1.0)]);
         let mut drawables = Drawables::default();
-        drawables.sync(&tree, Changes { structural: true, ..Changes::default() }, None);
+        drawables.sync(&tree, Changes { structural: true, ..Changes::default() }, None, &mut |_| None);
         drawables.take_dirty();
         let moving = Preview::Move { ids: vec!["a".into()], offset: [0.0, 2.0, 0.0] };
-        drawables.sync(&tree, Changes::default(), Some(&moving));
+        drawables.sync(&tree, Changes::default(), Some(&moving), &mut |_| None);
         assert_eq!(drawables.get(&"b".into()).map(|d| d.world.t), Some([1.0, 2.0, 0.0]));
         assert_eq!(drawables.take_dirty().ids.len(), 2);
         let ghosts = drawables.ghosts(&tree, &moving, 10);
         assert_eq!(ghosts.len(), 2);
-        drawables.sync(&tree, Changes::default(), None);
+        drawables.sync(&tree, Changes::default(), None, &mut |_| None);
         assert_eq!(drawables.get(&"b".into()).map(|d| d.world.t), Some([1.0, 0.0, 0.0]));
     }
 }

@@ -23,6 +23,7 @@ mod drawables;
 mod gesture;
 mod gizmo;
 mod gl;
+mod meshes;
 mod pacing;
 mod pick;
 mod render;
@@ -57,6 +58,7 @@ pub fn Viewport(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
     let canvas_ref = NodeRef::<leptos::html::Canvas>::new();
     let viewport_ref = NodeRef::<leptos::html::Div>::new();
     let drawables = StoredValue::new(Drawables::default());
+    let library = StoredValue::new(meshes::MeshLibrary::default());
     let renderer = StoredValue::new_local(None::<Renderer>);
     let context = Context { editor, drawables, gesture: StoredValue::new(Gesture::None), marquee: RwSignal::new(None) };
     let hover = RwSignal::new(None::<shared::scene::NodeId>);
@@ -97,7 +99,14 @@ pub fn Viewport(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
         }
         let preview = editor.preview.get_untracked();
         let changes = editor.take_changes();
-        editor.tree.with_untracked(|tree| drawables.update_value(|d| d.sync(tree, changes, preview.as_ref())));
+        if changes.structural {
+            let used: std::collections::HashSet<shared::scene::MeshId> =
+                editor.tree.with_untracked(|tree| tree.depth_first().into_iter().filter_map(|(n, _)| n.mesh.clone()).collect());
+            library.update_value(|l| l.refresh(|id| used.contains(id)));
+        }
+        editor.tree.with_untracked(|tree| {
+            library.update_value(|l| drawables.update_value(|d| d.sync(tree, changes, preview.as_ref(), &mut |id| l.get(editor, id))))
+        });
 
         let mut fresh = false;
         if renderer.with_value(Option::is_none) && gpu.get_untracked() == GpuState::Ready {

@@ -4,7 +4,6 @@
 //! exact), and against the icons of lights and cameras on screen. Also what lies inside a
 //! box drawn on screen, and the point the pointer touches (for peers' cursors).
 
-use shared::geometry::hit::intersect;
 use shared::math::{cross, dot, length, sub, Ray, Vec3};
 use shared::scene::{NodeId, NodeKind};
 
@@ -34,13 +33,13 @@ fn near_bounds(ray: &Ray, d: &Drawable) -> bool {
 /// The nearest hit along `ray` (its `t`, in units of `ray.dir`) on a drawable's surface or
 /// icon.
 fn hit(view: &View, ray: &Ray, d: &Drawable, pointer: (f64, f64)) -> Option<f64> {
-    match (d.kind, d.shape) {
+    match (d.kind, &d.shape) {
         (NodeKind::Mesh, Some(shape)) => {
             if !near_bounds(ray, d) {
                 return None;
             }
             let local = d.world.inverse()?;
-            intersect(&shape, local.point(ray.origin), local.vector(ray.dir)).map(|h| h.t)
+            shape.intersect(local.point(ray.origin), local.vector(ray.dir)).map(|h| h.t)
         }
         (NodeKind::Light | NodeKind::Camera, _) => {
             let (x, y, _) = view.camera.to_screen(d.world.t, view.width, view.height)?;
@@ -144,7 +143,7 @@ mod tests {
     fn the_nearest_unlocked_mesh_under_the_pointer_is_picked() {
         let tree = SceneTree::from_nodes(vec![mesh("near", [0.0, 0.0, 2.0], false), mesh("far", [0.0; 3], false), mesh("locked", [0.0, 0.0, 4.0], true)]);
         let mut drawables = Drawables::default();
-        drawables.sync(&tree, Changes { structural: true, ..Changes::default() }, None);
+        drawables.sync(&tree, Changes { structural: true, ..Changes::default() }, None, &mut |_| None);
         let camera = Camera::default().switched_to(crate::camera::ViewKind::Front);
         let view = View { camera: &camera, width: 800.0, height: 600.0 };
         let (id, point) = pick(&drawables, &view, (400.0, 300.0), false).unwrap_or_else(|| ("none".into(), [0.0; 3]));

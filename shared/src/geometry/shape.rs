@@ -38,6 +38,17 @@ pub enum Shape {
     Mesh(Arc<LoadedMesh>),
 }
 
+/// Shapes are equal when they are the same primitive or the same stored mesh.
+impl PartialEq for Shape {
+    fn eq(&self, other: &Shape) -> bool {
+        match (self, other) {
+            (Shape::Primitive(a), Shape::Primitive(b)) => a == b,
+            (Shape::Mesh(a), Shape::Mesh(b)) => a.id == b.id,
+            _ => false,
+        }
+    }
+}
+
 impl Shape {
     /// Bounds in the node's own space.
     pub fn local_bounds(&self) -> Aabb {

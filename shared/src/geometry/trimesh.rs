@@ -138,6 +138,16 @@ impl TriMesh {
         out
     }
 
+    /// (vertices, triangles) from the header alone (cheap: for showing a mesh's size), or
+    /// `None` if the bytes do not start like a mesh.
+    pub fn counts(bytes: &[u8]) -> Option<(usize, usize)> {
+        if bytes.len() < HEADER || bytes[..4] != MAGIC {
+            return None;
+        }
+        let word = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize;
+        Some((word(8), word(12) / 3))
+    }
+
     /// Reads stored bytes, checking everything (see the module doc).
     pub fn decode(bytes: &[u8]) -> Result<TriMesh, MeshError> {
         if bytes.len() < HEADER || bytes[..4] != MAGIC {
@@ -246,6 +256,7 @@ mod tests {
         let mesh = quad();
         let bytes = mesh.encode();
         assert_eq!(TriMesh::decode(&bytes), Ok(mesh.clone()));
+        assert_eq!(TriMesh::counts(&bytes), Some((4, 2)));
         let id = mesh.id();
         assert!(MeshId::is_well_formed(id.as_str()), "{id}");
         assert_eq!(id, MeshId::of_bytes(&bytes));

@@ -211,3 +211,48 @@ fn five_thousand_nodes_export_and_import_with_monotonic_progress() {
     assert!(seen.windows(2).all(|w| w[0] <= w[1]) && seen.last() == Some(&1.0) && seen.len() > 10, "{seen:?}");
     assert_same_tree(&flat(&copy), &flat(&doc), 1e-5);
 }
+
+/// Models written by Python's trimesh (tests/fixtures/meshes/make_fixtures.py says how).
+const TORUS: &[u8] = include_bytes!("../../../tests/fixtures/meshes/torus.glb");
+const TWO_PARTS: &[u8] = include_bytes!("../../../tests/fixtures/meshes/two_parts.glb");
+
+/// Every mesh node's (name, triangle count, vertex positions), in outliner order.
+fn meshes_of(doc: &Doc) -> Vec<(String, usize, Vec<[f32; 3]>)> {
+    let nodes = flat(doc);
+    let scene = Scene::new(doc);
+    let txn = doc.transact();
+    nodes
+        .into_iter()
+        .filter_map(|(_, n)| {
+            let mesh = scene.mesh(&txn, n.mesh.as_ref()?).ok()?;
+            Some((n.name.clone(), mesh.triangle_count(), mesh.positions))
+        })
+        .collect()
+}
+
+#[test]
+fn models_made_by_trimesh_keep_their_triangles_through_export_and_import() {
+    for (file, want) in [(TORUS, vec![("Torus", 2304)]), (TWO_PARTS, vec![("Ball", 320), ("Crate", 12)])] {
+        let doc = Doc::new();
+        let summary = import_into(&doc, file).expect("imports");
+        assert!(summary.warnings.is_empty(), "{:?}", summary.warnings);
+        let got = meshes_of(&doc);
+        let shape: Vec<(&str, usize)> = got.iter().map(|(n, t, _)| (n.as_str(), *t)).collect();
+        assert_eq!(shape, want);
+        let copy = Doc::new();
+        import_into(&copy, &export(&doc)).expect("re-imports");
+        let again = meshes_of(&copy);
+        assert_eq!(again.len(), got.len());
+        for ((name, count, positions), (_, count2, positions2)) in got.iter().zip(&again) {
+            assert_eq!(count, count2, "{name}: triangle count");
+            assert!(positions.iter().zip(positions2).all(|(a, b)| (0..3).all(|i| (a[i] - b[i]).abs() < 1e-6)), "{name}: positions");
+        }
+    }
+    // The torus is red and lifted by its node, as trimesh wrote it.
+    let doc = Doc::new();
+    import_into(&doc, TORUS).expect("imports");
+    let torus = &flat(&doc)[0].1;
+    assert!((torus.transform.position[1] - 0.8).abs() < 1e-6 && torus.transform.position[0] == 0.0, "{:?}", torus.transform);
+    let c = torus.material.unwrap_or_default().color;
+    assert!(c.r > 200 && c.g < 60 && c.b < 60, "{c:?}");
+}

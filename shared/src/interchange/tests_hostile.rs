@@ -18,6 +18,7 @@ fn import(bytes: &[u8]) -> Result<usize, ImportError> {
     };
     if result.is_err() {
         assert_eq!(crate::scene::node_count(&doc), 0, "a refused import wrote nodes");
+        assert!(scene.mesh_ids(&doc.transact()).is_empty(), "a refused import stored a mesh");
     }
     result.map(|s| s.nodes_created)
 }
@@ -66,9 +67,12 @@ fn not_gltf_and_other_versions_are_refused() {
 fn bad_indices_and_ranges_are_refused() {
     let cube = cube_json();
     type Case = (&'static str, &'static str, fn(&ImportError) -> bool);
-    let cases: [Case; 6] = [
+    let cases: [Case; 7] = [
         (r#""POSITION": 0"#, r#""POSITION": 99"#, |e| matches!(e, ImportError::Invalid(_))),
         (r#""count": 8"#, r#""count": 800000"#, |e| matches!(e, ImportError::AccessorOutOfBounds { accessor: 0, .. })),
+        // A 2 GB accessor (178,956,971 float triples) in a 168-byte file: refused by the
+        // vertex budget before anything is read or allocated.
+        (r#""count": 8"#, r#""count": 178956971"#, |e| matches!(e, ImportError::TooMany { what: "vertices", .. })),
         (r#""byteOffset": 96, "byteLength": 72"#, r#""byteOffset": 96, "byteLength": 7200"#, |e| matches!(e, ImportError::BufferOutOfRange { view: 1, .. })),
         (r#""count": 36"#, r#""count": 36, "byteOffset": 2"#, |e| matches!(e, ImportError::AccessorOutOfBounds { accessor: 1, .. })),
         (r#""mesh": 0"#, r#""mesh": 3"#, |e| matches!(e, ImportError::Invalid(_))),

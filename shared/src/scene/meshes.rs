@@ -66,6 +66,11 @@ impl Scene {
         TriMesh::decode(&bytes).map_err(|error| StoredMeshError::Damaged { id: id.clone(), error })
     }
 
+    /// (vertices, triangles) of a stored mesh, from its header only.
+    pub fn mesh_counts<T: ReadTxn>(&self, txn: &T, id: &MeshId) -> Option<(usize, usize)> {
+        TriMesh::counts(&self.mesh_bytes(txn, id).ok()?)
+    }
+
     /// The ids of every stored mesh, sorted.
     pub fn mesh_ids<T: ReadTxn>(&self, txn: &T) -> Vec<MeshId> {
         let mut ids: Vec<MeshId> = self.meshes.iter(txn).map(|(k, _)| MeshId(k.to_owned())).collect();

@@ -3,11 +3,13 @@
 //! attributes are pointed at whichever buffer and offset holds the run (a batch's own
 //! buffer, or the frame's stream of culled, sorted or ghost instances).
 
-use shared::geometry::primitives::{mesh_with, Detail, MeshData};
+use shared::geometry::primitives::{mesh_with, Detail};
+use shared::geometry::trimesh::TriMesh;
+use shared::scene::PrimitiveKind;
 use web_sys::{WebGl2RenderingContext as Gl, WebGlBuffer, WebGlVertexArrayObject};
 
 use super::super::gl::GlError;
-use super::instances::{GeometryKey, FLOATS};
+use super::instances::{unit_primitive, GeometryKey, FLOATS};
 
 pub struct Geometry {
     pub key: GeometryKey,
@@ -19,15 +21,24 @@ pub struct Geometry {
 }
 
 impl Geometry {
-    pub fn new(gl: &Gl, key: GeometryKey) -> Result<Geometry, GlError> {
-        Geometry::from_mesh(gl, key, &mesh_with(&key.unit_primitive(), Detail::VIEWPORT))
+    /// The unit geometry of a primitive kind.
+    pub fn primitive(gl: &Gl, kind: PrimitiveKind) -> Result<Geometry, GlError> {
+        Geometry::from_mesh(gl, GeometryKey::Primitive(kind), &mesh_with(&unit_primitive(kind), Detail::VIEWPORT))
     }
 
-    pub fn from_mesh(gl: &Gl, key: GeometryKey, mesh: &MeshData) -> Result<Geometry, GlError> {
+    /// A triangle mesh (with normals).
+    pub fn from_mesh(gl: &Gl, key: GeometryKey, mesh: &TriMesh) -> Result<Geometry, GlError> {
         let vao = gl.create_vertex_array().ok_or(GlError::Create("vertex array"))?;
         let vertices = gl.create_buffer().ok_or(GlError::Create("buffer"))?;
         let indices = gl.create_buffer().ok_or(GlError::Create("buffer"))?;
-        let interleaved: Vec<f32> = mesh.positions.iter().zip(&mesh.normals).flat_map(|(p, n)| [p[0], p[1], p[2], n[0], n[1], n[2]]).collect();
+        let computed;
+        let normals = if mesh.normals.len() == mesh.positions.len() {
+            &mesh.normals
+        } else {
+            computed = mesh.computed_normals();
+            &computed
+        };
+        let interleaved: Vec<f32> = mesh.positions.iter().zip(normals).flat_map(|(p, n)| [p[0], p[1], p[2], n[0], n[1], n[2]]).collect();
         gl.bind_vertex_array(Some(&vao));
         gl.bind_buffer(Gl::ARRAY_BUFFER, Some(&vertices));
         gl.buffer_data_with_u8_array(Gl::ARRAY_BUFFER, bytemuck::cast_slice(&interleaved), Gl::STATIC_DRAW);

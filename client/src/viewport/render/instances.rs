@@ -1,21 +1,22 @@
 //! Mesh instances as the GPU reads them, and the batches they are drawn in.
 //!
-//! Every shown mesh is one instance of a shared unit geometry (a 1×1×1 box, a unit sphere,
-//! a unit cylinder, a 1×1 plane) scaled to its size by its model matrix. Instances of the
-//! same geometry, opaque or transparent, live in one batch: one array on the CPU, one buffer
-//! on the GPU, one instanced draw call. A node keeps its slot while it changes, so an edit
+//! Every shown mesh is one instance of a shared geometry: a unit primitive (a 1×1×1 box, a
+//! unit sphere, a unit cylinder, a 1×1 plane) scaled to its size by its model matrix, or a
+//! stored triangle mesh, one geometry however many nodes use it. Instances of the same
+//! geometry, opaque or transparent, live in one batch: one array on the CPU, one buffer on
+//! the GPU, one instanced draw call. A node keeps its slot while it changes, so an edit
 //! re-uploads that slot only; a node that leaves a batch is replaced by the batch's last one.
 
 use std::collections::HashMap;
 
-use shared::geometry::bounds::Aabb;
+use shared::geometry::shape::Shape;
 use shared::math::color::color_to_linear;
 use shared::math::{mat3, Affine};
 use shared::scene::{NodeId, Primitive, PrimitiveKind};
 use web_sys::WebGl2RenderingContext as Gl;
 
 use super::super::drawables::Drawable;
-use super::super::gl::{GlError, GrowBuffer};
+use super::super::gl::GrowBuffer;
 
 /// Floats per instance: model rows (12), normal matrix rows (9), colour (4), params (3).
 pub const FLOATS: usize = 28;
@@ -24,37 +25,30 @@ pub const FLOATS: usize = 28;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GeometryKey {
     Primitive(PrimitiveKind),
+    /// A stored triangle mesh, by the number the renderer gave it.
+    Mesh(u32),
 }
 
-impl GeometryKey {
-    pub const PRIMITIVES: [GeometryKey; 4] = [
-        GeometryKey::Primitive(PrimitiveKind::Box),
-        GeometryKey::Primitive(PrimitiveKind::Sphere),
-        GeometryKey::Primitive(PrimitiveKind::Cylinder),
-        GeometryKey::Primitive(PrimitiveKind::Plane),
-    ];
 
-    /// The unit primitive a key stands for.
-    pub fn unit_primitive(self) -> Primitive {
-        let GeometryKey::Primitive(kind) = self;
-        match kind {
-            PrimitiveKind::Box => Primitive::Box { width: 1.0, height: 1.0, depth: 1.0 },
-            PrimitiveKind::Sphere => Primitive::Sphere { radius: 1.0 },
-            PrimitiveKind::Cylinder => Primitive::Cylinder { radius: 1.0, height: 1.0 },
-            PrimitiveKind::Plane => Primitive::Plane { width: 1.0, height: 1.0 },
-        }
+/// The unit primitive of a kind.
+pub fn unit_primitive(kind: PrimitiveKind) -> Primitive {
+    match kind {
+        PrimitiveKind::Box => Primitive::Box { width: 1.0, height: 1.0, depth: 1.0 },
+        PrimitiveKind::Sphere => Primitive::Sphere { radius: 1.0 },
+        PrimitiveKind::Cylinder => Primitive::Cylinder { radius: 1.0, height: 1.0 },
+        PrimitiveKind::Plane => Primitive::Plane { width: 1.0, height: 1.0 },
     }
 }
 
-/// The geometry a shape draws and how the unit geometry is scaled to it.
-fn geometry_of(p: &Primitive) -> (GeometryKey, [f64; 3]) {
-    let size = match *p {
-        Primitive::Box { width, height, depth } => [width, height, depth],
-        Primitive::Sphere { radius } => [radius; 3],
-        Primitive::Cylinder { radius, height } => [radius, height, radius],
-        Primitive::Plane { width, height } => [width, height, 1.0],
-    };
-    (GeometryKey::Primitive(p.kind()), size)
+/// How a shape's geometry is scaled to it (a mesh is drawn as stored).
+fn size_of(shape: &Shape) -> [f64; 3] {
+    match shape {
+        Shape::Primitive(Primitive::Box { width, height, depth }) => [*width, *height, *depth],
+        Shape::Primitive(Primitive::Sphere { radius }) => [*radius; 3],
+        Shape::Primitive(Primitive::Cylinder { radius, height }) => [*radius, *height, *radius],
+        Shape::Primitive(Primitive::Plane { width, height }) => [*width, *height, 1.0],
+        Shape::Mesh(_) => [1.0; 3],
+    }
 }
 
 /// One instance: where it goes and what it looks like.
@@ -66,11 +60,12 @@ pub struct Instance {
     pub sphere: [f32; 4],
 }
 
-/// The instance of a drawable mesh at `world` (its own or a ghost's), with a hover
-/// `highlight`; `None` for what draws no mesh (lights, groups, hidden or flat-scaled nodes).
-pub fn instance(d: &Drawable, world: &Affine, highlight: f32) -> Option<Instance> {
+/// The instance of a drawable mesh at `world` (its own or a ghost's) drawing geometry `key`,
+/// with a hover `highlight`; `None` for what draws no mesh (lights, groups, flat-scaled
+/// nodes).
+pub fn instance(d: &Drawable, world: &Affine, highlight: f32, key: GeometryKey) -> Option<Instance> {
     let shape = d.shape.as_ref()?;
-    let (key, size) = geometry_of(shape);
+    let size = size_of(shape);
     let m = world.m.map(|row| [row[0] * size[0], row[1] * size[1], row[2] * size[2]]);
     // Normals go through the inverse transpose; a flattened node (a zero scale) draws
     // nothing rather than garbage.
@@ -89,7 +84,7 @@ pub fn instance(d: &Drawable, world: &Affine, highlight: f32) -> Option<Instance
         d.material.roughness, d.material.metalness, f64::from(highlight),
     ]
     .map(|v| v as f32);
-    let bounds = Aabb::of_primitive(shape).transformed(world);
+    let bounds = shape.local_bounds().transformed(world);
     let c = bounds.center();
     Some(Instance { key, transparent: opacity < 0.999, data, sphere: [c[0] as f32, c[1] as f32, c[2] as f32, bounds.radius() as f32] })
 }
@@ -120,33 +115,30 @@ impl Batch {
 
 /// Every batch, and which slot holds which node.
 pub struct Batches {
+    gl: Gl,
     pub list: Vec<Batch>,
     slots: HashMap<NodeId, (usize, usize)>,
 }
 
 impl Batches {
-    pub fn new(gl: &Gl) -> Result<Batches, GlError> {
-        let mut list = Vec::new();
-        for transparent in [false, true] {
-            for key in GeometryKey::PRIMITIVES {
-                list.push(Batch {
-                    key,
-                    transparent,
-                    ids: Vec::new(),
-                    data: Vec::new(),
-                    spheres: Vec::new(),
-                    gpu: GrowBuffer::new(gl, Gl::ARRAY_BUFFER)?,
-                    dirty: None,
-                    stale: true,
-                });
-            }
+    pub fn new(gl: &Gl) -> Batches {
+        Batches { gl: gl.clone(), list: Vec::new(), slots: HashMap::new() }
+    }
+
+    /// The batch of a geometry and opacity class, made when first needed; `None` if the GPU
+    /// refused a buffer.
+    fn batch(&mut self, key: GeometryKey, transparent: bool) -> Option<usize> {
+        if let Some(i) = self.list.iter().position(|b| b.key == key && b.transparent == transparent) {
+            return Some(i);
         }
-        Ok(Batches { list, slots: HashMap::new() })
+        let gpu = GrowBuffer::new(&self.gl, Gl::ARRAY_BUFFER).ok()?;
+        self.list.push(Batch { key, transparent, ids: Vec::new(), data: Vec::new(), spheres: Vec::new(), gpu, dirty: None, stale: true });
+        Some(self.list.len() - 1)
     }
 
     /// Puts `id`'s instance in its batch, or takes it out (`None`).
     pub fn set(&mut self, id: &NodeId, instance: Option<Instance>) {
-        let target = instance.as_ref().and_then(|i| self.list.iter().position(|b| b.key == i.key && b.transparent == i.transparent));
+        let target = instance.as_ref().and_then(|i| self.batch(i.key, i.transparent));
         if let Some(&(batch, slot)) = self.slots.get(id) {
             if Some(batch) == target {
                 if let Some(instance) = instance {

@@ -18,10 +18,11 @@ mod lights;
 mod outline;
 pub mod strokes;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
+use shared::geometry::shape::Shape;
 use shared::math::mat4;
-use shared::scene::{NodeId, SceneTree};
+use shared::scene::{MeshId, NodeId, PrimitiveKind, SceneTree};
 use web_sys::{WebGl2RenderingContext as Gl, WebGlVertexArrayObject};
 
 use super::drawables::{Dirty, Drawables};
@@ -90,6 +91,8 @@ pub struct Renderer {
     scratch: Vec<f32>,
     hovered: Option<NodeId>,
     lights: lights::Lights,
+    /// The geometry number of each stored mesh uploaded.
+    mesh_keys: HashMap<MeshId, GeometryKey>,
 }
 
 const MESH_UNIFORMS: [&str; 12] = [
@@ -112,7 +115,8 @@ impl Renderer {
         let mesh = Program::new(&gl, shaders::MESH_VERTEX, shaders::MESH_FRAGMENT, &MESH_UNIFORMS)?;
         let flat = Program::new(&gl, shaders::MESH_VERTEX, shaders::FLAT_FRAGMENT, &["u_view_projection", "u_color"])?;
         let colored = Program::new(&gl, shaders::COLORED_VERTEX, shaders::COLORED_FRAGMENT, &["u_view_projection"])?;
-        let geometries = GeometryKey::PRIMITIVES.into_iter().map(|key| Geometry::new(&gl, key)).collect::<Result<Vec<_>, _>>()?;
+        let kinds = [PrimitiveKind::Box, PrimitiveKind::Sphere, PrimitiveKind::Cylinder, PrimitiveKind::Plane];
+        let geometries = kinds.into_iter().map(|kind| Geometry::primitive(&gl, kind)).collect::<Result<Vec<_>, _>>()?;
         let strokes = GrowBuffer::new(&gl, Gl::ARRAY_BUFFER)?;
         let strokes_vao = gl.create_vertex_array().ok_or(GlError::Create("vertex array"))?;
         gl.bind_vertex_array(Some(&strokes_vao));
@@ -127,7 +131,7 @@ impl Renderer {
         Ok(Renderer {
             grid: grid::Grid::new(&gl)?,
             outline: outline::Outline::new(&gl)?,
-            batches: Batches::new(&gl)?,
+            batches: Batches::new(&gl),
             stream: GrowBuffer::new(&gl, Gl::ARRAY_BUFFER)?,
             mesh,
             flat,
@@ -139,8 +143,27 @@ impl Renderer {
             scratch: Vec::new(),
             hovered: None,
             lights: lights::Lights::default(),
+            mesh_keys: HashMap::new(),
             gl,
         })
+    }
+
+    /// The geometry a shape draws, uploading a stored mesh the first time; `None` if the GPU
+    /// refused it.
+    fn key_of(&mut self, shape: &Shape) -> Option<GeometryKey> {
+        match shape {
+            Shape::Primitive(p) => Some(GeometryKey::Primitive(p.kind())),
+            Shape::Mesh(m) => {
+                if let Some(key) = self.mesh_keys.get(&m.id) {
+                    return Some(*key);
+                }
+                let key = GeometryKey::Mesh(self.mesh_keys.len() as u32);
+                let geometry = Geometry::from_mesh(&self.gl, key, &m.mesh).ok()?;
+                self.geometries.push(geometry);
+                self.mesh_keys.insert(m.id.clone(), key);
+                Some(key)
+            }
+        }
     }
 
     /// Takes in what changed: the named nodes' instances are rebuilt (or all of them), and
@@ -158,7 +181,10 @@ impl Renderer {
         }
         for id in &ids {
             let highlight = if self.hovered.as_ref() == Some(id) { 1.0 } else { 0.0 };
-            let instance = drawables.get(id).filter(|d| d.shown).and_then(|d| instances::instance(d, &d.world, highlight));
+            let instance = drawables.get(id).filter(|d| d.shown).and_then(|d| {
+                let key = self.key_of(d.shape.as_ref()?)?;
+                instances::instance(d, &d.world, highlight, key)
+            });
             self.batches.set(id, instance);
         }
         self.lights.refresh(drawables, &ids, dirty.all);
@@ -323,7 +349,8 @@ impl Renderer {
             let mut runs = Vec::new();
             for (id, world) in frame.drawables.ghosts(frame.tree, drag, MAX_GHOSTS) {
                 let Some(d) = frame.drawables.get(&id) else { continue };
-                let Some(mut instance) = instances::instance(d, &world, 0.0) else { continue };
+                let Some(key) = d.shape.as_ref().and_then(|s| self.key_of(s)) else { continue };
+                let Some(mut instance) = instances::instance(d, &world, 0.0, key) else { continue };
                 instance.data[24] = 0.45;
                 self.push_instance(&mut runs, instance.key, &instance.data);
             }
@@ -343,7 +370,8 @@ impl Renderer {
             let mut runs = Vec::new();
             for id in ids.iter().flat_map(|id| std::iter::once(id.clone()).chain(frame.tree.descendants(id))) {
                 let Some(d) = frame.drawables.get(&id).filter(|d| d.shown) else { continue };
-                if let Some(instance) = instances::instance(d, &d.world, 0.0) {
+                let Some(key) = d.shape.as_ref().and_then(|s| self.key_of(s)) else { continue };
+                if let Some(instance) = instances::instance(d, &d.world, 0.0, key) {
                     self.push_instance(&mut runs, instance.key, &instance.data);
                 }
             }
