@@ -254,5 +254,6 @@ fn models_made_by_trimesh_keep_their_triangles_through_export_and_import() {
     let torus = &flat(&doc)[0].1;
     assert!((torus.transform.position[1] - 0.8).abs() < 1e-6 && torus.transform.position[0] == 0.0, "{:?}", torus.transform);
     let c = torus.material.unwrap_or_default().color;
-    assert!(c.r > 200 && c.g < 60 && c.b < 60, "{c:?}");
+    // trimesh writes the factor as given (0.86, 0.16, 0.16), which glTF reads as linear.
+    assert!(c.r > 200 && c.r > c.g + 100 && c.g == c.b, "{c:?}");
 }
