@@ -33,7 +33,7 @@ use yrs::{Doc, Transact};
 use crate::admission::{self, TokenQuery};
 use crate::app::{check_room_name, AppState};
 use crate::auth::Role;
-use crate::outbound::CloseReason;
+use crate::close_reason::CloseReason;
 use crate::points;
 use crate::rooms::OpenError;
 use crate::store::{blocking, RestorePoint, RoomInfo, StoreError};

@@ -27,7 +27,8 @@ use crate::app::AppState;
 use crate::handshake::WebSocket;
 
 type WsError = tokio_tungstenite::tungstenite::Error;
-use crate::outbound::{self, CloseReason};
+use crate::close_reason::CloseReason;
+use crate::outbound;
 use crate::room::{JoinError, Member, Room};
 
 /// What the upgrade handler learned about a connection before it joins.

@@ -21,7 +21,7 @@ use tokio::sync::OnceCell;
 
 use crate::cluster::{ClusterError, SharedCluster};
 use crate::compaction::CompactionPolicy;
-use crate::outbound::CloseReason;
+use crate::close_reason::CloseReason;
 use crate::room::Room;
 use crate::store::{SharedStore, StoreError};
 

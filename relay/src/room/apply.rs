@@ -12,7 +12,8 @@ use shared::protocol;
 use yrs::{Transact, Update};
 
 use super::{broadcast, guard, has_pending, invalid, ConnId, Room, RoomState, VIEWER_WRITES_TOLERATED};
-use crate::outbound::{CloseReason, Outbox};
+use crate::close_reason::CloseReason;
+use crate::outbound::Outbox;
 
 impl Room {
     /// Applies an update that did not come from a member (an import or a restore), stores

@@ -18,7 +18,8 @@ use super::{broadcast, invalid, ConnId, Room, RoomState};
 use crate::cluster::entry::{Entry, Kind};
 use crate::cluster::{ClusterError, LoadedRoom, RoomLink};
 use crate::compaction::{CompactionPolicy, LogShape};
-use crate::outbound::{CloseReason, Outbox};
+use crate::close_reason::CloseReason;
+use crate::outbound::Outbox;
 use crate::store::{OnDurable, SharedStore, StoredRoom};
 
 /// Local updates that may wait for Redis at once before the room refuses more.

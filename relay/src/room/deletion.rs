@@ -20,7 +20,7 @@ use yrs::updates::encoder::Encode;
 use yrs::{ReadTxn, StateVector, Transact, Update};
 
 use super::{Room, RoomState};
-use crate::outbound::CloseReason;
+use crate::close_reason::CloseReason;
 
 impl Room {
     /// Refuses members' updates holding content from before `history` (see the module doc).

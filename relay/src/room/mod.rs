@@ -24,7 +24,8 @@ use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact};
 
 use crate::compaction::LogShape;
 use crate::auth::Role;
-use crate::outbound::{CloseReason, Outbox};
+use crate::close_reason::CloseReason;
+use crate::outbound::Outbox;
 use crate::store::SharedStore;
 
 /// Identifies one WebSocket connection for the lifetime of the process.
