@@ -36,7 +36,7 @@ use crate::auth::Role;
 use crate::close_reason::CloseReason;
 use crate::points;
 use crate::rooms::OpenError;
-use crate::store::{blocking, RestorePoint, RoomInfo, StoreError};
+use crate::store::{RestorePoint, RoomInfo, StoreError};
 
 /// Why an API call failed; the response is `{"error": "…"}` with a matching status.
 #[derive(Debug, thiserror::Error)]
@@ -154,8 +154,7 @@ async fn list_rooms(State(state): State<Arc<AppState>>, headers: HeaderMap) -> A
     if let Some(cluster) = state.rooms.cluster() {
         return Ok(Json(cluster.list_rooms().await.map_err(|e| ApiError::Unavailable(e.to_string()))?));
     }
-    let store = state.rooms.store().clone();
-    Ok(Json(blocking(move || store.list_rooms()).await?))
+    Ok(Json(state.rooms.archive().run(|store| store.list_rooms()).await?))
 }
 
 async fn delete_room(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(room): Path<String>) -> ApiResult<StatusCode> {
@@ -175,12 +174,11 @@ async fn delete_room(State(state): State<Arc<AppState>>, headers: HeaderMap, Pat
     if let Some(cluster) = state.rooms.cluster() {
         cluster.delete_room(&room, history.as_deref()).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
     } else if let Some(history) = history {
-        let (store, owned) = (state.rooms.store().clone(), room.clone());
-        blocking(move || store.remember_deletion(&owned, &history)).await?;
+        let owned = room.clone();
+        state.rooms.archive().run(move |store| store.remember_deletion(&owned, &history)).await?;
     }
     state.rooms.unload(&room, &CloseReason::new(close::ROOM_UNAVAILABLE, close::ROOM_DELETED));
-    let store = state.rooms.store().clone();
-    blocking(move || store.delete_room(&room)).await?;
+    state.rooms.archive().run(move |store| store.delete_room(&room)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -35,7 +35,7 @@ use sha2::{Digest, Sha256};
 use crate::admission::{self, TokenQuery};
 use crate::app::{check_room_name, AppState};
 use crate::auth::{AuthError, Role};
-use crate::store::{blocking, BlobUsage, StoreError};
+use crate::store::{BlobUsage, StoreError};
 
 pub mod quota;
 
@@ -178,9 +178,8 @@ async fn upload(
 /// room already holds is not stored again and costs nothing.
 async fn store_within_quota(state: &AppState, room: &str, id: &str, content_type: &'static str, data: Vec<u8>) -> Result<(), BlobError> {
     let _turn = state.blob_quota.lock(room).await;
-    let store = state.rooms.store().clone();
     let (owned_room, owned_id) = (room.to_owned(), id.to_owned());
-    let usage: BlobUsage = blocking(move || store.blob_usage(&owned_room, &owned_id)).await?;
+    let usage: BlobUsage = state.rooms.archive().run(move |store| store.blob_usage(&owned_room, &owned_id)).await?;
     if usage.present {
         return Ok(());
     }
@@ -189,9 +188,8 @@ async fn store_within_quota(state: &AppState, room: &str, id: &str, content_type
         tracing::info!(room, used = over.used, quota = over.limit, bytes = over.needed, "blob upload over the room's quota");
         return Err(BlobError::OverQuota(over));
     }
-    let store = state.rooms.store().clone();
     let (owned_room, owned_id) = (room.to_owned(), id.to_owned());
-    blocking(move || store.put_blob(&owned_room, &owned_id, content_type, data)).await.map_err(BlobError::from)
+    state.rooms.archive().run(move |store| store.put_blob(&owned_room, &owned_id, content_type, data)).await.map_err(BlobError::from)
 }
 
 async fn fetch(
@@ -209,9 +207,8 @@ async fn fetch(
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
-    let store = state.rooms.store().clone();
     let (owned_room, owned_id) = (room.clone(), id.clone());
-    let (content_type, bytes) = match blocking(move || store.blob(&owned_room, &owned_id)).await.map_err(BlobError::from) {
+    let (content_type, bytes) = match state.rooms.archive().run(move |store| store.blob(&owned_room, &owned_id)).await.map_err(BlobError::from) {
         Err(BlobError::NotFound) => from_cluster(&state, &room, &id).await?,
         other => other?,
     };
@@ -239,9 +236,8 @@ async fn from_cluster(state: &AppState, room: &str, id: &str) -> Result<(String,
     if blob_id(&bytes) != id {
         return Err(BlobError::Store(StoreError::Damaged { room: room.to_owned(), reason: format!("blob {id} in redis does not match its id") }));
     }
-    let store = state.rooms.store().clone();
     let (owned_room, owned_id, copy) = (room.to_owned(), id.to_owned(), bytes.clone());
-    if let Err(error) = blocking(move || store.put_blob(&owned_room, &owned_id, known_type, copy)).await {
+    if let Err(error) = state.rooms.archive().run(move |store| store.put_blob(&owned_room, &owned_id, known_type, copy)).await {
         tracing::warn!(room, id, %error, "could not keep a copy of a blob from redis");
     }
     Ok((content_type, bytes))

@@ -5,7 +5,7 @@
 use crate::api::ApiError;
 use crate::app::AppState;
 use crate::cluster::points::PointError;
-use crate::store::{blocking, RestorePoint};
+use crate::store::RestorePoint;
 
 fn unavailable(error: impl std::fmt::Display) -> ApiError {
     ApiError::Unavailable(error.to_string())
@@ -17,8 +17,8 @@ pub async fn save(state: &AppState, room: &str, name: &str, content: Vec<u8>) ->
     if let Some(cluster) = state.rooms.cluster() {
         return cluster.save_restore_point(room, name, content).await.map_err(unavailable);
     }
-    let (store, room, name) = (state.rooms.store().clone(), room.to_owned(), name.to_owned());
-    blocking(move || store.save_restore_point(&room, &name, content)).await.map_err(ApiError::from)
+    let (room, name) = (room.to_owned(), name.to_owned());
+    state.rooms.archive().run(move |store| store.save_restore_point(&room, &name, content)).await.map_err(ApiError::from)
 }
 
 /// `room`'s restore points, newest first.
@@ -26,8 +26,8 @@ pub async fn list(state: &AppState, room: &str) -> Result<Vec<RestorePoint>, Api
     if let Some(cluster) = state.rooms.cluster() {
         return cluster.restore_points(room).await.map_err(unavailable);
     }
-    let (store, room) = (state.rooms.store().clone(), room.to_owned());
-    blocking(move || store.restore_points(&room)).await.map_err(ApiError::from)
+    let room = room.to_owned();
+    state.rooms.archive().run(move |store| store.restore_points(&room)).await.map_err(ApiError::from)
 }
 
 /// The content of restore point `id` of `room` (one Yjs update).
@@ -39,6 +39,6 @@ pub async fn content(state: &AppState, room: &str, id: i64) -> Result<Vec<u8>, A
             PointError::Cluster(error) => unavailable(error),
         });
     }
-    let (store, room) = (state.rooms.store().clone(), room.to_owned());
-    blocking(move || store.restore_point_state(&room, id)).await.map_err(ApiError::from)
+    let room = room.to_owned();
+    state.rooms.archive().run(move |store| store.restore_point_state(&room, id)).await.map_err(ApiError::from)
 }

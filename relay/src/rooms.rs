@@ -113,6 +113,11 @@ impl Rooms {
         &self.store
     }
 
+    /// The blocking part of the store (restore points, blobs, listings), called off the runtime.
+    pub fn archive(&self) -> crate::store::Archive {
+        self.store.clone().archive()
+    }
+
     /// The room named `name`, loaded from the store if it is not in memory.
     pub async fn open(&self, name: &str) -> Result<Arc<Room>, OpenError> {
         let slot = {

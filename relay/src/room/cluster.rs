@@ -57,7 +57,7 @@ impl Room {
         let stored = StoredRoom { updates: loaded.snapshot.into_iter().collect(), snapshot_bytes, ..StoredRoom::default() };
         let room = Room::from_stored(name, store, max_bytes, stored, Some(link)).map_err(|e| damaged(e.to_string()))?;
         if let Some(history) = &loaded.deleted_history {
-            room.forbid_content_before(super::decode_history(history).map_err(damaged)?);
+            room.forbid_content_before(crate::store::history::decode(history).map_err(damaged)?);
         }
         {
             let mut state = room.state.lock();

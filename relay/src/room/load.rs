@@ -27,7 +27,7 @@ impl Room {
         let history = store.deletion_history(name)?;
         let room = Room::from_stored(name, store, max_bytes, stored, None)?;
         if let Some(history) = history {
-            let history = super::decode_history(&history).map_err(|reason| StoreError::Damaged { room: name.to_owned(), reason })?;
+            let history = crate::store::history::decode(&history).map_err(|reason| StoreError::Damaged { room: name.to_owned(), reason })?;
             room.forbid_content_before(history);
         }
         Ok(room)

@@ -46,7 +46,6 @@ const VIEWER_WRITES_TOLERATED: u32 = 1;
 mod apply;
 mod cluster;
 mod deletion;
-pub use deletion::{decode_history, merge_histories};
 mod guard;
 mod load;
 mod presence;
