@@ -48,10 +48,6 @@ pub struct AppState {
     /// The key room tokens are verified with; `None` runs the relay open.
     pub token_key: Option<crate::auth::TokenKey>,
     pub address_counts: Arc<crate::admission::AddressCounts>,
-    /// Durability figures of the SQLite store, when that is the store.
-    pub durability: Option<Arc<crate::store::SqliteStore>>,
-    /// The per-room blob quota and its upload locks (`--max-room-blob-bytes`).
-    pub blob_quota: crate::blobs::quota::BlobQuota,
     next_conn: AtomicU64,
     shutting_down: AtomicBool,
 }
@@ -59,7 +55,6 @@ pub struct AppState {
 impl AppState {
     pub fn new(config: Config, rooms: Rooms) -> Self {
         let send_budget = send_budget_permits(&config);
-        let blob_quota = crate::blobs::quota::BlobQuota::new(config.max_room_blob_bytes);
         AppState {
             config,
             rooms,
@@ -68,8 +63,6 @@ impl AppState {
             counters: crate::stats::Counters::default(),
             telemetry: crate::telemetry::Telemetry::default(),
             large_sends: Arc::new(tokio::sync::Semaphore::new(send_budget)),
-            durability: None,
-            blob_quota,
             token_key: None,
             address_counts: Arc::default(),
             next_conn: AtomicU64::new(1),
@@ -141,7 +134,7 @@ async fn stats(State(state): State<Arc<AppState>>) -> axum::Json<serde_json::Val
         "latest": state.telemetry.history().last().cloned(),
         "closed_for_bad_input": c.closed_for_bad_input.load(Relaxed),
         "cache": state.rooms.cache_stats(),
-        "durability": state.durability.as_ref().map(|s| s.durability_stats()),
+        "durability": state.rooms.backend().durability(),
         "rss_bytes": rss,
         "peak_rss_bytes": peak_rss,
         "disk_bytes_written": crate::stats::disk_bytes_written(),

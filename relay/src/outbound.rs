@@ -21,6 +21,15 @@ use tokio_util::sync::CancellationToken;
 
 use crate::close_reason::CloseReason;
 
+/// Outbound queue depths, summed over connections, and the deepest single queue.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct QueueDepths {
+    pub control: usize,
+    pub updates: usize,
+    pub awareness: usize,
+    pub deepest: usize,
+}
+
 /// Awareness frames queued before they are merged into one.
 const AWARENESS_COALESCE_AT: usize = 32;
 

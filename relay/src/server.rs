@@ -14,9 +14,11 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::app::{self, AppState};
+use crate::backend::standalone::Standalone;
+use crate::backend::RoomBackend;
 use crate::cli::Config;
-use crate::rooms::Rooms;
 use crate::cli::StoreKind;
+use crate::rooms::Rooms;
 use crate::store::{MemoryStore, SharedStore, SqliteStore, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +31,8 @@ pub enum ServerError {
     Serve(std::io::Error),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Backend(#[from] crate::backend::BackendError),
     #[error(transparent)]
     Auth(crate::auth::AuthError),
     #[error("cannot reach redis at start: {0}")]
@@ -84,16 +88,17 @@ pub fn load_token_key(config: &Config) -> Result<Option<crate::auth::TokenKey>, 
     }
 }
 
-/// The rooms of this relay: standalone on `store`, or shared through Redis with `--redis`.
+/// The rooms of this relay, on its backend: standalone on `store`, or shared through Redis
+/// with `--redis` (the one place that asks which).
 async fn rooms(config: &Config, store: SharedStore) -> Result<Rooms, ServerError> {
-    let rooms = Rooms::new(store, config.cache_limits(), config.compaction());
-    Ok(match &config.redis {
+    let backend: Arc<dyn RoomBackend> = match &config.redis {
         Some(url) => {
-            let cluster = crate::cluster::Cluster::connect(url, config.cluster_settings()).await?;
-            rooms.with_cluster(Arc::new(cluster))
+            let settings = config.cluster_settings();
+            Arc::new(crate::cluster::ClusterBackend::connect(url, settings, store, config.max_room_blob_bytes).await?)
         }
-        None => rooms,
-    })
+        None => Arc::new(Standalone::new(store, config.max_room_blob_bytes)),
+    };
+    Ok(Rooms::new(backend, config.cache_limits(), config.compaction()))
 }
 
 /// A relay running in the background (tests, load generators).
@@ -141,7 +146,6 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
         .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
     let addr = listener.local_addr().map_err(ServerError::Serve)?;
     let mut state = AppState::new(config.clone(), rooms(&config, opened.store).await?);
-    state.durability = opened.sqlite;
     state.token_key = load_token_key(&config)?;
     let state = Arc::new(state);
     if state.token_key.is_none() {
@@ -187,7 +191,9 @@ async fn serve(
     for room in state.rooms.loaded() {
         state.rooms.compact_now(&room, false).await;
     }
-    state.rooms.flush().await?;
+    let flushed = state.rooms.flush().await;
+    state.rooms.close().await;
+    flushed?;
     tracing::info!("relay stopped cleanly");
     served.map_err(ServerError::Serve)
 }

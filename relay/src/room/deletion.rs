@@ -12,8 +12,8 @@
 //! administrator are not members' updates and pass.
 //!
 //! The history is kept by the store standalone (`RoomArchive::remember_deletion`, encoded and
-//! merged by `crate::store::history`) and in the room's `Deleted` stream entry in cluster
-//! mode (`crate::cluster::delete`).
+//! merged by `crate::store::history`) and, with Redis, in the `Deleted` entry of the room's
+//! stream (see the Redis backend's `delete.rs`).
 
 use shared::close;
 use yrs::updates::encoder::Encode;

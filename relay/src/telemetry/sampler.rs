@@ -84,7 +84,7 @@ fn take(app: &AppState, (then, before): (Instant, Totals), (now, after): (Instan
     let queues = app.rooms.queue_depths();
     let cache = app.rooms.cache_stats();
     let joins = cache.joins_from_memory + cache.joins_from_store;
-    let durability = app.durability.as_ref().map(|store| store.durability_stats());
+    let durability = app.rooms.backend().durability();
     let (rss_bytes, _) = crate::stats::memory();
     let c = &app.counters;
     let sample = Sample {
