@@ -167,6 +167,7 @@ impl Inbox {
     }
 
     /// Frames waiting, per queue (control, updates, awareness).
+    #[cfg(test)]
     pub fn depths(&self) -> (usize, usize, usize) {
         self.shared.depths()
     }

@@ -29,7 +29,7 @@ pub mod standalone;
 
 pub use blobs::{blob_id, LocalBlobs, CONTENT_TYPES};
 pub use link::{Accepted, Change, ChangeKind, Delivery, Follow, LocalUpdate, Refused, RoomLink, RoomSink};
-pub use quota::{BlobQuota, OverQuota};
+pub use quota::OverQuota;
 
 use std::sync::Arc;
 

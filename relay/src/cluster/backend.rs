@@ -15,6 +15,7 @@ use crate::backend::{
     blob_id, BackendError, BlobRefusal, Change, ChangeKind, Compacted, Fold, LoadedRoom, LocalBlobs, RoomBackend, RoomContent,
     RoomSink, CONTENT_TYPES,
 };
+use crate::lifecycle::Lifecycle;
 use crate::store::{Archive, DurabilityStats, RestorePoint, RoomInfo, SharedStore, StoreError, StoredRoom, UpdateLog};
 
 pub struct ClusterBackend {
@@ -27,10 +28,11 @@ pub struct ClusterBackend {
 
 impl ClusterBackend {
     /// Connects to Redis at `url` (fails if it cannot be reached now); `store` keeps this
-    /// relay's copies of blobs, each room's within `blob_quota` bytes.
-    pub async fn connect(url: &str, settings: ClusterSettings, store: SharedStore, blob_quota: u64) -> Result<Self, ClusterError> {
+    /// relay's copies of blobs, each room's within `blob_quota` bytes. The reader and the
+    /// rooms' publishers run on `lifecycle`.
+    pub async fn connect(url: &str, settings: ClusterSettings, store: SharedStore, blob_quota: u64, lifecycle: Lifecycle) -> Result<Self, ClusterError> {
         let archive = store.clone().archive();
-        let cluster = Cluster::connect(url, settings, archive.clone()).await?;
+        let cluster = Cluster::connect(url, settings, archive.clone(), lifecycle).await?;
         Ok(ClusterBackend {
             cluster: Arc::new(cluster),
             blobs: LocalBlobs::new(archive.clone(), blob_quota),

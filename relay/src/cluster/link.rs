@@ -70,7 +70,7 @@ impl Cluster {
         let link = ClusterLink { tx, last_n: Default::default(), _stop: stop.clone().drop_guard() };
         let (cluster, key) = (self.clone(), Keys::of(room).log);
         let follow: Follow = Box::new(move |room| {
-            tokio::spawn(tasks::publish(cluster.clone(), room.clone(), key.clone(), origin.clone(), rx));
+            cluster.lifecycle.spawn(tasks::publish(cluster.clone(), room.clone(), key.clone(), origin.clone(), rx));
             cluster.reader.register(key, position, origin, room, stop);
         });
         (link, follow)

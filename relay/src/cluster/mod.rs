@@ -37,6 +37,7 @@ use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
+use crate::lifecycle::Lifecycle;
 use crate::store::Archive;
 
 /// Why Redis could not do what the relay asked.
@@ -85,6 +86,8 @@ pub struct Cluster {
     pub settings: ClusterSettings,
     /// The relay's one reader of every room's stream.
     reader: reader::RoomReader,
+    /// Where the reader, the publishers and their requests run.
+    lifecycle: Lifecycle,
 }
 
 pub(crate) const PREFIX: &str = "scene:";
@@ -109,8 +112,9 @@ impl Keys {
 
 impl Cluster {
     /// Connects to Redis at `url` (fails if it cannot be reached now). `archive` is this
-    /// relay's store, whose copy of a room the reader drops when the room is deleted.
-    pub async fn connect(url: &str, settings: ClusterSettings, archive: Archive) -> Result<Cluster, ClusterError> {
+    /// relay's store, whose copy of a room the reader drops when the room is deleted; the
+    /// reader and the publishers run on `lifecycle`.
+    pub async fn connect(url: &str, settings: ClusterSettings, archive: Archive, lifecycle: Lifecycle) -> Result<Cluster, ClusterError> {
         let client = redis::Client::open(url)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(settings.timeout))
@@ -122,12 +126,8 @@ impl Cluster {
             .map_err(|_| redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut)))??;
         let relay_id = format!("{:016x}", random_u64());
         tracing::info!(relay_id, "rooms shared through redis");
-        let reader = reader::RoomReader::start(client, conn.clone(), settings, &relay_id, archive);
-        Ok(Cluster { conn, relay_id, next_instance: AtomicU64::new(1), settings, reader })
-    }
-
-    pub fn relay_id(&self) -> &str {
-        &self.relay_id
+        let reader = reader::RoomReader::start(client, conn.clone(), settings, &relay_id, archive, lifecycle.clone());
+        Ok(Cluster { conn, relay_id, next_instance: AtomicU64::new(1), settings, reader, lifecycle })
     }
 
     /// A clone of the shared, auto-reconnecting connection (short commands only).

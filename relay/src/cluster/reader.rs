@@ -31,6 +31,7 @@ use tokio_util::sync::CancellationToken;
 use super::entry::{Entry, Kind};
 use super::{ClusterSettings, PREFIX};
 use crate::backend::{Change, ChangeKind, Delivery, RoomSink};
+use crate::lifecycle::Lifecycle;
 use crate::store::Archive;
 
 /// Most entries read from one stream in one XREAD.
@@ -54,21 +55,31 @@ struct Registration {
     following: Following,
 }
 
-/// The handle rooms register with; the reading task runs as long as the handle lives.
+/// The handle rooms register with; the reading task runs until the relay stops (or the
+/// handle is dropped).
 pub struct RoomReader {
     tx: mpsc::UnboundedSender<Registration>,
     wake_key: String,
     conn: ConnectionManager,
+    lifecycle: Lifecycle,
 }
 
 impl RoomReader {
-    /// Starts the reading task of the relay `relay_id`; `archive` is this relay's store,
-    /// whose copy of a deleted room it drops.
-    pub fn start(client: redis::Client, conn: ConnectionManager, settings: ClusterSettings, relay_id: &str, archive: Archive) -> RoomReader {
+    /// Starts the reading task of the relay `relay_id` on `lifecycle`; `archive` is this
+    /// relay's store, whose copy of a deleted room it drops.
+    pub fn start(
+        client: redis::Client,
+        conn: ConnectionManager,
+        settings: ClusterSettings,
+        relay_id: &str,
+        archive: Archive,
+        lifecycle: Lifecycle,
+    ) -> RoomReader {
         let wake_key = format!("{PREFIX}relay:{{{relay_id}}}:wake");
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(read(client, settings, wake_key.clone(), rx, archive));
-        RoomReader { tx, wake_key, conn }
+        let reading = Reading { client, settings, wake_key: wake_key.clone(), archive, lifecycle: lifecycle.clone() };
+        lifecycle.spawn(read(reading, rx));
+        RoomReader { tx, wake_key, conn, lifecycle }
     }
 
     /// Follows `key` (a room's stream) after id `position`, handing entries to `room` (whose
@@ -79,7 +90,7 @@ impl RoomReader {
             return;
         }
         let (mut conn, wake_key) = (self.conn.clone(), self.wake_key.clone());
-        tokio::spawn(async move {
+        self.lifecycle.spawn(async move {
             let woken = redis::pipe()
                 .cmd("XADD")
                 .arg(&wake_key)
@@ -103,13 +114,27 @@ impl RoomReader {
     }
 }
 
-async fn read(
+/// What the reading task works with.
+struct Reading {
     client: redis::Client,
     settings: ClusterSettings,
     wake_key: String,
-    mut rx: mpsc::UnboundedReceiver<Registration>,
     archive: Archive,
-) {
+    lifecycle: Lifecycle,
+}
+
+/// The reading task: until the relay stops, or nobody can register any more.
+async fn read(reading: Reading, mut rx: mpsc::UnboundedReceiver<Registration>) {
+    let stopping = reading.lifecycle.clone();
+    tokio::select! {
+        biased;
+        _ = stopping.stopping() => {}
+        _ = read_streams(&reading, &mut rx) => {}
+    }
+}
+
+async fn read_streams(reading: &Reading, rx: &mut mpsc::UnboundedReceiver<Registration>) {
+    let Reading { client, settings, wake_key, archive, lifecycle } = reading;
     let mut rooms: HashMap<String, Following> = HashMap::new();
     let mut wake_position = "0-0".to_owned();
     let options = StreamReadOptions::default().block(settings.block.as_millis() as usize).count(READ_COUNT);
@@ -131,7 +156,7 @@ async fn read(
 
         let connection = match conn.as_mut() {
             Some(connection) => connection,
-            None => match connect(&client, &settings).await {
+            None => match connect(client, settings).await {
                 Ok(connection) => conn.insert(connection),
                 Err(error) => {
                     tracing::error!(%error, "cannot open the stream reader's connection");
@@ -143,7 +168,7 @@ async fn read(
         };
         let mut keys: Vec<&str> = Vec::with_capacity(rooms.len() + 1);
         let mut ids: Vec<&str> = Vec::with_capacity(rooms.len() + 1);
-        keys.push(&wake_key);
+        keys.push(wake_key);
         ids.push(&wake_position);
         for (key, following) in &rooms {
             keys.push(key);
@@ -162,7 +187,7 @@ async fn read(
         };
         let Some(reply) = reply else { continue };
         for stream in reply.keys {
-            if stream.key == wake_key {
+            if &stream.key == wake_key {
                 if let Some(last) = stream.ids.last() {
                     wake_position = last.id.clone();
                 }
@@ -188,7 +213,7 @@ async fn read(
                 }
                 Delivery::Deleted => {
                     rooms.remove(&stream.key);
-                    drop_local_copy(&archive, room.name());
+                    drop_local_copy(archive, lifecycle, room.name());
                 }
             }
         }
@@ -226,9 +251,9 @@ fn change(entry: Entry, own: &str) -> Option<Change> {
 }
 
 /// Drops this relay's own copy of a room deleted through some relay (its blobs).
-fn drop_local_copy(archive: &Archive, room: &str) {
+fn drop_local_copy(archive: &Archive, lifecycle: &Lifecycle, room: &str) {
     let (archive, room) = (archive.clone(), room.to_owned());
-    tokio::spawn(async move {
+    lifecycle.spawn(async move {
         if let Err(error) = archive.run({
             let room = room.clone();
             move |store| store.delete_room(&room)

@@ -30,7 +30,8 @@ use subtle::ConstantTimeEq;
 use yrs::{Doc, Transact};
 
 use crate::admission::{self, TokenQuery};
-use crate::app::{check_room_name, AppState};
+use super::check_room_name;
+use crate::state::AppState;
 use crate::auth::Role;
 use crate::backend::BackendError;
 use crate::store::{RestorePoint, RoomInfo, StoreError};

@@ -8,8 +8,8 @@
 //! - `GET {base}/api/rooms/{room}/blobs/{id}` — the file with its content type, a strong ETag
 //!   and a year of private caching (an id names one content forever).
 //!
-//! A room's blobs together may take at most `--max-room-blob-bytes` (the backend checks:
-//! `crate::backend::BlobQuota`): an upload that would go beyond is refused with
+//! A room's blobs together may take at most `--max-room-blob-bytes` (the backend checks it,
+//! see `backend/quota.rs`): an upload that would go beyond is refused with
 //! `507 {"error", "quotaBytes", "usedBytes", "bytes"}` and nothing is stored; uploading a
 //! blob the room already holds is free and answers 201 as always. Refusals are counted in
 //! the `relay_blob_uploads_over_quota` metric.
@@ -31,7 +31,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 
 use crate::admission::{self, TokenQuery};
-use crate::app::{check_room_name, AppState};
+use super::check_room_name;
+use crate::state::AppState;
 use crate::auth::{AuthError, Role};
 use crate::backend::{BackendError, BlobRefusal, OverQuota, CONTENT_TYPES};
 use crate::store::StoreError;
