@@ -2,11 +2,10 @@
 //! stopped (in the spirit of mini-redis's `Shutdown`).
 //!
 //! Everything that runs in the background is spawned on it: the room sweep and the
-//! telemetry sampler (`crate::server`), and with Redis the stream reader, each room's
-//! publisher and their short requests (`crate::cluster`); every WebSocket connection is
-//! tracked on it. SIGTERM and Ctrl-C (`crate::server::run`), `RunningRelay::stop` and the
-//! tests all stop the relay the same way, with [`Lifecycle::stop`]; then
-//! `crate::server` drains in order:
+//! telemetry sampler (`server.rs`), and with Redis the stream reader, each room's publisher
+//! and their short requests (`cluster/`); every WebSocket connection is tracked on it.
+//! SIGTERM and Ctrl-C (the binary's `server::run`), `RunningRelay::stop` and the tests all
+//! stop the relay the same way, with [`Lifecycle::stop`]; then the server drains in order:
 //!
 //! 1. stop accepting (HTTP, WebSockets); `/readyz` answers 503;
 //! 2. the connections close with 1001 and end ([`Lifecycle::drain_connections`], bounded

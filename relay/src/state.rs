@@ -2,7 +2,7 @@
 //! rooms (and through them their backend), the lifecycle, counters and telemetry, the room
 //! token key, the per-address connection counts and the send budget for large frames.
 //!
-//! A leaf of the module map: it names nothing of the handlers (`crate::http`) or of the
+//! A leaf of the module map: it names nothing of the handlers (`http/`) or of the
 //! connection task, which all take it.
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -5,15 +5,15 @@
 //! [`RoomLink`] for as long as the room is in memory), compact, delete (recording the room's
 //! history so its content stays refused), list rooms, restore points, blobs within their
 //! quota, upkeep of the rooms in memory, flush and close. Two implementations, chosen once
-//! at start (`crate::server`):
+//! when the relay starts (`server.rs`):
 //!
 //! - [`standalone`]: this relay's store (`crate::store`: the journal and one SQLite file per
 //!   room, or memory).
-//! - `crate::cluster`: Redis, shared by every relay started with the same `--redis` (a
-//!   stream per room, snapshots under a lease, one reader per relay).
+//! - the Redis backend (`cluster/`): shared by every relay started with the same `--redis`
+//!   (a stream per room, snapshots under a lease, one reader per relay).
 //!
-//! `room`, `rooms` and the HTTP routes hold a `RoomBackend` (and a room its `RoomLink`) and
-//! never ask which one it is. The arrows run one way: `room` → `backend` ← `cluster`. A
+//! The rooms, the HTTP routes and each room hold a `RoomBackend` (or a room its `RoomLink`)
+//! and never ask which one it is. The arrows run one way: room → backend ← cluster. A
 //! backend never names a room; it talks to one through [`RoomSink`], which `Room`
 //! implements: changes from elsewhere, held updates released, the backend lost.
 //!

@@ -130,7 +130,7 @@ impl RoomBackend for ClusterBackend {
 
     async fn sweep(&self, rooms: &[Arc<dyn RoomSink>]) -> Vec<bool> {
         // A relay that crashed sent no removals for its users' presence: drop what nobody
-        // renewed (see `crate::room` `remote_presence.rs`).
+        // renewed (see the room's `remote_presence.rs`).
         if let Some(timeout) = self.cluster.settings.remote_presence_timeout {
             for room in rooms {
                 room.expire_remote_presence(timeout);

@@ -1,5 +1,5 @@
 //! Local updates the backend holds back, and what else the room keeps of the backend's
-//! shared log (Redis: see `crate::cluster`; the standalone store holds nothing back).
+//! shared log (the Redis backend's streams; the standalone store holds nothing back).
 //!
 //! Fan-out order: a held local update waits here under its backend number `n`. It leaves
 //! for the other members (and its sender's durable acknowledgement is sent) when the

@@ -1,7 +1,7 @@
 //! The once-a-second sample: rates from the relay's counters, quantiles of message handling,
 //! outbound queue depths, cache and store figures, memory. Published to the history, the
 //! live subscribers and the Prometheus registry. (The task that takes one a second runs on
-//! the relay's lifecycle, in `crate::server`.)
+//! the relay's lifecycle, in `server.rs`.)
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;

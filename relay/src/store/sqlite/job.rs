@@ -1,6 +1,6 @@
 //! What the store's callers hand to the writer thread: one job per append, compaction,
-//! delete, restore point, blob or barrier. The writer ([`super::writer`]) commits them in
-//! rounds; the room files ([`super::room_files`]) hold the share that goes to a room's file.
+//! delete, restore point, blob or barrier. The writer (`writer.rs`) commits them in rounds;
+//! the room files (`room_files.rs`) take the share that goes to a room's file.
 
 use std::sync::mpsc::Sender;
 use std::sync::Arc;
