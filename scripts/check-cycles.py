@@ -207,11 +207,11 @@ class Module:
     comments: str = ""
 
 
-def child_file(parent: Module, name: str, root_dir: Path) -> Path | None:
-    if parent.file.name in ("mod.rs", "lib.rs", "main.rs") and parent.file.parent == (root_dir if not parent.path else parent.file.parent):
-        base = parent.file.parent
-    else:
-        base = parent.file.with_suffix("")
+def child_file(parent: Module, name: str) -> Path | None:
+    """Where `mod name;` in `parent` lives: beside a crate root or a `mod.rs`, else in the
+    folder named after the parent's file."""
+    owns_its_folder = not parent.path or parent.file.name == "mod.rs"
+    base = parent.file.parent if owns_its_folder else parent.file.with_suffix("")
     for candidate in (base / f"{name}.rs", base / name / "mod.rs"):
         if candidate.exists():
             return candidate
@@ -245,7 +245,7 @@ def load_crate(src: Path) -> tuple[dict[tuple[str, ...], Module], list[str]]:
                     continue
                 if name in test_modules:
                     continue
-                file = child_file(module, name, src)
+                file = child_file(module, name)
                 if file is None:
                     problems.append(f"{module.file}: no file for `mod {name};`")
                     continue
