@@ -20,7 +20,7 @@ use crate::properties::Properties;
 use crate::restore::RestorePoints;
 use crate::publish;
 use crate::room;
-use crate::status::Header;
+use crate::header::Header;
 use crate::toolbar::{ShortcutsOverlay, Toolbar};
 use crate::viewport::Viewport;
 
@@ -41,7 +41,16 @@ pub fn App() -> impl IntoView {
     // stop for good if the relay says the room was deleted.
     let deletion = Deletion::new();
     let (offline, stored, presence_rx) = offline::start(&doc, &room.name, first_state.clone(), presence_rx, deletion);
-    let status = connection::connect(doc, &room.name, room.token.clone(), first_state, presence_rx, meter.clone(), stored, deletion);
+    let status = connection::connect(connection::Session {
+        doc,
+        room: room.name.clone(),
+        token: room.token.clone(),
+        first_state,
+        presence_rx,
+        meter: meter.clone(),
+        ready: stored,
+        deletion,
+    });
     let perf = perf::start(editor, status, meter);
     publish::start(editor, user, presence_tx, perf.quality);
     shortcuts::install(editor);

@@ -20,6 +20,12 @@ pub const RENEW_EVERY_MS: f64 = 15_000.0;
 /// A peer state not renewed for this long is considered gone.
 pub const OUTDATED_AFTER_MS: f64 = 30_000.0;
 
+/// The page's clock in milliseconds, the one the table keeps time with (its callers pass
+/// the time in, so tests can use any clock).
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
 /// How this client shows up to others.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {

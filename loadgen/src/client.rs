@@ -78,29 +78,17 @@ impl Framing {
     pub fn wrap(self, doc: &str, message: Vec<u8>) -> Vec<u8> {
         match self {
             Framing::Yws => message,
-            Framing::Hocuspocus => {
-                use yrs::encoding::write::Write;
-                let mut out = Vec::with_capacity(doc.len() + 2 + message.len());
-                out.write_string(doc);
-                out.extend_from_slice(&message);
-                out
-            }
+            Framing::Hocuspocus => protocol::with_document_name(doc, &message),
         }
     }
 
     /// Frames to send as soon as the socket is open: Hocuspocus waits for an auth message
     /// (`doc 2 0 varString(token)`, here an empty token) before it handles anything else.
+    /// Its token message has the layout of y-protocols' auth message.
     pub fn hello(self, doc: &str) -> Option<Vec<u8>> {
         match self {
             Framing::Yws => None,
-            Framing::Hocuspocus => {
-                use yrs::encoding::write::Write;
-                let mut auth = Vec::new();
-                auth.write_var(protocol::MSG_AUTH);
-                auth.write_var(0u8);
-                auth.write_string("");
-                Some(self.wrap(doc, auth))
-            }
+            Framing::Hocuspocus => Some(self.wrap(doc, protocol::encode(&Message::Auth(Some(String::new()))))),
         }
     }
 
@@ -111,10 +99,7 @@ impl Framing {
         match self {
             Framing::Yws => protocol::decode_frame(frame).map_err(|e| invalid(&e)),
             Framing::Hocuspocus => {
-                use yrs::encoding::read::Read;
-                let mut decoder = yrs::updates::decoder::DecoderV1::from(frame);
-                decoder.read_string().map_err(|e| invalid(&e))?;
-                let rest = yrs::updates::decoder::Decoder::read_to_end(&mut decoder).map_err(|e| invalid(&e))?;
+                let (_, rest) = protocol::split_document_name(frame).map_err(|e| invalid(&e))?;
                 match rest.first().copied() {
                     Some(protocol::MSG_SYNC) | Some(protocol::MSG_AWARENESS) | Some(protocol::MSG_QUERY_AWARENESS) => {
                         protocol::decode_frame(rest).map_err(|e| invalid(&e))

@@ -16,7 +16,7 @@ use shared::close;
 
 use crate::auth::{self, AuthError, Role, TokenKey, SUBPROTOCOL_PREFIX};
 use crate::cli::Config;
-use crate::outbound::CloseReason;
+use crate::close_reason::CloseReason;
 
 /// Connections held per client address.
 #[derive(Default)]

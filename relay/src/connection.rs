@@ -23,11 +23,12 @@ use shared::close;
 use tokio::time::{interval_at, Instant, MissedTickBehavior};
 
 use crate::admission::Admission;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::handshake::WebSocket;
 
 type WsError = tokio_tungstenite::tungstenite::Error;
-use crate::outbound::{self, CloseReason};
+use crate::close_reason::CloseReason;
+use crate::outbound;
 use crate::room::{JoinError, Member, Room};
 
 /// What the upgrade handler learned about a connection before it joins.
@@ -94,7 +95,7 @@ pub fn serve(mut socket: WebSocket, mut joining: Joining, app: Arc<AppState>) ->
                 _ = inbox.kick.requested() => {
                     break inbox.kick.reason().unwrap_or_else(|| CloseReason::new(close::NORMAL, ""));
                 }
-                _ = app.shutdown.cancelled() => {
+                _ = app.lifecycle.stopping() => {
                     break CloseReason::new(close::GOING_AWAY, "relay shutting down");
                 }
                 Some(frame) = inbox.next() => {

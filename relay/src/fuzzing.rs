@@ -12,13 +12,20 @@ use bytes::Bytes;
 use yrs::{Doc, Transact};
 
 use crate::auth::Role;
+use crate::backend::standalone::load_room;
 use crate::outbound;
 use crate::room::{Member, Room};
-use crate::store::{MemoryStore, SharedStore};
+use crate::store::MemoryStore;
+
+/// The room named "fuzz" as `store` holds it (the relay's standalone path, without a runtime).
+fn load(store: &Arc<MemoryStore>, what: &str) -> Room {
+    let loaded = load_room(&**store, store.clone(), "fuzz").expect("the memory store loads");
+    Room::load("fuzz", loaded.content, loaded.link, 1 << 20).expect(what)
+}
 
 pub fn room_frames(data: &[u8]) {
-    let store: SharedStore = Arc::new(MemoryStore::new());
-    let room = Room::load("fuzz", store.clone(), 1 << 20).expect("an empty room loads");
+    let store = Arc::new(MemoryStore::new());
+    let room = load(&store, "an empty room loads");
     let (outbox, _inbox) = outbound::channel(1 << 16);
     room.join(1, Member::new(outbox, false, Role::Editor), 10).expect("the first member joins");
     let mut rest = data;
@@ -37,6 +44,5 @@ pub fn room_frames(data: &[u8]) {
         let update = shared::protocol::decode_update(&state).expect("the room's state decodes");
         Doc::new().transact_mut().apply_update(update).expect("the room's state applies");
     }
-    let reloaded = Room::load("fuzz", store, 1 << 20).expect("what the room stored reloads");
-    reloaded.encode_state().expect("a reloaded room encodes");
+    load(&store, "what the room stored reloads").encode_state().expect("a reloaded room encodes");
 }

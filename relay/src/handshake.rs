@@ -4,8 +4,8 @@
 //! Why: axum's wrapper only sends whole messages through tungstenite, which copies each one
 //! into a write buffer of its own connection first. In a join storm that copy of the shared
 //! 20 MB room state, once per joiner, was most of the relay's CPU (BENCHMARKS.md, join
-//! storm). With the stream itself, [`crate::connection`] writes large messages from the
-//! shared frame straight to the socket.
+//! storm). With the stream itself, the connection task (`connection.rs`) writes large
+//! messages from the shared frame straight to the socket.
 
 use std::future::Future;
 

@@ -1,25 +1,35 @@
-//! The relay as a library, so integration tests and load generators can start it in-process
-//! on a free port exactly as the `relay` binary does.
+//! The relay as a library: the `relay` binary, the integration tests, the load generators and
+//! the fuzz targets start it (or the parts they test) exactly as the binary does. Only what
+//! they use is public; ARCHITECTURE.md maps the rest.
 
-pub mod admission;
-pub mod api;
-pub mod app;
+// What the binary and the tests start and configure.
 pub mod auth;
-pub mod blobs;
 pub mod cli;
-pub mod cluster;
-pub mod compaction;
-pub mod connection;
+pub mod logging;
+pub mod server;
+
+// What the tests look inside: the shared state and the rooms in memory, and the stores.
+pub mod rooms;
+pub mod state;
+pub mod store;
+
 /// Property checks for the fuzz targets and the corpus replay; they panic by design.
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
-pub mod handshake;
-pub mod logging;
-pub mod outbound;
-pub mod points;
-pub mod room;
-pub mod rooms;
-pub mod server;
-pub mod stats;
-pub mod store;
-pub mod telemetry;
+
+/// Blob ids and the upload limit, for the blob tests.
+pub use http::blobs::{blob_id, MAX_BLOB_BYTES};
+
+mod admission;
+mod backend;
+mod close_reason;
+mod cluster;
+mod compaction;
+mod connection;
+mod handshake;
+mod http;
+mod lifecycle;
+mod outbound;
+mod room;
+mod stats;
+mod telemetry;

@@ -19,30 +19,19 @@ use shared::protocol::{self, AwarenessUpdate, AwarenessUpdateEntry, Message};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::close_reason::CloseReason;
+
+/// Outbound queue depths, summed over connections, and the deepest single queue.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct QueueDepths {
+    pub control: usize,
+    pub updates: usize,
+    pub awareness: usize,
+    pub deepest: usize,
+}
+
 /// Awareness frames queued before they are merged into one.
 const AWARENESS_COALESCE_AT: usize = 32;
-
-/// Why a connection is closed: a WebSocket close code and a human-readable reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CloseReason {
-    pub code: u16,
-    pub reason: String,
-}
-
-impl CloseReason {
-    pub fn new(code: u16, reason: impl Into<String>) -> Self {
-        // A close frame's reason must fit in 123 bytes; cut on a character boundary.
-        let mut reason = reason.into();
-        if reason.len() > 123 {
-            let mut end = 123;
-            while !reason.is_char_boundary(end) {
-                end -= 1;
-            }
-            reason.truncate(end);
-        }
-        CloseReason { code, reason }
-    }
-}
 
 #[derive(Default)]
 struct Queues {
@@ -178,6 +167,7 @@ impl Inbox {
     }
 
     /// Frames waiting, per queue (control, updates, awareness).
+    #[cfg(test)]
     pub fn depths(&self) -> (usize, usize, usize) {
         self.shared.depths()
     }
@@ -267,11 +257,5 @@ mod tests {
         let top = AWARENESS_COALESCE_AT as u32 * 3;
         assert_eq!(latest.get(&1), Some(&top));
         assert_eq!(latest.get(&2), Some(&top));
-    }
-
-    #[test]
-    fn long_reasons_are_cut_to_fit_a_close_frame() {
-        let reason = CloseReason::new(1000, "é".repeat(100));
-        assert!(reason.reason.len() <= 123);
     }
 }

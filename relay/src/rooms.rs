@@ -1,15 +1,14 @@
-//! The rooms in memory: look a room up (loading it from the store on first use), keep it
+//! The rooms in memory: look a room up (loading it from its backend on first use), keep it
 //! while anyone is in it, and let it go when it has been idle for the idle time or when the
 //! rooms in memory exceed the cache budget (least recently active first). Evicting costs
-//! nothing durable: the store already holds every update.
+//! nothing durable: the backend already holds every update.
 //!
 //! Loading happens once per room even when many clients join at once: concurrent joiners
 //! wait on the same load. A room that fails to load is not cached, so a repaired store can
 //! be retried, and it affects no other room.
 //!
-//! In cluster mode (`--redis`) rooms load from Redis instead (snapshot plus stream tail, see
-//! [`crate::cluster`]), each with its publisher task and followed by the relay's one stream reader, and compaction goes
-//! through the cluster's lease.
+//! Where rooms live is the backend's business (`crate::backend`: this relay's store, or
+//! Redis shared with other relays); nothing here depends on which.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,26 +16,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
+use shared::close;
 use tokio::sync::OnceCell;
 
-use crate::cluster::{ClusterError, SharedCluster};
+use crate::backend::{BackendError, Compacted, RoomBackend, RoomSink};
+use crate::close_reason::CloseReason;
 use crate::compaction::CompactionPolicy;
-use crate::outbound::CloseReason;
+use crate::outbound::QueueDepths;
 use crate::room::Room;
-use crate::store::{SharedStore, StoreError};
 
 type Slot = Arc<OnceCell<Arc<Room>>>;
 
 /// How much the rooms in memory may hold, and for how long after their last member left.
-/// Outbound queue depths, summed over connections, and the deepest single queue.
-#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
-pub struct QueueDepths {
-    pub control: usize,
-    pub updates: usize,
-    pub awareness: usize,
-    pub deepest: usize,
-}
-
 #[derive(Debug, Clone, Copy)]
 pub struct CacheLimits {
     pub idle: Duration,
@@ -46,35 +37,12 @@ pub struct CacheLimits {
 }
 
 pub struct Rooms {
-    store: SharedStore,
+    backend: Arc<dyn RoomBackend>,
     limits: CacheLimits,
     compaction: CompactionPolicy,
     slots: Mutex<HashMap<String, Slot>>,
-    cluster: Option<SharedCluster>,
     joins_from_memory: AtomicU64,
     joins_from_store: AtomicU64,
-}
-
-/// Why a room could not be opened.
-#[derive(Debug, thiserror::Error)]
-pub enum OpenError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("loading the room was interrupted")]
-    Interrupted,
-    #[error(transparent)]
-    Cluster(#[from] ClusterError),
-}
-
-impl OpenError {
-    /// The close code a joiner gets: damaged rooms are unavailable, an unreachable Redis is
-    /// "store unavailable, retry".
-    pub fn close_code(&self) -> u16 {
-        match self {
-            OpenError::Cluster(ClusterError::Redis(_)) => shared::close::STORE_UNAVAILABLE,
-            _ => shared::close::ROOM_UNAVAILABLE,
-        }
-    }
 }
 
 /// Joins served from memory and from the store since start.
@@ -87,34 +55,24 @@ pub struct CacheStats {
 }
 
 impl Rooms {
-    pub fn new(store: SharedStore, limits: CacheLimits, compaction: CompactionPolicy) -> Self {
+    pub fn new(backend: Arc<dyn RoomBackend>, limits: CacheLimits, compaction: CompactionPolicy) -> Self {
         Rooms {
-            store,
+            backend,
             limits,
             compaction,
             slots: Mutex::new(HashMap::new()),
-            cluster: None,
             joins_from_memory: AtomicU64::new(0),
             joins_from_store: AtomicU64::new(0),
         }
     }
 
-    /// Shares rooms with other relays through Redis.
-    pub fn with_cluster(mut self, cluster: SharedCluster) -> Self {
-        self.cluster = Some(cluster);
-        self
+    /// Where the rooms live (restore points, blobs and listings go straight there).
+    pub fn backend(&self) -> &dyn RoomBackend {
+        &*self.backend
     }
 
-    pub fn cluster(&self) -> Option<&SharedCluster> {
-        self.cluster.as_ref()
-    }
-
-    pub fn store(&self) -> &SharedStore {
-        &self.store
-    }
-
-    /// The room named `name`, loaded from the store if it is not in memory.
-    pub async fn open(&self, name: &str) -> Result<Arc<Room>, OpenError> {
+    /// The room named `name`, loaded from its backend if it is not in memory.
+    pub async fn open(&self, name: &str) -> Result<Arc<Room>, BackendError> {
         let slot = {
             let mut slots = self.slots.lock();
             let stale = slots.get(name).and_then(|slot| slot.get()).is_some_and(|room| room.is_closed());
@@ -127,16 +85,7 @@ impl Rooms {
         let room = slot
             .get_or_try_init(|| async {
                 loaded_here = true;
-                if let Some(cluster) = &self.cluster {
-                    return self.load_clustered(cluster, name).await;
-                }
-                let store = self.store.clone();
-                let (owned, max_bytes) = (name.to_owned(), self.limits.max_room_bytes);
-                let room = tokio::task::spawn_blocking(move || Room::load(&owned, store, max_bytes))
-                    .await
-                    .map_err(|_| OpenError::Interrupted)??;
-                tracing::debug!(room = name, "room loaded from the store");
-                Ok::<_, OpenError>(Arc::new(room))
+                self.load(name).await
             })
             .await?;
         let counter = if loaded_here { &self.joins_from_store } else { &self.joins_from_memory };
@@ -144,16 +93,16 @@ impl Rooms {
         Ok(room.clone())
     }
 
-    async fn load_clustered(&self, cluster: &SharedCluster, name: &str) -> Result<Arc<Room>, OpenError> {
-        let loaded = cluster.load(name).await?;
-        let (link, tasks) = cluster.link(name);
-        let (store, owned, max_bytes) = (self.store.clone(), name.to_owned(), self.limits.max_room_bytes);
-        let room = tokio::task::spawn_blocking(move || Room::load_clustered(&owned, store, max_bytes, loaded, link))
+    async fn load(&self, name: &str) -> Result<Arc<Room>, BackendError> {
+        let loaded = self.backend.load(name).await?;
+        let (owned, max_bytes, content, link) = (name.to_owned(), self.limits.max_room_bytes, loaded.content, loaded.link);
+        let room = tokio::task::spawn_blocking(move || Room::load(&owned, content, link, max_bytes))
             .await
-            .map_err(|_| OpenError::Interrupted)??;
+            .map_err(|_| BackendError::Interrupted)??;
         let room = Arc::new(room);
-        tasks.spawn(&room, room.cluster_position());
-        tracing::debug!(room = name, "room loaded from redis");
+        let sink: Arc<dyn RoomSink> = room.clone();
+        (loaded.follow)(Arc::downgrade(&sink));
+        tracing::debug!(room = name, "room loaded");
         Ok(room)
     }
 
@@ -186,17 +135,19 @@ impl Rooms {
         }
     }
 
-    /// Periodic upkeep: drop other relays' presence states that stopped being renewed
-    /// (cluster mode), compact the rooms whose log is due, then evict idle rooms and, while
-    /// over the byte budget, the least recently active empty rooms.
+    /// Periodic upkeep: the backend's own (presence other relays stopped renewing, rooms
+    /// that fell behind the shared log), compaction of the rooms whose log is due, then
+    /// eviction of idle rooms and, while over the byte budget, of the least recently active
+    /// empty rooms.
     pub async fn sweep(&self) {
         let mut loaded = self.loaded();
-        if let Some(timeout) = self.cluster.as_ref().and_then(|c| c.settings.remote_presence_timeout) {
-            for room in &loaded {
-                room.expire_remote_presence(timeout);
+        let sinks: Vec<Arc<dyn RoomSink>> = loaded.iter().map(|room| room.clone() as Arc<dyn RoomSink>).collect();
+        let left = self.backend.sweep(&sinks).await;
+        for (room, left) in loaded.iter().zip(left) {
+            if left {
+                self.forget(room);
             }
         }
-        self.check_trim_points(&loaded).await;
         for room in &loaded {
             self.compact_now(room, false).await;
         }
@@ -225,54 +176,26 @@ impl Rooms {
         }
     }
 
-    /// Cluster mode: takes out of memory the rooms whose stream was trimmed past where their
-    /// state stands (a reader that fell that far behind would miss entries; see
-    /// `Room::check_trim_point`). One Redis round trip for all of them.
-    async fn check_trim_points(&self, loaded: &[Arc<Room>]) {
-        let Some(cluster) = &self.cluster else { return };
-        let names: Vec<&str> = loaded.iter().map(|room| room.name()).collect();
-        match cluster.trim_points(&names).await {
-            Ok(points) => {
-                for (room, trimmed) in loaded.iter().zip(points) {
-                    if trimmed.is_some_and(|t| room.check_trim_point(&t)) {
-                        self.forget(room);
-                    }
-                }
-            }
-            Err(error) => tracing::warn!(%error, "could not read the rooms' trim points"),
-        }
-    }
-
-    /// Compacts `room` if due (or whenever its log is not empty, with `force`); in cluster
-    /// mode through Redis, where only the relay holding the room's lease writes. True if a
+    /// Compacts `room` if due (or whenever its log is not empty, with `force`). With a
+    /// shared backend only one relay at a time writes a room's snapshot. True if a
     /// compaction was written or queued.
     pub async fn compact_now(&self, room: &Room, force: bool) -> bool {
-        let Some(cluster) = &self.cluster else {
-            return self.compact(room, force);
-        };
-        match cluster.compact(room, &self.compaction, force).await {
-            Ok(written) => written,
+        if !room.compaction_due(&self.compaction, force) {
+            return false;
+        }
+        let policy = self.compaction;
+        match self.backend.compact(room.name(), &mut || room.prepare_compaction(&policy, force)).await {
+            Ok(Compacted::Written) => true,
+            Ok(Compacted::Skipped) => false,
+            Ok(Compacted::Elsewhere) => {
+                room.forget_log_shape();
+                false
+            }
             Err(error) => {
-                tracing::warn!(room = room.name(), %error, "cluster compaction failed");
+                tracing::warn!(room = room.name(), %error, "compaction failed");
                 false
             }
         }
-    }
-
-    /// Compacts `room` in the local store if due (or whenever its log is not empty, with
-    /// `force`). True if a compaction was queued.
-    pub fn compact(&self, room: &Room, force: bool) -> bool {
-        if let Some(compaction) = room.prepare_compaction(&self.compaction, force) {
-            let bytes = compaction.state.len();
-            match self.store.compact(room.name(), compaction.through, compaction.state) {
-                Ok(()) => {
-                    tracing::debug!(room = room.name(), through = compaction.through, bytes, "compaction queued");
-                    return true;
-                }
-                Err(error) => tracing::error!(room = room.name(), %error, "compaction refused"),
-            }
-        }
-        false
     }
 
     fn forget(&self, room: &Arc<Room>) {
@@ -284,35 +207,51 @@ impl Rooms {
         }
     }
 
-    /// Closes the room's members and takes it out of memory (before deleting it).
-    pub fn unload(&self, name: &str, reason: &CloseReason) {
+    /// Closes the room's members and takes it out of memory.
+    fn unload(&self, name: &str, reason: &CloseReason) {
         if let Some(room) = self.get_loaded(name) {
-            room.close_all(reason, true);
+            room.close_all(reason);
             self.forget(&room);
         }
     }
 
-    /// Closes every member of every room (shutdown).
-    pub fn close_all(&self, reason: &CloseReason) {
-        for room in self.loaded() {
-            room.close_all(reason, false);
-        }
+    /// Deletes a room (the admin API): records it as deleted where it lives, so copies of
+    /// its content cannot bring it back (`room/deletion.rs`; with Redis, every relay closes
+    /// its members and drops its copy), closes its members here with 4004 "room deleted",
+    /// and removes this relay's copy.
+    pub async fn delete(&self, name: &str) -> Result<(), BackendError> {
+        let history = match self.open(name).await {
+            Ok(room) => Some(room.history_for_deletion()),
+            Err(error) => {
+                tracing::warn!(room = name, %error, "deleting a room that does not load: copies of it are not refused");
+                None
+            }
+        };
+        self.backend.record_deletion(name, history).await?;
+        self.unload(name, &CloseReason::new(close::ROOM_UNAVAILABLE, close::ROOM_DELETED));
+        self.backend.delete_local_copy(name).await
     }
 
-    /// Makes everything recorded durable (shutdown).
-    pub async fn flush(&self) -> Result<(), StoreError> {
-        if self.cluster.is_some() {
-            // Local updates still on their way to Redis: give them a moment (bounded).
-            for _ in 0..100 {
-                if self.loaded().iter().all(|room| room.pending_writes() == 0) {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
+    /// Makes everything recorded durable (shutdown): local updates the backend still holds
+    /// back get a moment (bounded) to reach it, then the backend flushes.
+    pub async fn flush(&self) -> Result<(), BackendError> {
+        for _ in 0..100 {
+            if self.loaded().iter().all(|room| room.held_updates() == 0) {
+                break;
             }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || store.flush())
-            .await
-            .map_err(|e| StoreError::Io(format!("flush task failed: {e}")))?
+        self.backend.flush().await
+    }
+
+    /// The last step of a shutdown: every room leaves memory (the backend stops what it ran
+    /// for them) and the backend closes.
+    pub async fn close(&self) {
+        let going_away = CloseReason::new(close::GOING_AWAY, "relay shutting down");
+        for room in self.loaded() {
+            room.close_all(&going_away);
+            self.forget(&room);
+        }
+        self.backend.close().await;
     }
 }

@@ -1,8 +1,12 @@
-//! Starting and stopping the relay: bind, serve, sweep idle rooms, shut down gracefully.
+//! Starting and stopping the relay. [`spawn`] is the one path that builds and serves it, for
+//! the `relay` binary ([`run`]) and for the tests and load generators alike: it picks the
+//! rooms' backend (the one place that asks whether `--redis` is set), binds, starts the
+//! background tasks on the relay's [`Lifecycle`] and serves until the lifecycle stops.
 //!
-//! Shutdown order: stop accepting, close every WebSocket with 1001 (going away), wait for
-//! the connections to finish (bounded by the grace period), snapshot the rooms in memory,
-//! flush the store, return.
+//! Shutdown order (see `crate::lifecycle`): stop accepting, close every WebSocket with 1001
+//! (going away) and wait for the connections (bounded by the grace period), compact the
+//! rooms in memory, flush the backend, let the rooms leave memory and close the backend,
+//! wait for the background tasks (bounded), return.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -13,11 +17,14 @@ use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::app::{self, AppState};
-use crate::cli::Config;
+use crate::backend::standalone::Standalone;
+use crate::backend::{BackendError, RoomBackend};
+use crate::cli::{Config, StoreKind};
+use crate::lifecycle::Lifecycle;
 use crate::rooms::Rooms;
-use crate::cli::StoreKind;
+use crate::state::AppState;
 use crate::store::{MemoryStore, SharedStore, SqliteStore, StoreError};
+use crate::telemetry::sampler::Sampler;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -30,37 +37,28 @@ pub enum ServerError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
+    Backend(#[from] BackendError),
+    #[error(transparent)]
     Auth(crate::auth::AuthError),
     #[error("cannot reach redis at start: {0}")]
     Cluster(#[from] crate::cluster::ClusterError),
 }
 
-/// The store configured for this relay, and the SQLite store itself when that is it (for
-/// its durability figures).
-pub struct OpenedStore {
-    pub store: SharedStore,
-    pub sqlite: Option<Arc<SqliteStore>>,
-}
-
 /// Opens the store configured for this relay.
 pub fn open_store(config: &Config) -> Result<SharedStore, ServerError> {
-    Ok(open_store_parts(config)?.store)
-}
-
-fn open_store_parts(config: &Config) -> Result<OpenedStore, ServerError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|source| ServerError::DataDir {
         path: config.data_dir.display().to_string(),
         source,
     })?;
     Ok(match config.store {
         StoreKind::Sqlite => {
-            let store = Arc::new(SqliteStore::open(&config.data_dir, config.commit_window())?);
+            let store = SqliteStore::open(&config.data_dir, config.commit_window())?;
             tracing::info!(dir = %store.data_dir().display(), "rooms stored in SQLite, one file per room");
-            OpenedStore { store: store.clone(), sqlite: Some(store) }
+            Arc::new(store)
         }
         StoreKind::Memory => {
             tracing::warn!("rooms kept in memory only: a restart loses them");
-            OpenedStore { store: Arc::new(MemoryStore::new()), sqlite: None }
+            Arc::new(MemoryStore::new())
         }
     })
 }
@@ -84,30 +82,35 @@ pub fn load_token_key(config: &Config) -> Result<Option<crate::auth::TokenKey>, 
     }
 }
 
-/// The rooms of this relay: standalone on `store`, or shared through Redis with `--redis`.
-async fn rooms(config: &Config, store: SharedStore) -> Result<Rooms, ServerError> {
-    let rooms = Rooms::new(store, config.cache_limits(), config.compaction());
-    Ok(match &config.redis {
+/// The rooms of this relay, on its backend: standalone on `store`, or shared through Redis
+/// with `--redis` (the one place that asks which).
+async fn rooms(config: &Config, store: SharedStore, lifecycle: &Lifecycle) -> Result<Rooms, ServerError> {
+    let backend: Arc<dyn RoomBackend> = match &config.redis {
         Some(url) => {
-            let cluster = crate::cluster::Cluster::connect(url, config.cluster_settings()).await?;
-            rooms.with_cluster(Arc::new(cluster))
+            let (settings, quota) = (config.cluster_settings(), config.max_room_blob_bytes);
+            Arc::new(crate::cluster::ClusterBackend::connect(url, settings, store, quota, lifecycle.clone()).await?)
         }
-        None => rooms,
-    })
+        None => Arc::new(Standalone::new(store, config.max_room_blob_bytes)),
+    };
+    Ok(Rooms::new(backend, config.cache_limits(), config.compaction()))
 }
 
-/// A relay running in the background (tests, load generators).
+/// A relay serving in the background.
 pub struct RunningRelay {
     pub addr: SocketAddr,
     pub state: Arc<AppState>,
-    stop: tokio_util::sync::CancellationToken,
     task: JoinHandle<Result<(), ServerError>>,
 }
 
 impl RunningRelay {
-    /// Shuts down gracefully and waits until it has.
+    /// Shuts down gracefully (as on SIGTERM) and waits until it has.
     pub async fn stop(self) -> Result<(), ServerError> {
-        self.stop.cancel();
+        self.state.lifecycle.stop();
+        self.finished().await
+    }
+
+    /// Waits until the relay has stopped (its lifecycle stopped, or serving failed).
+    pub async fn finished(self) -> Result<(), ServerError> {
         self.task.await.map_err(|e| ServerError::Serve(std::io::Error::other(e)))?
     }
 
@@ -117,55 +120,49 @@ impl RunningRelay {
     }
 }
 
-/// Binds and serves in the background with the given store.
+/// Builds the relay on `store` and serves in the background until its lifecycle stops.
 pub async fn spawn(config: Config, store: SharedStore) -> Result<RunningRelay, ServerError> {
+    let lifecycle = Lifecycle::new();
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
     let addr = listener.local_addr().map_err(ServerError::Serve)?;
-    let mut state = AppState::new(config.clone(), rooms(&config, store).await?);
-    state.token_key = load_token_key(&config)?;
-    let state = Arc::new(state);
-    let stop = tokio_util::sync::CancellationToken::new();
-    let signal = stop.clone();
-    let task_state = state.clone();
-    let task = tokio::spawn(async move { serve(listener, task_state, signal.cancelled_owned()).await });
-    Ok(RunningRelay { addr, state, stop, task })
-}
-
-/// Runs the relay in the foreground until `shutdown` resolves.
-pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
-    let opened = open_store_parts(&config)?;
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
-    let addr = listener.local_addr().map_err(ServerError::Serve)?;
-    let mut state = AppState::new(config.clone(), rooms(&config, opened.store).await?);
-    state.durability = opened.sqlite;
-    state.token_key = load_token_key(&config)?;
-    let state = Arc::new(state);
-    if state.token_key.is_none() {
+    let token_key = load_token_key(&config)?;
+    if token_key.is_none() {
         tracing::warn!("no --auth-key-file: the relay is open, anyone who can reach it can join any room");
     }
-    let base = &config.base_path;
-    tracing::info!(%addr, data_dir = %config.data_dir.display(), "relay listening");
-    println!("{}", banner(addr, base));
-    serve(listener, state, shutdown).await
+    let rooms = rooms(&config, store, &lifecycle).await?;
+    let state = Arc::new(AppState::new(config, rooms, token_key, lifecycle.clone()));
+    lifecycle.spawn(sweep_rooms(state.clone()));
+    lifecycle.spawn(sample_telemetry(state.clone()));
+    let task = tokio::spawn(serve(listener, state.clone()));
+    Ok(RunningRelay { addr, state, task })
 }
 
-async fn serve(
-    listener: TcpListener,
-    state: Arc<AppState>,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), ServerError> {
-    let sweeper = tokio::spawn(sweep_idle_rooms(state.clone()));
-    let sampler = tokio::spawn(crate::telemetry::sampler::run(state.clone()));
-    let router = app::router(state.clone());
-    let on_signal = state.clone();
+/// The `relay` binary: the configured store, served until `shutdown` resolves (SIGTERM,
+/// Ctrl-C), then stopped like [`RunningRelay::stop`].
+pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
+    let store = open_store(&config)?;
+    let data_dir = config.data_dir.clone();
+    let relay = spawn(config, store).await?;
+    tracing::info!(addr = %relay.addr, data_dir = %data_dir.display(), "relay listening");
+    println!("{}", banner(relay.addr, &relay.state.config.base_path));
+    let lifecycle = relay.state.lifecycle.clone();
+    relay.state.lifecycle.spawn(async move {
+        tokio::select! {
+            _ = shutdown => lifecycle.stop(),
+            _ = lifecycle.stopping() => {}
+        }
+    });
+    relay.finished().await
+}
+
+async fn serve(listener: TcpListener, state: Arc<AppState>) -> Result<(), ServerError> {
+    let router = crate::http::router(state.clone());
+    let lifecycle = state.lifecycle.clone();
     let graceful = async move {
-        shutdown.await;
+        lifecycle.stopping().await;
         tracing::info!("shutting down: closing connections");
-        on_signal.begin_shutdown();
     };
     // Real-time traffic: small frames must leave at once, not wait for Nagle's algorithm.
     let listener = listener.tap_io(|tcp| {
@@ -176,28 +173,58 @@ async fn serve(
     let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(graceful)
         .await;
-    sweeper.abort();
-    sampler.abort();
-    state.begin_shutdown();
-    state.connections.close();
+    // Serving may also have failed on its own: everything else stops then too.
+    state.lifecycle.stop();
+    drain(&state).await?;
+    served.map_err(ServerError::Serve)
+}
+
+/// The rest of a shutdown, once nothing new gets in.
+async fn drain(state: &AppState) -> Result<(), ServerError> {
     let grace = Duration::from_secs(state.config.shutdown_grace_secs);
-    if tokio::time::timeout(grace, state.connections.wait()).await.is_err() {
+    if !state.lifecycle.drain_connections(grace).await {
         tracing::warn!("connections still open after the grace period");
     }
     for room in state.rooms.loaded() {
         state.rooms.compact_now(&room, false).await;
     }
-    state.rooms.flush().await?;
+    let flushed = state.rooms.flush().await;
+    state.rooms.close().await;
+    if !state.lifecycle.drain_tasks(grace).await {
+        tracing::warn!("background tasks still running after the grace period");
+    }
+    flushed?;
     tracing::info!("relay stopped cleanly");
-    served.map_err(ServerError::Serve)
+    Ok(())
 }
 
-async fn sweep_idle_rooms(state: Arc<AppState>) {
+/// Room upkeep (`Rooms::sweep`) every quarter of the idle time (0.2 to 5 s), until the
+/// relay stops; a sweep under way finishes first.
+async fn sweep_rooms(state: Arc<AppState>) {
     let every = (state.config.room_idle() / 4).clamp(Duration::from_millis(200), Duration::from_secs(5));
     let mut tick = tokio::time::interval(every);
     loop {
-        tick.tick().await;
+        tokio::select! {
+            biased;
+            _ = state.lifecycle.stopping() => return,
+            _ = tick.tick() => {}
+        }
         state.rooms.sweep().await;
+    }
+}
+
+/// A telemetry sample every [`crate::telemetry::INTERVAL`] until the relay stops.
+async fn sample_telemetry(state: Arc<AppState>) {
+    let mut ticker = tokio::time::interval(crate::telemetry::INTERVAL);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut sampler = Sampler::new(&state.counters);
+    loop {
+        tokio::select! {
+            biased;
+            _ = state.lifecycle.stopping() => return,
+            _ = ticker.tick() => {}
+        }
+        sampler.sample(&state.counters, &state.telemetry, &state.rooms);
     }
 }
 

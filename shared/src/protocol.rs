@@ -221,6 +221,25 @@ pub fn pong(payload: &[u8]) -> Vec<u8> {
     encode(&Message::Custom(MSG_PONG, payload.to_vec()))
 }
 
+/// `varString(name) message`: a message behind the name of the document it is for, the
+/// framing of servers that carry several documents on one socket (Hocuspocus; the load
+/// generator compares our relay with it).
+pub fn with_document_name(name: &str, message: &[u8]) -> Vec<u8> {
+    use yrs::encoding::write::Write;
+    let mut out = Vec::with_capacity(name.len() + 4 + message.len());
+    out.write_string(name);
+    out.extend_from_slice(message);
+    out
+}
+
+/// The document name a [`with_document_name`] frame starts with, and the message after it.
+pub fn split_document_name(frame: &[u8]) -> Result<(String, &[u8]), ProtocolError> {
+    use yrs::encoding::read::{Cursor, Read};
+    let mut cursor = Cursor::new(frame);
+    let name = cursor.read_string()?.to_owned();
+    Ok((name, &frame[cursor.next..]))
+}
+
 /// Reads the count of a durable acknowledgement's payload.
 pub fn decode_durable_ack(payload: &[u8]) -> Result<u64, ProtocolError> {
     use yrs::encoding::read::Read;
@@ -235,6 +254,15 @@ mod tests {
 
     fn doc(client: u64) -> Doc {
         Doc::with_options(Options { client_id: ClientID::new(client), ..Options::default() })
+    }
+
+    #[test]
+    fn a_document_name_prefix_comes_off_as_it_went_on() {
+        let message = query_awareness();
+        let framed = with_document_name("scène", &message);
+        let (name, rest) = split_document_name(&framed).expect("splits");
+        assert_eq!((name.as_str(), rest), ("scène", message.as_slice()));
+        assert!(split_document_name(&[0x05, b'a']).is_err(), "a name longer than the frame");
     }
 
     #[test]

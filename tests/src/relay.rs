@@ -67,7 +67,7 @@ impl TestRelay {
     }
 
     /// The relay's shared state (rooms, counters), for tests that reach inside.
-    pub fn state(&self) -> &std::sync::Arc<relay::app::AppState> {
+    pub fn state(&self) -> &std::sync::Arc<relay::state::AppState> {
         &self.running().state
     }
 

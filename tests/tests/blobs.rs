@@ -1,4 +1,4 @@
-//! The room blob endpoint scene jobs upload their results to (`relay::blobs`): upload and
+//! The room blob endpoint scene jobs upload their results to (the relay's `http/blobs.rs`): upload and
 //! fetch (content-addressed, with content type and caching headers), the size limit, the
 //! accepted types, unknown ids, token rules, that the SQLite store keeps blobs across a
 //! restart, and the per-room blob quota (`--max-room-blob-bytes`).
@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use relay::auth::{Claims, Role, TokenKey};
-use relay::blobs::{blob_id, MAX_BLOB_BYTES};
+use relay::{blob_id, MAX_BLOB_BYTES};
 use tests::TestRelay;
 
 const KEY: &[u8] = b"a-test-key-that-is-at-least-32-bytes-long";

@@ -143,7 +143,7 @@ async fn a_blob_uploaded_to_one_relay_is_served_by_the_others() {
     let (status, body) =
         tests::http(relays[0].addr(), "PUT", "/api/rooms/render/blobs", &[("Content-Type", "image/png")], &png).await;
     assert_eq!(status, 201, "{body}");
-    let id = relay::blobs::blob_id(&png);
+    let id = relay::blob_id(&png);
     let (status, bytes) = tests::http_bytes(relays[1].addr(), "GET", &format!("/api/rooms/render/blobs/{id}"), &[], &[]).await;
     assert_eq!((status, bytes.as_slice()), (200, png.as_slice()), "the other relay serves it");
 
@@ -178,7 +178,7 @@ async fn an_admin_delete_removes_the_room_from_every_relay() {
     let png = [b"\x89PNG\r\n\x1a\n".as_slice(), b"doomed preview"].concat();
     let (status, body) = tests::http(relays[0].addr(), "PUT", "/api/rooms/doomed/blobs", &[("Content-Type", "image/png")], &png).await;
     assert_eq!(status, 201, "{body}");
-    let blob = format!("/api/rooms/doomed/blobs/{}", relay::blobs::blob_id(&png));
+    let blob = format!("/api/rooms/doomed/blobs/{}", relay::blob_id(&png));
     assert_eq!(tests::http_bytes(relays[1].addr(), "GET", &blob, &[], &[]).await.0, 200);
     let json = [("Content-Type", "application/json")];
     let (status, body) = tests::http(relays[1].addr(), "POST", "/api/rooms/doomed/snapshots", &json, br#"{"name":"v1"}"#).await;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use relay::store::journal::{format, JOURNAL_DIR};
 use relay::store::sqlite::room_file;
-use relay::store::{RoomStore, SqliteStore};
+use relay::store::{RoomArchive, SqliteStore};
 use shared::close;
 use tests::{eventually, TestClient, TestRelay};
 use yrs::{Doc, Map, Transact};

@@ -28,8 +28,7 @@ use web_sys::{BroadcastChannel, MessageEvent};
 use yrs::{Doc, Origin, ReadTxn, Transact, TransactionMut};
 
 use crate::deletion::Deletion;
-use crate::incoming::now_ms;
-use crate::presence::{Peer, Presence};
+use crate::presence::{now_ms, Peer, Presence};
 
 /// Origin of transactions applying another tab's change.
 pub const FROM_TAB: &str = "tab";

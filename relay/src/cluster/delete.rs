@@ -5,12 +5,12 @@
 //! one script, atomic for the room's keys: it appends a `Deleted` entry to the room's stream
 //! (see [`super::entry`]), removes the snapshot, the compaction lease and the restore points
 //! (see [`super::points`]), and trims the stream to that entry. The entry carries the room's
-//! deletion history (`crate::room::deletion`), so copies of the deleted content stay refused
-//! on every relay. Every relay's reader meets the entry, closes the room's members
-//! with "room deleted" and drops its own copy (blobs); loading starts after
-//! the last such entry, so a snapshot that a compaction racing the delete wrote from the old
-//! content is ignored. The blobs shared through Redis are removed after the script (SCAN:
-//! their ids are not known; they would also expire with their TTL).
+//! deletion history (see the room's `deletion.rs`), so copies of the deleted content stay
+//! refused on every relay. Every relay's reader meets the entry, closes the room's members
+//! with "room deleted" and drops its own copy (blobs); loading starts after the last such
+//! entry, so a snapshot that a compaction racing the delete wrote from the old content is
+//! ignored. The blobs shared through Redis are removed after the script (SCAN: their ids are
+//! not known; they would also expire with their TTL).
 
 use redis::Script;
 

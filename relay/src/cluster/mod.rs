@@ -1,12 +1,14 @@
 //! Scale-out: several relay processes serve the same rooms through Redis (`--redis URL`).
+//! This is the Redis backend (`crate::backend::RoomBackend`, implemented in [`backend`]).
 //!
 //! Each room has one Redis stream (`scene:{room}:log`) carrying every accepted update and
 //! awareness change as an entry tagged with the writing relay (see [`entry`]). A relay that
-//! has the room in memory runs a publisher for it (see [`tasks`]) that XADDs the room's
-//! local changes in the order the room applied them, and follows its stream with the
-//! relay's one reader (see [`reader`]: one XREAD over every room's stream), which hands the
-//! entries to the room; the room ignores its own, and validates and applies the others like
-//! a client's and fans them out to its members.
+//! has the room in memory runs a publisher for it (see [`link`] and [`tasks`]) that XADDs
+//! the room's local changes in the order the room applied them, and follows its stream with
+//! the relay's one reader (see [`reader`]: one XREAD over every room's stream), which hands
+//! the entries to the room as changes (`crate::backend::RoomSink`): the room's own release
+//! its held updates, the others are validated and applied like a client's and fanned out to
+//! its members.
 //!
 //! Redis is the source of truth for clustered rooms: a local update is fanned out to other
 //! members and acknowledged (`?acks=1`) only after its XADD returned; a relay that loses
@@ -17,24 +19,26 @@
 //! scripts touch one slot), but the relay talks to one Redis server: the reader's XREAD
 //! spans every room, which a Redis Cluster would refuse.
 
-pub mod blobs;
-pub mod delete;
-pub mod entry;
-pub mod list;
-pub mod points;
-pub mod reader;
-pub mod snapshot;
-pub mod tasks;
+mod backend;
+mod blobs;
+mod delete;
+mod entry;
+mod link;
+mod list;
+mod points;
+mod reader;
+mod snapshot;
+mod tasks;
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+pub use backend::ClusterBackend;
+
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use tokio::sync::mpsc;
-use tokio_util::sync::{CancellationToken, DropGuard};
 
-pub use snapshot::LoadedRoom;
+use crate::lifecycle::Lifecycle;
+use crate::store::Archive;
 
 /// Why Redis could not do what the relay asked.
 #[derive(Debug, thiserror::Error)]
@@ -82,9 +86,9 @@ pub struct Cluster {
     pub settings: ClusterSettings,
     /// The relay's one reader of every room's stream.
     reader: reader::RoomReader,
+    /// Where the reader, the publishers and their requests run.
+    lifecycle: Lifecycle,
 }
-
-pub type SharedCluster = Arc<Cluster>;
 
 pub(crate) const PREFIX: &str = "scene:";
 
@@ -107,8 +111,10 @@ impl Keys {
 }
 
 impl Cluster {
-    /// Connects to Redis at `url` (fails if it cannot be reached now).
-    pub async fn connect(url: &str, settings: ClusterSettings) -> Result<Cluster, ClusterError> {
+    /// Connects to Redis at `url` (fails if it cannot be reached now). `archive` is this
+    /// relay's store, whose copy of a room the reader drops when the room is deleted; the
+    /// reader and the publishers run on `lifecycle`.
+    pub async fn connect(url: &str, settings: ClusterSettings, archive: Archive, lifecycle: Lifecycle) -> Result<Cluster, ClusterError> {
         let client = redis::Client::open(url)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(settings.timeout))
@@ -120,12 +126,8 @@ impl Cluster {
             .map_err(|_| redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut)))??;
         let relay_id = format!("{:016x}", random_u64());
         tracing::info!(relay_id, "rooms shared through redis");
-        let reader = reader::RoomReader::start(client, conn.clone(), settings, &relay_id);
-        Ok(Cluster { conn, relay_id, next_instance: AtomicU64::new(1), settings, reader })
-    }
-
-    pub fn relay_id(&self) -> &str {
-        &self.relay_id
+        let reader = reader::RoomReader::start(client, conn.clone(), settings, &relay_id, archive, lifecycle.clone());
+        Ok(Cluster { conn, relay_id, next_instance: AtomicU64::new(1), settings, reader, lifecycle })
     }
 
     /// A clone of the shared, auto-reconnecting connection (short commands only).
@@ -152,41 +154,6 @@ impl Cluster {
             }
             cursor = next;
         }
-    }
-
-    /// A link for a new in-memory instance of `room`, and the tasks to start once the room
-    /// exists (see [`tasks::LinkTasks::spawn`]).
-    pub fn link(self: &Arc<Self>, room: &str) -> (RoomLink, tasks::LinkTasks) {
-        let instance = self.next_instance.fetch_add(1, Ordering::Relaxed);
-        let origin = format!("{}/{instance}", self.relay_id);
-        let (tx, rx) = mpsc::unbounded_channel();
-        let stop = CancellationToken::new();
-        let link = RoomLink { origin: origin.clone(), tx, _stop: stop.clone().drop_guard() };
-        let tasks = tasks::LinkTasks { cluster: self.clone(), keys: Keys::of(room), origin, rx, stop };
-        (link, tasks)
-    }
-}
-
-/// What a room in memory holds of the cluster: where its local changes go. Dropping it
-/// (with the room) stops the room's reader; the publisher finishes what was queued.
-pub struct RoomLink {
-    pub origin: String,
-    tx: mpsc::UnboundedSender<Outgoing>,
-    _stop: DropGuard,
-}
-
-/// A local change waiting for its XADD.
-#[derive(Debug)]
-pub struct Outgoing {
-    pub kind: entry::Kind,
-    pub n: u64,
-    pub data: Vec<u8>,
-}
-
-impl RoomLink {
-    /// Queues a change for the publisher; false if the publisher has stopped (Redis failed).
-    pub fn send(&self, kind: entry::Kind, n: u64, data: Vec<u8>) -> bool {
-        self.tx.send(Outgoing { kind, n, data }).is_ok()
     }
 }
 

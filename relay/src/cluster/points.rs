@@ -6,7 +6,7 @@
 //! for ids), `scene:{room}:points` (a hash: id → `{"name", "created_ms", "bytes", "crc"}`)
 //! and `scene:{room}:points:data` (a hash: id → the room's state as one update). A point is
 //! written by one script, so no reader sees its metadata without its content; deleting the
-//! room removes all three (see [`super::delete`]).
+//! room removes all three (see `delete.rs`).
 
 use redis::Script;
 

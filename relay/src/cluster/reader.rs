@@ -7,8 +7,10 @@
 //! all of them, from each room's own position, on one connection of its own.
 //!
 //! A room registers its stream and where its state stands ([`RoomReader::register`]); the
-//! task hands it each batch of new entries (`Room::apply_from_cluster`) and forgets it when
-//! the room leaves memory (its link's stop token, or the room dropped) or stops following.
+//! task hands it each batch of new entries as changes (`RoomSink::deliver`: its own
+//! entries release its held updates, the others are applied) and forgets it when the room
+//! leaves service (its link's stop token, or the room dropped) or stops following. A room
+//! deleted through any relay stops following and this relay's copy of it is dropped.
 //! A blocking XREAD cannot take new streams while it waits, so registering also XADDs to a
 //! wake-up stream of this relay's own, which is part of every XREAD: the read returns at
 //! once and the next one includes the new room.
@@ -26,9 +28,11 @@ use redis::AsyncConnectionConfig;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::entry::Entry;
+use super::entry::{Entry, Kind};
 use super::{ClusterSettings, PREFIX};
-use crate::room::Room;
+use crate::backend::{Change, ChangeKind, Delivery, RoomSink};
+use crate::lifecycle::Lifecycle;
+use crate::store::Archive;
 
 /// Most entries read from one stream in one XREAD.
 const READ_COUNT: usize = 512;
@@ -40,7 +44,9 @@ const RECONNECT_PAUSE: Duration = Duration::from_millis(500);
 /// A room following its stream.
 struct Following {
     position: String,
-    room: Weak<Room>,
+    /// This room instance's origin: its own entries release its held updates.
+    origin: String,
+    room: Weak<dyn RoomSink>,
     stop: CancellationToken,
 }
 
@@ -49,30 +55,42 @@ struct Registration {
     following: Following,
 }
 
-/// The handle rooms register with; the reading task runs as long as the handle lives.
+/// The handle rooms register with; the reading task runs until the relay stops (or the
+/// handle is dropped).
 pub struct RoomReader {
     tx: mpsc::UnboundedSender<Registration>,
     wake_key: String,
     conn: ConnectionManager,
+    lifecycle: Lifecycle,
 }
 
 impl RoomReader {
-    /// Starts the reading task of the relay `relay_id`.
-    pub fn start(client: redis::Client, conn: ConnectionManager, settings: ClusterSettings, relay_id: &str) -> RoomReader {
+    /// Starts the reading task of the relay `relay_id` on `lifecycle`; `archive` is this
+    /// relay's store, whose copy of a deleted room it drops.
+    pub fn start(
+        client: redis::Client,
+        conn: ConnectionManager,
+        settings: ClusterSettings,
+        relay_id: &str,
+        archive: Archive,
+        lifecycle: Lifecycle,
+    ) -> RoomReader {
         let wake_key = format!("{PREFIX}relay:{{{relay_id}}}:wake");
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(read(client, settings, wake_key.clone(), rx));
-        RoomReader { tx, wake_key, conn }
+        let reading = Reading { client, settings, wake_key: wake_key.clone(), archive, lifecycle: lifecycle.clone() };
+        lifecycle.spawn(read(reading, rx));
+        RoomReader { tx, wake_key, conn, lifecycle }
     }
 
-    /// Follows `key` (a room's stream) after id `position`, handing entries to `room` until
-    /// `stop` is cancelled or the room is gone.
-    pub fn register(&self, key: String, position: String, room: Weak<Room>, stop: CancellationToken) {
-        if self.tx.send(Registration { key, following: Following { position, room, stop } }).is_err() {
+    /// Follows `key` (a room's stream) after id `position`, handing entries to `room` (whose
+    /// own are those of `origin`) until `stop` is cancelled or the room is gone.
+    pub fn register(&self, key: String, position: String, origin: String, room: Weak<dyn RoomSink>, stop: CancellationToken) {
+        let following = Following { position, origin, room, stop };
+        if self.tx.send(Registration { key, following }).is_err() {
             return;
         }
         let (mut conn, wake_key) = (self.conn.clone(), self.wake_key.clone());
-        tokio::spawn(async move {
+        self.lifecycle.spawn(async move {
             let woken = redis::pipe()
                 .cmd("XADD")
                 .arg(&wake_key)
@@ -96,7 +114,27 @@ impl RoomReader {
     }
 }
 
-async fn read(client: redis::Client, settings: ClusterSettings, wake_key: String, mut rx: mpsc::UnboundedReceiver<Registration>) {
+/// What the reading task works with.
+struct Reading {
+    client: redis::Client,
+    settings: ClusterSettings,
+    wake_key: String,
+    archive: Archive,
+    lifecycle: Lifecycle,
+}
+
+/// The reading task: until the relay stops, or nobody can register any more.
+async fn read(reading: Reading, mut rx: mpsc::UnboundedReceiver<Registration>) {
+    let stopping = reading.lifecycle.clone();
+    tokio::select! {
+        biased;
+        _ = stopping.stopping() => {}
+        _ = read_streams(&reading, &mut rx) => {}
+    }
+}
+
+async fn read_streams(reading: &Reading, rx: &mut mpsc::UnboundedReceiver<Registration>) {
+    let Reading { client, settings, wake_key, archive, lifecycle } = reading;
     let mut rooms: HashMap<String, Following> = HashMap::new();
     let mut wake_position = "0-0".to_owned();
     let options = StreamReadOptions::default().block(settings.block.as_millis() as usize).count(READ_COUNT);
@@ -118,7 +156,7 @@ async fn read(client: redis::Client, settings: ClusterSettings, wake_key: String
 
         let connection = match conn.as_mut() {
             Some(connection) => connection,
-            None => match connect(&client, &settings).await {
+            None => match connect(client, settings).await {
                 Ok(connection) => conn.insert(connection),
                 Err(error) => {
                     tracing::error!(%error, "cannot open the stream reader's connection");
@@ -130,7 +168,7 @@ async fn read(client: redis::Client, settings: ClusterSettings, wake_key: String
         };
         let mut keys: Vec<&str> = Vec::with_capacity(rooms.len() + 1);
         let mut ids: Vec<&str> = Vec::with_capacity(rooms.len() + 1);
-        keys.push(&wake_key);
+        keys.push(wake_key);
         ids.push(&wake_position);
         for (key, following) in &rooms {
             keys.push(key);
@@ -149,24 +187,34 @@ async fn read(client: redis::Client, settings: ClusterSettings, wake_key: String
         };
         let Some(reply) = reply else { continue };
         for stream in reply.keys {
-            if stream.key == wake_key {
+            if &stream.key == wake_key {
                 if let Some(last) = stream.ids.last() {
                     wake_position = last.id.clone();
                 }
                 continue;
             }
             let Some(following) = rooms.get_mut(&stream.key) else { continue };
-            let mut entries = Vec::with_capacity(stream.ids.len());
+            let mut changes = Vec::with_capacity(stream.ids.len());
             for raw in &stream.ids {
                 following.position = raw.id.clone();
                 match Entry::decode(raw) {
-                    Ok(entry) => entries.push(entry),
+                    Ok(entry) => changes.extend(change(entry, &following.origin)),
                     Err(error) => tracing::warn!(stream = stream.key, %error, "stream entry ignored"),
                 }
             }
-            let keeps_following = following.room.upgrade().is_some_and(|room| room.apply_from_cluster(&entries, &following.position));
-            if !keeps_following {
+            let Some(room) = following.room.upgrade() else {
                 rooms.remove(&stream.key);
+                continue;
+            };
+            match room.deliver(&changes, &following.position) {
+                Delivery::Following => {}
+                Delivery::Stopped => {
+                    rooms.remove(&stream.key);
+                }
+                Delivery::Deleted => {
+                    rooms.remove(&stream.key);
+                    drop_local_copy(archive, lifecycle, room.name());
+                }
             }
         }
     }
@@ -183,7 +231,36 @@ async fn connect(client: &redis::Client, settings: &ClusterSettings) -> Result<M
 fn fail_all(rooms: &mut HashMap<String, Following>, why: &str) {
     for (_, following) in rooms.drain() {
         if let Some(room) = following.room.upgrade() {
-            room.cluster_failed(why);
+            room.unavailable(why);
         }
     }
+}
+
+/// What an entry means to the room following the stream: another relay's change, the
+/// release of its own held updates (its own awareness changes mean nothing to it), or the
+/// room's deletion.
+fn change(entry: Entry, own: &str) -> Option<Change> {
+    let kind = match entry.kind {
+        Kind::Deleted => ChangeKind::Deleted,
+        Kind::Update if entry.origin == own => ChangeKind::Own(entry.n),
+        Kind::Awareness if entry.origin == own => return None,
+        Kind::Update => ChangeKind::Update(entry.data.into()),
+        Kind::Awareness => ChangeKind::Awareness(entry.data.into()),
+    };
+    Some(Change { id: entry.id, kind })
+}
+
+/// Drops this relay's own copy of a room deleted through some relay (its blobs).
+fn drop_local_copy(archive: &Archive, lifecycle: &Lifecycle, room: &str) {
+    let (archive, room) = (archive.clone(), room.to_owned());
+    lifecycle.spawn(async move {
+        if let Err(error) = archive.run({
+            let room = room.clone();
+            move |store| store.delete_room(&room)
+        })
+        .await
+        {
+            tracing::warn!(room, %error, "the deleted room's local copy could not be removed");
+        }
+    });
 }

@@ -16,17 +16,16 @@ use redis::Script;
 
 use super::entry::{self, Entry};
 use super::{Cluster, ClusterError, Keys};
-use crate::compaction::CompactionPolicy;
-use crate::room::Room;
+use crate::backend::{Compacted, Fold};
 
 /// What Redis holds for a room: a snapshot (if any) and the stream entries after it.
 #[derive(Debug, Default)]
-pub struct LoadedRoom {
+pub struct InRedis {
     pub snapshot: Option<Vec<u8>>,
     /// The stream id the snapshot covers ("0-0" without one).
     pub snapshot_id: String,
     pub tail: Vec<Entry>,
-    /// The room's deletion history, if it was deleted (`crate::room::deletion`).
+    /// The room's deletion history, if it was deleted (see `crate::store::history`).
     pub deleted_history: Option<Vec<u8>>,
 }
 
@@ -57,13 +56,13 @@ return 1
 
 impl Cluster {
     /// Reads the snapshot and the stream tail of `room`, checking the snapshot's CRC.
-    pub async fn load(&self, room: &str) -> Result<LoadedRoom, ClusterError> {
+    pub async fn load(&self, room: &str) -> Result<InRedis, ClusterError> {
         let keys = Keys::of(room);
         let mut conn = self.conn();
         let (fields, tail): (Vec<Vec<u8>>, StreamRangeReply) =
             Script::new(LOAD).key(&keys.snap).key(&keys.log).invoke_async(&mut conn).await?;
         let damaged = |reason: String| ClusterError::Damaged { room: room.to_owned(), reason };
-        let mut loaded = LoadedRoom { snapshot_id: "0-0".into(), ..LoadedRoom::default() };
+        let mut loaded = InRedis { snapshot_id: "0-0".into(), ..InRedis::default() };
         let (mut crc, mut data) = (None, None);
         for pair in fields.chunks(2) {
             if let [name, value] = pair {
@@ -111,13 +110,10 @@ impl Cluster {
         Ok(pipe.query_async(&mut conn).await?)
     }
 
-    /// Compacts `room` if its log is due (with `force`: if it is not empty) and no other
-    /// relay holds the room's lease. True if this relay wrote a snapshot.
-    pub async fn compact(&self, room: &Room, policy: &CompactionPolicy, force: bool) -> Result<bool, ClusterError> {
-        if !room.compaction_due(policy, force) {
-            return Ok(false);
-        }
-        let keys = Keys::of(room.name());
+    /// Compacts `room` if no other relay holds the room's lease: `fold` takes the room's
+    /// state and the stream id it covers under the room's lock.
+    pub async fn compact(&self, room: &str, fold: &mut (dyn FnMut() -> Option<Fold> + Send)) -> Result<Compacted, ClusterError> {
+        let keys = Keys::of(room);
         let mut conn = self.conn();
         let lease_ms = self.settings.lease.as_millis() as u64;
         let acquired: Option<String> = redis::cmd("SET")
@@ -129,11 +125,10 @@ impl Cluster {
             .query_async(&mut conn)
             .await?;
         if acquired.is_none() {
-            // Another relay is folding the same stream: start counting afresh.
-            room.forget_log_shape();
-            return Ok(false);
+            // Another relay is folding the same stream: the room starts counting afresh.
+            return Ok(Compacted::Elsewhere);
         }
-        let Some((through, state)) = room.prepare_cluster_compaction() else { return Ok(false) };
+        let Some(Fold { position: through, state, .. }) = fold() else { return Ok(Compacted::Skipped) };
         let minid = match entry::parse_id(&through) {
             Some((ms, _)) => format!("{}-0", ms.saturating_sub(self.settings.trim_slack.as_millis() as u64)),
             None => "0-0".to_owned(),
@@ -149,7 +144,7 @@ impl Cluster {
             .arg(&minid)
             .invoke_async(&mut conn)
             .await?;
-        tracing::debug!(room = room.name(), through, bytes = state.len(), written, "cluster compaction");
-        Ok(written == 1)
+        tracing::debug!(room, through, bytes = state.len(), written, "cluster compaction");
+        Ok(if written == 1 { Compacted::Written } else { Compacted::Skipped })
     }
 }

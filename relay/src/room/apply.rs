@@ -1,7 +1,7 @@
-//! How a room changes: an update is decoded, checked, applied, handed to the store and
-//! offered to the other members, all under the room's lock (see the module above); a
-//! viewer's write is refused; a room whose document may hold part of a refused update is
-//! poisoned and reloads from the store.
+//! How a room changes: an update is decoded, checked, applied, handed to the backend and
+//! offered to the other members (now, or once the backend releases it: `held.rs`), all
+//! under the room's lock (see the module above); a viewer's write is refused; a room whose
+//! document may hold part of a refused update is poisoned and reloads.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
@@ -11,8 +11,11 @@ use shared::close;
 use shared::protocol;
 use yrs::{Transact, Update};
 
-use super::{broadcast, guard, has_pending, invalid, ConnId, Room, RoomState, VIEWER_WRITES_TOLERATED};
-use crate::outbound::{CloseReason, Outbox};
+use super::{broadcast, guard, has_pending, held, invalid, ConnId, Room, RoomState, VIEWER_WRITES_TOLERATED};
+use crate::backend::{Accepted, LocalUpdate, Refused};
+use crate::close_reason::CloseReason;
+use crate::outbound::Outbox;
+use crate::store::OnDurable;
 
 impl Room {
     /// Applies an update that did not come from a member (an import or a restore), stores
@@ -32,8 +35,8 @@ impl Room {
         from: Option<ConnId>,
         bytes: Vec<u8>,
         frame: Option<Bytes>,
-        // From another relay (cluster mode): already accepted there and stored in Redis.
-        remote: bool,
+        // From another relay, through the backend: accepted there, in the shared log already.
+        elsewhere: bool,
     ) -> Result<(), CloseReason> {
         let update: Update = protocol::decode_update(&bytes).map_err(invalid)?;
         if update.is_empty() {
@@ -47,7 +50,7 @@ impl Room {
             return Err(CloseReason::new(close::INVALID_PAYLOAD, "invalid update: it does not encode back"));
         }
         let stored = state.log.snapshot_bytes + state.log.log_bytes;
-        if !remote && stored + bytes.len() as u64 > self.max_bytes {
+        if !elsewhere && stored + bytes.len() as u64 > self.max_bytes {
             return Err(CloseReason::new(
                 close::ROOM_TOO_LARGE,
                 format!("room would exceed its limit of {} bytes", self.max_bytes),
@@ -61,7 +64,7 @@ impl Room {
         match outcome {
             Ok(Ok(())) if has_pending(state.awareness.doc()) => {
                 // Blocks or deletions that wait for content nobody sent (their origins are
-                // missing). Never keep them (see above): the room reloads from the store,
+                // missing). Never keep them (see above): the room reloads from the backend,
                 // which does not hold this update, and everyone resyncs.
                 self.poison(state, from, "an update left changes waiting for missing dependencies");
                 return Err(CloseReason::new(
@@ -86,32 +89,54 @@ impl Room {
                 let (outbox, count) = (member.outbox.clone(), member.updates_sent);
                 Box::new(move || {
                     outbox.offer_control(Bytes::from(protocol::durable_ack(count)));
-                }) as crate::store::OnDurable
+                }) as OnDurable
             })
         });
         let len = bytes.len() as u64;
-        let frame = if self.cluster.is_some() {
-            // Redis is the store: fanned out (and acknowledged) once it has the update.
-            let frame = frame.unwrap_or_else(|| Bytes::from(protocol::update(bytes)));
-            self.share_update(state, from, frame, ack, remote)?;
-            None
+        let now = if elsewhere {
+            // Already in the shared log: every member gets it now.
+            Some((LocalUpdate::frame_of(frame, bytes), None))
         } else {
-            if let Err(error) = self.store.append(&self.name, seq, &bytes, ack) {
-                tracing::error!(room = %self.name, %error, "the store refused an update");
-                self.poison(state, from, "the store refused an update");
-                return Err(CloseReason::new(close::INTERNAL_ERROR, "storage unavailable; keep your edits and reconnect later"));
-            }
-            Some(frame.unwrap_or_else(|| Bytes::from(protocol::update(bytes))))
+            let held = state.held.len();
+            self.hand_over(state, from, LocalUpdate { seq, update: bytes, frame, on_durable: ack, held })?
         };
         state.last_seq = seq;
         state.log.log_entries += 1;
         state.log.log_bytes += len;
         state.oldest_log_entry.get_or_insert_with(Instant::now);
         state.full_state_frame = None;
-        if let Some(frame) = frame {
-            broadcast(&state.members, from, &frame, Outbox::offer_update);
+        if let Some((frame, except)) = now {
+            broadcast(&state.members, except, &frame, Outbox::offer_update);
         }
         Ok(())
+    }
+
+    /// Hands a local update to the backend. Returns the frame to offer to the members now
+    /// (and who sent it), or `None` when the backend holds it back until it is released.
+    fn hand_over(
+        &self,
+        state: &mut RoomState,
+        from: Option<ConnId>,
+        update: LocalUpdate,
+    ) -> Result<Option<(Bytes, Option<ConnId>)>, CloseReason> {
+        let Some(link) = &state.link else {
+            return Err(CloseReason::new(close::RESYNC, "room was reloaded: reconnect"));
+        };
+        match link.append(update) {
+            Ok(Accepted::Now { frame }) => Ok(Some((frame, from))),
+            Ok(Accepted::Held { n, frame, on_durable }) => {
+                state.held.hold(n, frame, from, on_durable);
+                Ok(None)
+            }
+            Err(Refused::Reload) => {
+                self.poison(state, from, "the store refused an update");
+                Err(CloseReason::new(close::INTERNAL_ERROR, "storage unavailable; keep your edits and reconnect later"))
+            }
+            Err(Refused::Unavailable(why)) => {
+                self.fail(state, why);
+                Err(held::unavailable(why))
+            }
+        }
     }
 
     /// A viewer's write is never applied: the first gets the y-protocols permission-denied
@@ -136,12 +161,11 @@ impl Room {
     /// room from the store.
     pub(super) fn poison(&self, state: &mut RoomState, culprit: Option<ConnId>, why: &str) {
         tracing::warn!(room = %self.name, conn = ?culprit, why, "room leaves memory and reloads from the store");
-        state.closed = true;
+        state.go_out_of_service();
         for (id, member) in &state.members {
             if Some(*id) != culprit {
                 member.outbox.close(CloseReason::new(close::RESYNC, "room reloaded: reconnect"));
             }
         }
     }
-
 }

@@ -11,16 +11,16 @@
 //! old client's clocks only grow), so it is never refused. Imports and restores by an
 //! administrator are not members' updates and pass.
 //!
-//! The history is kept by the store standalone (`RoomStore::remember_deletion`) and in the
-//! room's `Deleted` stream entry in cluster mode (`crate::cluster::delete`).
+//! The history is kept by the store standalone (`RoomArchive::remember_deletion`, encoded and
+//! merged by `crate::store::history`) and, with Redis, in the `Deleted` entry of the room's
+//! stream (see the Redis backend's `delete.rs`).
 
 use shared::close;
-use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{ReadTxn, StateVector, Transact, Update};
 
 use super::{Room, RoomState};
-use crate::outbound::CloseReason;
+use crate::close_reason::CloseReason;
 
 impl Room {
     /// Refuses members' updates holding content from before `history` (see the module doc).
@@ -53,18 +53,6 @@ impl Room {
     }
 }
 
-/// A decoded history (an encoded state vector), or why it does not decode.
-pub fn decode_history(bytes: &[u8]) -> Result<StateVector, String> {
-    StateVector::decode_v1(bytes).map_err(|e| format!("deletion history: {e}"))
-}
-
-/// Merges two encoded histories.
-pub fn merge_histories(earlier: &[u8], later: &[u8]) -> Result<Vec<u8>, String> {
-    let mut merged = decode_history(earlier)?;
-    merged.merge(decode_history(later)?);
-    Ok(merged.encode_v1())
-}
-
 /// Whether `update` holds a struct below `history`'s clock for its client.
 fn predates(update: &Update, history: &StateVector) -> bool {
     update.state_vector_lower().iter().any(|(client, lowest)| *lowest < history.get(client))
@@ -73,6 +61,7 @@ fn predates(update: &Update, history: &StateVector) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use yrs::updates::decoder::Decode;
     use yrs::{Doc, Map};
 
     fn update_of(doc: &Doc, since: &StateVector) -> Update {
@@ -96,14 +85,4 @@ mod tests {
         assert!(!predates(&update_of(&fresh, &StateVector::default()), &history), "a new client");
     }
 
-    #[test]
-    fn histories_merge() {
-        let (a, b) = (Doc::new(), Doc::new());
-        a.get_or_insert_map("m").insert(&mut a.transact_mut(), "x", 1);
-        b.get_or_insert_map("m").insert(&mut b.transact_mut(), "y", 1);
-        let merged = merge_histories(&a.transact().state_vector().encode_v1(), &b.transact().state_vector().encode_v1()).expect("merges");
-        let merged = decode_history(&merged).expect("decodes");
-        assert_eq!((merged.get(&a.client_id()), merged.get(&b.client_id())), (1, 1));
-        assert!(decode_history(b"\xff\xff\xff").is_err());
-    }
 }

@@ -9,7 +9,7 @@ use shared::protocol;
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
 
-use crate::outbound::CloseReason;
+use crate::close_reason::CloseReason;
 
 /// Refuses an update that yrs would keep pending: blocks starting past what the room has,
 /// or deletions of content neither the room nor the update holds.

@@ -1,6 +1,6 @@
-//! Building a room in memory from what is stored: a store's snapshot and log, or (in
-//! cluster mode) a snapshot from Redis. Stored data that does not decode or apply refuses
-//! the room instead of serving part of it.
+//! Building a room in memory from what its backend holds: a snapshot and the log after it,
+//! and the shared log's changes after those (applied with the checks of live ones). Stored
+//! data that does not decode or apply refuses the room instead of serving part of it.
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -14,33 +14,33 @@ use yrs::sync::Awareness;
 use yrs::{Doc, StateVector, Transact};
 
 use super::guard::{encode_diff, has_pending};
-use super::{cluster, Room, RoomState};
+use super::{held, Room, RoomState};
+use crate::backend::{RoomContent, RoomLink};
 use crate::compaction::LogShape;
-use crate::store::{SharedStore, StoreError};
+use crate::store::{history, StoreError, StoredRoom};
 
 impl Room {
-    /// Builds the room from what the store holds. Blocking; run off the async runtime.
-    /// Stored data that does not decode or apply refuses the room instead of serving part
-    /// of it.
-    pub fn load(name: &str, store: SharedStore, max_bytes: u64) -> Result<Room, StoreError> {
-        let stored = store.load(name)?;
-        let history = store.deletion_history(name)?;
-        let room = Room::from_stored(name, store, max_bytes, stored, None)?;
-        if let Some(history) = history {
-            let history = super::decode_history(&history).map_err(|reason| StoreError::Damaged { room: name.to_owned(), reason })?;
-            room.forbid_content_before(history);
+    /// Builds the room from what its backend holds (`content`), with `link` as its way back.
+    /// Takes CPU time in proportion to the room (a 20 MB room takes a while): run it off the
+    /// async runtime's workers.
+    pub fn load(name: &str, content: RoomContent, link: Box<dyn RoomLink>, max_bytes: u64) -> Result<Room, StoreError> {
+        let damaged = |reason: String| StoreError::Damaged { room: name.to_owned(), reason };
+        let RoomContent { stored, deleted_history, tail, position } = content;
+        let room = Room::from_stored(name, link, max_bytes, stored)?;
+        if let Some(history) = deleted_history {
+            room.forbid_content_before(history::decode(&history).map_err(damaged)?);
         }
+        let mut state = room.state.lock();
+        for change in &tail {
+            room.apply_elsewhere(&mut state, &change.kind).map_err(|reason| damaged(format!("entry {}: {}", change.id, reason.reason)))?;
+        }
+        state.held.position = position;
+        drop(state);
         Ok(room)
     }
 
-    /// Builds the room from stored updates (from the store, or a snapshot from Redis).
-    pub(super) fn from_stored(
-        name: &str,
-        store: SharedStore,
-        max_bytes: u64,
-        stored: crate::store::StoredRoom,
-        cluster: Option<crate::cluster::RoomLink>,
-    ) -> Result<Room, StoreError> {
+    /// Builds the room from stored updates.
+    fn from_stored(name: &str, link: Box<dyn RoomLink>, max_bytes: u64, stored: StoredRoom) -> Result<Room, StoreError> {
         let doc = Doc::new();
         {
             let mut txn = doc.transact_mut();
@@ -71,12 +71,11 @@ impl Room {
         let full_state_frame = Some(Bytes::from(protocol::sync_step2(full_state)));
         Ok(Room {
             name: name.to_owned(),
-            store,
             max_bytes,
-            cluster,
             state: Arc::new(Mutex::new(RoomState {
                 awareness: Awareness::with_clock(doc, super::remote_presence::presence_clock),
                 members: HashMap::new(),
+                link: Some(link),
                 closed: false,
                 last_active: Instant::now(),
                 last_seq: stored.last_seq,
@@ -88,7 +87,7 @@ impl Room {
                 },
                 oldest_log_entry: has_log.then(Instant::now),
                 full_state_frame,
-                cluster: cluster::ClusterState::default(),
+                held: held::Held::default(),
                 presence: Default::default(),
                 deleted_history: None,
             })),

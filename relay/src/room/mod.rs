@@ -1,15 +1,17 @@
 //! One room in memory: its document, its awareness states and its members.
 //!
 //! Everything that changes a room happens under the room's lock, in this order: decode and
-//! validate, apply, hand to the store (which queues it for group commit), offer to the
-//! other members' queues. Holding the lock while offering keeps every member's stream in
-//! the order the room applied updates; offering never waits (see [`crate::outbound`]), so a
-//! slow member cannot stall the room.
+//! validate, apply, hand to the backend through the room's link (which only queues: see
+//! `crate::backend`), offer to the other members' queues (at once, or once the backend
+//! releases the update: `held.rs`). Holding the lock while offering keeps every member's
+//! stream in the order the room applied updates; offering never waits (see
+//! [`crate::outbound`]), so a slow member cannot stall the room. The backend talks back to
+//! the room through [`crate::backend::RoomSink`] (`sink.rs`): changes other relays made,
+//! held updates released, the backend lost.
 //!
-//! Invariant: the room's document is exactly the fold of what was handed to the store,
+//! Invariant: the room's document is exactly the fold of what was handed to the backend,
 //! numbered 1..=`last_seq`. An update is handed over only after it applied cleanly; one that
-//! fails half-way poisons the room, which leaves memory and is reloaded from the store by
-//! the next joiner.
+//! fails half-way poisons the room, which leaves memory and is reloaded by the next joiner.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -22,10 +24,11 @@ use shared::protocol::{self, Message, ProtocolError, SyncMessage};
 use yrs::sync::Awareness;
 use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact};
 
-use crate::compaction::LogShape;
 use crate::auth::Role;
-use crate::outbound::{CloseReason, Outbox};
-use crate::store::SharedStore;
+use crate::backend::RoomLink;
+use crate::close_reason::CloseReason;
+use crate::compaction::LogShape;
+use crate::outbound::{Outbox, QueueDepths};
 
 /// Identifies one WebSocket connection for the lifetime of the process.
 pub type ConnId = u64;
@@ -43,26 +46,22 @@ pub enum JoinError {
 const VIEWER_WRITES_TOLERATED: u32 = 1;
 
 mod apply;
-mod cluster;
 mod deletion;
-pub use deletion::{decode_history, merge_histories};
 mod guard;
+mod held;
 mod load;
 mod presence;
 mod remote_presence;
+mod sink;
 mod upkeep;
 
 pub use guard::EncodeFailed;
 use guard::{encode_diff, has_pending};
-pub use upkeep::Compaction;
 
 pub struct Room {
     name: String,
-    store: SharedStore,
     /// Largest the room's stored form may grow, in bytes.
     max_bytes: u64,
-    /// In cluster mode (`--redis`): where local changes go (see `cluster.rs`).
-    cluster: Option<crate::cluster::RoomLink>,
     /// Shared with the timer that flushes a presence batch (see `presence.rs`).
     state: Arc<Mutex<RoomState>>,
 }
@@ -70,7 +69,9 @@ pub struct Room {
 struct RoomState {
     awareness: Awareness,
     members: HashMap<ConnId, Member>,
-    /// Set once the room left memory (evicted, deleted or poisoned).
+    /// Where the room's changes go; `None` once the room is out of service.
+    link: Option<Box<dyn RoomLink>>,
+    /// Set once the room left memory (evicted, deleted, poisoned or offline).
     closed: bool,
     last_active: Instant,
     /// Sequence number of the newest update handed to the store.
@@ -80,7 +81,8 @@ struct RoomState {
     /// The whole room as a SyncStep2 frame, encoded once per room version and shared by
     /// every joiner that starts from an empty document.
     full_state_frame: Option<Bytes>,
-    cluster: cluster::ClusterState,
+    /// Local updates the backend holds back, and where the room stands in the shared log.
+    held: held::Held,
     /// Awareness changes waiting to be broadcast together (crowded rooms only).
     presence: presence::PresenceBatch,
     /// Set once the room was deleted: members' updates holding older content are refused
@@ -127,7 +129,7 @@ impl Room {
     }
 
     /// Adds the outbound queue depths of the room's members to `total`.
-    pub fn add_queue_depths(&self, total: &mut crate::rooms::QueueDepths) {
+    pub fn add_queue_depths(&self, total: &mut QueueDepths) {
         let state = self.state.lock();
         for member in state.members.values() {
             let (control, updates, awareness) = member.outbox.depths();
@@ -290,14 +292,23 @@ impl Room {
     }
 
     /// Closes every member and takes the room out of memory (delete, shutdown).
-    pub fn close_all(&self, reason: &CloseReason, leave_memory: bool) {
+    pub fn close_all(&self, reason: &CloseReason) {
         let mut state = self.state.lock();
-        if leave_memory {
-            state.closed = true;
-        }
+        state.go_out_of_service();
         for member in state.members.values() {
             member.outbox.close(reason.clone());
         }
+    }
+}
+
+impl RoomState {
+    /// The room leaves service: no more changes, its link and held updates are dropped (the
+    /// backend stops what it ran for the room). Members are closed by the caller, each
+    /// with its reason.
+    fn go_out_of_service(&mut self) {
+        self.closed = true;
+        self.link = None;
+        self.held.clear();
     }
 }
 

@@ -205,8 +205,9 @@ mod tests {
 
     /// A room of `n` members on the memory store, and each member's inbox.
     fn crowded_room(n: u64) -> (super::super::Room, Vec<crate::outbound::Inbox>) {
-        let store: crate::store::SharedStore = Arc::new(crate::store::MemoryStore::new());
-        let room = super::super::Room::load("crowd", store, 1 << 20).expect("an empty room loads");
+        let store = Arc::new(crate::store::MemoryStore::new());
+        let loaded = crate::backend::standalone::load_room(&*store, store.clone(), "crowd").expect("an empty room loads");
+        let room = super::super::Room::load("crowd", loaded.content, loaded.link, 1 << 20).expect("an empty room loads");
         let mut inboxes = Vec::new();
         for conn in 0..n {
             let (outbox, inbox) = crate::outbound::channel(1 << 10);

@@ -5,32 +5,39 @@ use std::time::Instant;
 
 use yrs::StateVector;
 
-use super::Room;
+use super::{Room, RoomState};
+use crate::backend::Fold;
 use crate::compaction::{CompactionPolicy, LogShape};
 
-/// A compaction prepared under the room's lock, written by the store later.
-pub struct Compaction {
-    pub through: u64,
-    pub state: Vec<u8>,
-}
-
 impl Room {
-    /// A compaction if the policy says one is due (`force`: whenever the log is not empty).
-    pub fn prepare_compaction(&self, policy: &CompactionPolicy, force: bool) -> Option<Compaction> {
+    /// Whether a compaction is due (`force`: whenever the log is not empty). A peek:
+    /// nothing changes.
+    pub fn compaction_due(&self, policy: &CompactionPolicy, force: bool) -> bool {
+        is_due(&self.state.lock(), policy, force)
+    }
+
+    /// The room's log folded into one snapshot, if a compaction is due, with where the
+    /// state stands (taken under one lock); the log's shape starts afresh.
+    pub fn prepare_compaction(&self, policy: &CompactionPolicy, force: bool) -> Option<Fold> {
         let mut state = self.state.lock();
-        let mut shape = state.log;
-        shape.oldest_entry_age = state.oldest_log_entry.map(|t| t.elapsed());
-        let due = if force { shape.log_entries > 0 } else { policy.is_due(&shape) };
-        if !due {
+        if !is_due(&state, policy, force) {
             return None;
         }
         let snapshot = self.fold_log(&mut state)?;
-        Some(Compaction { through: state.last_seq, state: snapshot })
+        Some(Fold { seq: state.last_seq, position: state.held.position.clone(), state: snapshot })
+    }
+
+    /// Another relay folds this room's log: count it afresh.
+    pub fn forget_log_shape(&self) {
+        let mut state = self.state.lock();
+        let snapshot_bytes = state.log.snapshot_bytes;
+        state.log = LogShape { snapshot_bytes, ..LogShape::default() };
+        state.oldest_log_entry = None;
     }
 
     /// Encodes the whole room as the snapshot that replaces its log, and resets the log's
     /// shape to match; `None` (logged) if yrs cannot encode the room.
-    pub(super) fn fold_log(&self, state: &mut super::RoomState) -> Option<Vec<u8>> {
+    fn fold_log(&self, state: &mut RoomState) -> Option<Vec<u8>> {
         let snapshot = match super::encode_diff(state.awareness.doc(), &StateVector::default()) {
             Ok(snapshot) => snapshot,
             Err(failure) => {
@@ -49,8 +56,17 @@ impl Room {
         if state.closed || !state.members.is_empty() || !evictable(state.last_active) {
             return false;
         }
-        state.closed = true;
+        state.go_out_of_service();
         true
     }
+}
 
+fn is_due(state: &RoomState, policy: &CompactionPolicy, force: bool) -> bool {
+    let mut shape = state.log;
+    shape.oldest_entry_age = state.oldest_log_entry.map(|t| t.elapsed());
+    if force {
+        shape.log_entries > 0
+    } else {
+        policy.is_due(&shape)
+    }
 }

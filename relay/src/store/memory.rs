@@ -5,12 +5,12 @@ use std::collections::HashMap;
 
 use parking_lot::Mutex;
 
-use super::{now_ms, BlobUsage, OnDurable, RestorePoint, RoomInfo, RoomStore, StoreError, StoredRoom};
+use super::{history, now_ms, BlobUsage, OnDurable, RestorePoint, RoomArchive, RoomInfo, StoreError, StoredRoom, UpdateLog};
 
 #[derive(Default)]
 pub struct MemoryStore {
     rooms: Mutex<HashMap<String, MemoryRoom>>,
-    /// Deletion histories, kept beyond the rooms (see `crate::room::deletion`).
+    /// Deletion histories, kept beyond the rooms (see [`history`]).
     deleted: Mutex<HashMap<String, Vec<u8>>>,
 }
 
@@ -30,25 +30,7 @@ impl MemoryStore {
     }
 }
 
-impl RoomStore for MemoryStore {
-    fn load(&self, room: &str) -> Result<StoredRoom, StoreError> {
-        let rooms = self.rooms.lock();
-        let Some(stored) = rooms.get(room) else { return Ok(StoredRoom::default()) };
-        let mut out = StoredRoom::default();
-        if let Some((through, state)) = &stored.snapshot {
-            out.updates.push(state.clone());
-            out.last_seq = *through;
-            out.snapshot_bytes = state.len() as u64;
-        }
-        for (seq, update) in &stored.log {
-            out.updates.push(update.clone());
-            out.last_seq = out.last_seq.max(*seq);
-            out.log_count += 1;
-            out.log_bytes += update.len() as u64;
-        }
-        Ok(out)
-    }
-
+impl UpdateLog for MemoryStore {
     fn append(&self, room: &str, seq: u64, update: &[u8], on_durable: Option<OnDurable>) -> Result<(), StoreError> {
         {
             let mut rooms = self.rooms.lock();
@@ -69,6 +51,26 @@ impl RoomStore for MemoryStore {
         stored.snapshot = Some((through, state));
         Ok(())
     }
+}
+
+impl RoomArchive for MemoryStore {
+    fn load(&self, room: &str) -> Result<StoredRoom, StoreError> {
+        let rooms = self.rooms.lock();
+        let Some(stored) = rooms.get(room) else { return Ok(StoredRoom::default()) };
+        let mut out = StoredRoom::default();
+        if let Some((through, state)) = &stored.snapshot {
+            out.updates.push(state.clone());
+            out.last_seq = *through;
+            out.snapshot_bytes = state.len() as u64;
+        }
+        for (seq, update) in &stored.log {
+            out.updates.push(update.clone());
+            out.last_seq = out.last_seq.max(*seq);
+            out.log_count += 1;
+            out.log_bytes += update.len() as u64;
+        }
+        Ok(out)
+    }
 
     fn delete_room(&self, room: &str) -> Result<(), StoreError> {
         self.rooms.lock().remove(room);
@@ -78,8 +80,7 @@ impl RoomStore for MemoryStore {
     fn remember_deletion(&self, room: &str, history: &[u8]) -> Result<(), StoreError> {
         let mut deleted = self.deleted.lock();
         let merged = match deleted.get(room) {
-            Some(earlier) => crate::room::merge_histories(earlier, history)
-                .map_err(|reason| StoreError::Damaged { room: room.to_owned(), reason })?,
+            Some(earlier) => history::merge(earlier, history).map_err(|reason| StoreError::Damaged { room: room.to_owned(), reason })?,
             None => history.to_vec(),
         };
         deleted.insert(room.to_owned(), merged);

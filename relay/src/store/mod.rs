@@ -1,20 +1,27 @@
-//! Room storage behind one trait, so the relay does not care where rooms live.
+//! Room storage, so the relay does not care where rooms live on this machine.
 //!
 //! A room is stored as a snapshot (one update holding the whole room as of sequence number
 //! `through`) plus a log of the updates accepted after it, each with its sequence number.
 //! Loading folds them in order. The room assigns sequence numbers; the store keeps them.
 //!
-//! `append` never blocks on the disk: durable stores queue the write and batch many
-//! appends into one commit (group commit), then call each append's `on_durable` callback.
-//! `compact` folds the log into a new snapshot; it is written in order with the appends, so
-//! it only ever removes log entries the snapshot already covers.
+//! A store has two parts, split by what their callers may do, and the types say which may
+//! block. [`UpdateLog`] (`append`, `compact`) is what a room calls while it holds its lock:
+//! it never blocks on the disk (durable stores queue the write and batch many appends into
+//! one commit, group commit, then call each append's `on_durable`); `compact` is written in
+//! order with the appends, so it only ever removes log entries the snapshot covers.
+//! [`RoomArchive`] (loads, snapshots' readers, restore points, blobs, deletes, flush) may
+//! block, and the relay holds it only as an [`Archive`], whose every call is `async` and
+//! runs on a blocking thread.
 
-mod memory;
+mod archive;
+pub mod history;
 pub mod journal;
+mod memory;
 pub mod sqlite;
 
+pub use archive::Archive;
 pub use memory::MemoryStore;
-pub use sqlite::SqliteStore;
+pub use sqlite::{DurabilityStats, SqliteStore};
 
 use std::sync::Arc;
 
@@ -64,7 +71,7 @@ pub struct RestorePoint {
     pub bytes: u64,
 }
 
-/// What a room's blobs take in the store, for the blob quota (`crate::blobs`).
+/// What a room's blobs take in the store, for the blob quota.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BlobUsage {
     /// Bytes of every blob of the room (content only).
@@ -76,29 +83,41 @@ pub struct BlobUsage {
 /// Called once an appended update is durable.
 pub type OnDurable = Box<dyn FnOnce() + Send>;
 
-/// Where rooms are kept between the times they are in memory. Methods other than
-/// `append` and `compact` may block; the relay calls them off the async runtime.
-pub trait RoomStore: Send + Sync + 'static {
-    /// What is stored for `room`; empty for a room never stored. Everything appended
-    /// before this call is included.
-    fn load(&self, room: &str) -> Result<StoredRoom, StoreError>;
-
-    /// Records update number `seq` of `room`. Must not block on the disk.
+/// The part of a store a room calls while it holds its lock: nothing here may block. A
+/// durable store queues the write and commits many at once (group commit), then calls each
+/// append's `on_durable`.
+pub trait UpdateLog: Send + Sync + 'static {
+    /// Records update number `seq` of `room`.
     fn append(&self, room: &str, seq: u64, update: &[u8], on_durable: Option<OnDurable>) -> Result<(), StoreError>;
 
     /// Replaces the snapshot of `room` with `state` (the whole room as of `through`) and
-    /// drops the log entries up to `through`. Must not block on the disk.
+    /// drops the log entries up to `through`.
     fn compact(&self, room: &str, through: u64, state: Vec<u8>) -> Result<(), StoreError>;
+
+    /// Latency and volume of the durable commits since the store opened, for a store that
+    /// commits to disk (read from counters: this does not block either).
+    fn durability(&self) -> Option<DurabilityStats> {
+        None
+    }
+}
+
+/// The part of a store that may block (reads, snapshots, restore points, blobs, deletes).
+/// The relay reaches it only through [`Archive`], which runs every call on a blocking
+/// thread; a room never holds one.
+pub trait RoomArchive: Send + Sync + 'static {
+    /// What is stored for `room`; empty for a room never stored. Everything appended
+    /// before this call is included.
+    fn load(&self, room: &str) -> Result<StoredRoom, StoreError>;
 
     /// Forgets a room, its restore points and its blobs.
     fn delete_room(&self, room: &str) -> Result<(), StoreError>;
 
     /// Remembers what `room` held when it was deleted (`history`, an encoded state vector,
-    /// merged with any recorded before), beyond the room itself: see `crate::room::deletion`.
-    /// Durable when it returns.
+    /// merged with any recorded before), beyond the room itself (see [`history`]). Durable
+    /// when it returns.
     fn remember_deletion(&self, room: &str, history: &[u8]) -> Result<(), StoreError>;
 
-    /// What [`RoomStore::remember_deletion`] recorded for `room`, if anything.
+    /// What [`RoomArchive::remember_deletion`] recorded for `room`, if anything.
     fn deletion_history(&self, room: &str) -> Result<Option<Vec<u8>>, StoreError>;
 
     /// Every stored room.
@@ -126,14 +145,31 @@ pub trait RoomStore: Send + Sync + 'static {
 
     /// Makes everything appended so far durable.
     fn flush(&self) -> Result<(), StoreError>;
+
+    /// Makes everything appended so far durable and stops taking writes (the relay's last
+    /// step when it shuts down). Nothing to do for a store without a writer of its own.
+    fn close(&self) {}
+}
+
+/// A whole store: both parts, as a store is opened, handed to the relay and split by it.
+pub trait RoomStore: UpdateLog + RoomArchive {
+    /// The part rooms may call under their lock.
+    fn update_log(self: Arc<Self>) -> Arc<dyn UpdateLog>;
+    /// The part that may block, behind [`Archive`].
+    fn archive(self: Arc<Self>) -> Archive;
+}
+
+impl<T: UpdateLog + RoomArchive> RoomStore for T {
+    fn update_log(self: Arc<Self>) -> Arc<dyn UpdateLog> {
+        self
+    }
+
+    fn archive(self: Arc<Self>) -> Archive {
+        Archive::new(self)
+    }
 }
 
 pub type SharedStore = Arc<dyn RoomStore>;
-
-/// Runs a blocking store call off the async runtime (for the HTTP handlers).
-pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, StoreError> + Send + 'static) -> Result<T, StoreError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| StoreError::Io(format!("store task failed: {e}")))?
-}
 
 /// Unix time in milliseconds.
 pub(crate) fn now_ms() -> i64 {

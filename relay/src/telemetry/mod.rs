@@ -3,15 +3,13 @@
 //! Once a second the [`sampler`] turns the relay's plain counters into a [`Sample`]
 //! (rates, latency quantiles, queue depths, cache hit rate, store latency, memory), keeps
 //! the last five minutes of them, pushes each to live subscribers, and mirrors the figures
-//! into a Prometheus registry ([`metrics`]). [`routes`] serves `{base}/metrics` (Prometheus
-//! text) and `{base}/api/stats/stream` (Server-Sent Events: the history on connect, then
-//! one sample a second).
+//! into a Prometheus registry ([`metrics`]). The HTTP routes that serve them (`{base}/metrics`,
+//! `{base}/api/stats/stream`) are with the other handlers, in `http/telemetry.rs`.
 //!
 //! The hot path only bumps atomics and records one histogram value per handled message;
 //! everything derived is computed by the sampler.
 
 pub mod metrics;
-pub mod routes;
 pub mod sampler;
 
 use std::collections::VecDeque;

@@ -1,15 +1,17 @@
 //! The once-a-second sample: rates from the relay's counters, quantiles of message handling,
 //! outbound queue depths, cache and store figures, memory. Published to the history, the
-//! live subscribers and the Prometheus registry.
+//! live subscribers and the Prometheus registry. (The task that takes one a second runs on
+//! the relay's lifecycle, in `server.rs`.)
 
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
 
 use super::metrics::catch_up;
-use crate::app::AppState;
+use super::Telemetry;
+use crate::rooms::Rooms;
+use crate::stats::Counters;
 
 /// One second of the relay, as the performance view charts it.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -50,25 +52,26 @@ struct Totals {
     bytes_out: u64,
 }
 
-/// Takes a sample every [`super::INTERVAL`] until the relay shuts down.
-pub async fn run(app: Arc<AppState>) {
-    let mut ticker = tokio::time::interval(super::INTERVAL);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut previous = (Instant::now(), totals(&app));
-    loop {
-        tokio::select! {
-            _ = app.shutdown.cancelled() => break,
-            _ = ticker.tick() => {}
-        }
-        let now = (Instant::now(), totals(&app));
-        let sample = take(&app, previous, now);
-        previous = now;
-        app.telemetry.publish(sample);
+/// Takes the samples: each from the counters' change since the previous one.
+pub struct Sampler {
+    previous: (Instant, Totals),
+}
+
+impl Sampler {
+    pub fn new(counters: &Counters) -> Self {
+        Sampler { previous: (Instant::now(), totals(counters)) }
+    }
+
+    /// Takes a sample of the relay now and publishes it.
+    pub fn sample(&mut self, counters: &Counters, telemetry: &Telemetry, rooms: &Rooms) {
+        let now = (Instant::now(), totals(counters));
+        let sample = take(counters, telemetry, rooms, self.previous, now);
+        self.previous = now;
+        telemetry.publish(sample);
     }
 }
 
-fn totals(app: &AppState) -> Totals {
-    let c = &app.counters;
+fn totals(c: &Counters) -> Totals {
     Totals {
         frames_in: c.frames_in.load(Relaxed),
         frames_out: c.frames_out.load(Relaxed),
@@ -77,16 +80,15 @@ fn totals(app: &AppState) -> Totals {
     }
 }
 
-fn take(app: &AppState, (then, before): (Instant, Totals), (now, after): (Instant, Totals)) -> Sample {
+fn take(c: &Counters, telemetry: &Telemetry, rooms: &Rooms, (then, before): (Instant, Totals), (now, after): (Instant, Totals)) -> Sample {
     let seconds = now.duration_since(then).as_secs_f64().max(1e-3);
     let rate = |a: u64, b: u64| b.saturating_sub(a) as f64 / seconds;
-    let (handling_p50_us, handling_p99_us, handling_max_us) = app.telemetry.take_handling();
-    let queues = app.rooms.queue_depths();
-    let cache = app.rooms.cache_stats();
+    let (handling_p50_us, handling_p99_us, handling_max_us) = telemetry.take_handling();
+    let queues = rooms.queue_depths();
+    let cache = rooms.cache_stats();
     let joins = cache.joins_from_memory + cache.joins_from_store;
-    let durability = app.durability.as_ref().map(|store| store.durability_stats());
+    let durability = rooms.backend().durability();
     let (rss_bytes, _) = crate::stats::memory();
-    let c = &app.counters;
     let sample = Sample {
         t_ms: crate::store::now_ms(),
         connections: c.connections_open.load(Relaxed),
@@ -107,10 +109,10 @@ fn take(app: &AppState, (then, before): (Instant, Totals), (now, after): (Instan
         store_latency_p50_us: durability.as_ref().map(|d| d.latency_p50_us),
         store_latency_p99_us: durability.as_ref().map(|d| d.latency_p99_us),
         rss_bytes,
-        subscribers: app.telemetry.subscribers(),
+        subscribers: telemetry.subscribers(),
     };
 
-    let m = &app.telemetry.metrics;
+    let m = &telemetry.metrics;
     m.connections.set(sample.connections);
     catch_up(&m.connections_opened, c.connections_total.load(Relaxed));
     m.rooms.set(sample.rooms as i64);

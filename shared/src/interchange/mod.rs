@@ -23,11 +23,11 @@ mod store;
 #[cfg(test)]
 mod test_support;
 #[cfg(test)]
-mod tests_gltf;
+mod gltf_tests;
 #[cfg(test)]
-mod tests_hostile;
+mod hostile_tests;
 #[cfg(test)]
-mod tests_json;
+mod json_tests;
 
 
 pub use error::{ExportError, ImportError, ImportWarning, SceneJsonError};

@@ -1,4 +1,4 @@
-//! Deletion histories (see `crate::room::deletion`): what the room held when it was
+//! Deletion histories (see [`crate::store::history`]): what the room held when it was
 //! deleted, kept after its file is gone, as `{data-dir}/deleted/{name of its room file}.history`
 //! (one encoded state vector). Written whole to a temporary file, synced and renamed, so a
 //! crash leaves the old history or the new one, never half of one.
@@ -41,7 +41,7 @@ pub fn remember(data_dir: &Path, room: &str, history: &[u8]) -> Result<(), Store
     let path = history_file(data_dir, room);
     let damaged = |reason: String| StoreError::Damaged { room: room.to_owned(), reason };
     let merged = match read(data_dir, room)? {
-        Some(earlier) => crate::room::merge_histories(&earlier, history).map_err(damaged)?,
+        Some(earlier) => crate::store::history::merge(&earlier, history).map_err(damaged)?,
         None => history.to_vec(),
     };
     let dir = data_dir.join(DELETED_DIR);

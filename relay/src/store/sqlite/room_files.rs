@@ -14,7 +14,7 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::files;
 use super::schema::{self, crc};
-use super::writer::Job;
+use super::job::Job;
 use crate::store::now_ms;
 
 /// Room files kept open between rounds.

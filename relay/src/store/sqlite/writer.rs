@@ -17,44 +17,15 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::job::Job;
 use super::room_files::RoomFiles;
-use super::Shared;
+use super::shared::Shared;
 use crate::store::journal::{Entry, Journal};
-use crate::store::{now_ms, OnDurable, RestorePoint, StoreError};
-
-pub enum Job {
-    Append { room: Arc<str>, seq: u64, data: Vec<u8>, queued: Instant, on_durable: Option<OnDurable> },
-    Compact { room: Arc<str>, through: u64, state: Vec<u8> },
-    Delete { room: Arc<str>, done: Sender<Result<(), StoreError>> },
-    RestorePoint { room: Arc<str>, name: String, state: Vec<u8>, done: Sender<Result<RestorePoint, StoreError>> },
-    Blob { room: Arc<str>, id: String, content_type: String, data: Vec<u8>, done: Sender<Result<(), StoreError>> },
-    /// Answers once every job queued before it is durable.
-    Barrier { done: Sender<Result<(), StoreError>> },
-}
-
-impl Job {
-    /// The room whose file this job writes (appends go to the journal instead).
-    fn file_room(&self) -> Option<&Arc<str>> {
-        match self {
-            Job::Compact { room, .. } | Job::Delete { room, .. } | Job::RestorePoint { room, .. } | Job::Blob { room, .. } => {
-                Some(room)
-            }
-            Job::Append { .. } | Job::Barrier { .. } => None,
-        }
-    }
-
-    fn bytes(&self) -> usize {
-        match self {
-            Job::Append { data, .. } => data.len(),
-            Job::Compact { state, .. } | Job::RestorePoint { state, .. } | Job::Blob { data: state, .. } => state.len(),
-            Job::Delete { .. } | Job::Barrier { .. } => 0,
-        }
-    }
-}
+use crate::store::{now_ms, RestorePoint, StoreError};
 
 /// Jobs or bytes per commit round, at most.
 const MAX_BATCH_JOBS: usize = 8192;

@@ -2,9 +2,10 @@
 //! filling the operator's disk with job results.
 //!
 //! An upload is checked against the room's stored blob bytes, summed by the store
-//! ([`crate::store::RoomStore::blob_usage`], exact after a restart because it is read from
+//! ([`crate::store::RoomArchive::blob_usage`], exact after a restart because it is read from
 //! the stored rows), and stored under the same lock, so two uploads racing for the last
-//! bytes cannot both get in. A blob the room already holds (same id) costs nothing.
+//! bytes cannot both get in (see [`super::LocalBlobs`]). A blob the room already holds (same id)
+//! costs nothing.
 //!
 //! In cluster mode each relay counts the blobs of its own store (those uploaded to it and
 //! those it copied from Redis), not the cluster's total.

@@ -1,6 +1,6 @@
-//! The HTTP API beside the WebSocket: restore points for editors (kept where
-//! [`crate::points`] says: the room store, or Redis in cluster mode), and room
-//! administration for operators (behind `--admin-token` when one is set).
+//! The HTTP API beside the WebSocket: restore points for editors (kept by the rooms'
+//! backend: this relay's store, or Redis in cluster mode), and room administration for
+//! operators (behind `--admin-token` when one is set).
 //!
 //! - `GET    {base}/api/rooms`                               list stored rooms (admin)
 //! - `DELETE {base}/api/rooms/{room}`                        delete a room (admin)
@@ -24,19 +24,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use shared::close;
 use shared::protocol;
 use shared::revert::{self, SceneDiff};
 use subtle::ConstantTimeEq;
 use yrs::{Doc, Transact};
 
 use crate::admission::{self, TokenQuery};
-use crate::app::{check_room_name, AppState};
+use super::check_room_name;
+use crate::state::AppState;
 use crate::auth::Role;
-use crate::outbound::CloseReason;
-use crate::points;
-use crate::rooms::OpenError;
-use crate::store::{blocking, RestorePoint, RoomInfo, StoreError};
+use crate::backend::BackendError;
+use crate::store::{RestorePoint, RoomInfo, StoreError};
 
 /// Why an API call failed; the response is `{"error": "…"}` with a matching status.
 #[derive(Debug, thiserror::Error)]
@@ -74,13 +72,14 @@ impl From<crate::room::EncodeFailed> for ApiError {
     }
 }
 
-impl From<OpenError> for ApiError {
-    fn from(error: OpenError) -> Self {
+impl From<BackendError> for ApiError {
+    fn from(error: BackendError) -> Self {
         match error {
-            OpenError::Store(e) => e.into(),
-            OpenError::Interrupted => ApiError::Unavailable(error.to_string()),
-            OpenError::Cluster(crate::cluster::ClusterError::Damaged { .. }) => ApiError::Damaged(error.to_string()),
-            OpenError::Cluster(_) => ApiError::Unavailable(error.to_string()),
+            BackendError::Store(e) => e.into(),
+            BackendError::Damaged(why) => ApiError::Damaged(why),
+            BackendError::NotFound(why) => ApiError::NotFound(why),
+            BackendError::Unreachable(why) => ApiError::Unavailable(why),
+            BackendError::Interrupted => ApiError::Unavailable(error.to_string()),
         }
     }
 }
@@ -150,37 +149,13 @@ fn room_name(room: &str) -> ApiResult<()> {
 
 async fn list_rooms(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<Vec<RoomInfo>>> {
     require_admin(&state, &headers)?;
-    // Clustered, rooms live in Redis: list them there (cluster::list), not in this relay's store.
-    if let Some(cluster) = state.rooms.cluster() {
-        return Ok(Json(cluster.list_rooms().await.map_err(|e| ApiError::Unavailable(e.to_string()))?));
-    }
-    let store = state.rooms.store().clone();
-    Ok(Json(blocking(move || store.list_rooms()).await?))
+    Ok(Json(state.rooms.backend().list_rooms().await?))
 }
 
 async fn delete_room(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(room): Path<String>) -> ApiResult<StatusCode> {
     require_admin(&state, &headers)?;
     room_name(&room)?;
-    // What the room holds now: members' copies of that content are refused afterwards, so
-    // they cannot bring the room back (room::deletion).
-    let history = match state.rooms.open(&room).await {
-        Ok(opened) => Some(opened.history_for_deletion()),
-        Err(error) => {
-            tracing::warn!(room, %error, "deleting a room that does not load: copies of it are not refused");
-            None
-        }
-    };
-    // Clustered, the room lives in Redis and in the other relays' memory: delete it there
-    // first (every relay's reader then closes and drops its copy, see cluster::delete).
-    if let Some(cluster) = state.rooms.cluster() {
-        cluster.delete_room(&room, history.as_deref()).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    } else if let Some(history) = history {
-        let (store, owned) = (state.rooms.store().clone(), room.clone());
-        blocking(move || store.remember_deletion(&owned, &history)).await?;
-    }
-    state.rooms.unload(&room, &CloseReason::new(close::ROOM_UNAVAILABLE, close::ROOM_DELETED));
-    let store = state.rooms.store().clone();
-    blocking(move || store.delete_room(&room)).await?;
+    state.rooms.delete(&room).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -213,7 +188,7 @@ async fn list_points(
     Path(room): Path<String>,
 ) -> ApiResult<Json<Vec<RestorePoint>>> {
     room_access(&state, &room, &headers, &query, Role::Viewer)?;
-    Ok(Json(points::list(&state, &room).await?))
+    Ok(Json(state.rooms.backend().restore_points(&room).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -235,12 +210,12 @@ async fn create_point(
     }
     let opened = state.rooms.open(&room).await?;
     let snapshot = opened.encode_state()?;
-    let point = points::save(&state, &room, &name, snapshot).await?;
+    let point = state.rooms.backend().save_restore_point(&room, &name, snapshot).await?;
     Ok((StatusCode::CREATED, Json(point)))
 }
 
 async fn point_doc(state: &AppState, room: &str, id: i64) -> ApiResult<Doc> {
-    let bytes = points::content(state, room, id).await?;
+    let bytes = state.rooms.backend().restore_point_state(room, id).await?;
     let update = protocol::decode_update(&bytes)
         .map_err(|e| ApiError::Damaged(format!("restore point {id} of room {room:?} is damaged: {e}")))?;
     let doc = Doc::new();
@@ -258,7 +233,7 @@ async fn point_state(
     Path((room, id)): Path<(String, i64)>,
 ) -> ApiResult<Response> {
     room_access(&state, &room, &headers, &query, Role::Viewer)?;
-    let bytes = points::content(&state, &room, id).await?;
+    let bytes = state.rooms.backend().restore_point_state(&room, id).await?;
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
 }
 
@@ -294,7 +269,7 @@ async fn restore_point(
     let target = point_doc(&state, &room, id).await?;
     let opened = state.rooms.open(&room).await?;
     let before = opened.encode_state()?;
-    let undo_point = points::save(&state, &room, &format!("Before restoring #{id}"), before).await?;
+    let undo_point = state.rooms.backend().save_restore_point(&room, &format!("Before restoring #{id}"), before).await?;
 
     // Compute the restore on a copy, then apply it like any other update, so it is stored,
     // broadcast and merged with whatever members do meanwhile.

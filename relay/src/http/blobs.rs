@@ -8,19 +8,18 @@
 //! - `GET {base}/api/rooms/{room}/blobs/{id}` — the file with its content type, a strong ETag
 //!   and a year of private caching (an id names one content forever).
 //!
-//! A room's blobs together may take at most `--max-room-blob-bytes` ([`quota`]): an upload
-//! that would go beyond is refused with `507 {"error", "quotaBytes", "usedBytes", "bytes"}`
-//! and nothing is stored; uploading a blob the room already holds is free and answers 201 as
-//! always. Refusals are counted in the `relay_blob_uploads_over_quota` metric.
+//! A room's blobs together may take at most `--max-room-blob-bytes` (the backend checks it,
+//! see `backend/quota.rs`): an upload that would go beyond is refused with
+//! `507 {"error", "quotaBytes", "usedBytes", "bytes"}` and nothing is stored; uploading a
+//! blob the room already holds is free and answers 201 as always. Refusals are counted in
+//! the `relay_blob_uploads_over_quota` metric.
 //!
 //! Access follows the rules for joining the room (`admission`, `auth`): with an auth key,
 //! a room token (`?token=` or `Authorization: Bearer`) is required; an editor token may
 //! upload and fetch, a viewer token may only fetch. Browser requests from a foreign Origin
-//! are refused like foreign WebSockets. Storage is the store's ([`crate::store::RoomStore`]
-//! `put_blob` / `blob`): a table in the room's SQLite file, or memory.
-//!
-//! In cluster mode (`--redis`) an upload is also written to Redis, and a relay that does not
-//! hold a blob fetches it from there and keeps a copy (`crate::cluster::blobs`).
+//! are refused like foreign WebSockets. Storage is the rooms' backend's: a table in the
+//! room's SQLite file (or memory); in cluster mode (`--redis`) also Redis, from which a relay
+//! that does not hold a blob fetches it and keeps a copy.
 
 use std::sync::Arc;
 
@@ -30,20 +29,18 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use sha2::{Digest, Sha256};
 
 use crate::admission::{self, TokenQuery};
-use crate::app::{check_room_name, AppState};
+use super::check_room_name;
+use crate::state::AppState;
 use crate::auth::{AuthError, Role};
-use crate::store::{blocking, BlobUsage, StoreError};
+use crate::backend::{BackendError, BlobRefusal, OverQuota, CONTENT_TYPES};
+use crate::store::StoreError;
 
-pub mod quota;
+pub use crate::backend::blob_id;
 
 /// The largest blob accepted, in bytes.
 pub const MAX_BLOB_BYTES: usize = 16 * 1024 * 1024;
-
-/// Content types accepted, with the bytes such a file starts with.
-pub const CONTENT_TYPES: &[(&str, &[u8])] = &[("image/png", b"\x89PNG\r\n\x1a\n"), ("model/gltf-binary", b"glTF")];
 
 /// Why a blob request failed; the response is `{"error": "…"}` with a matching status.
 #[derive(Debug, thiserror::Error)]
@@ -61,16 +58,19 @@ pub enum BlobError {
     #[error("{0}")]
     UnsupportedType(String),
     #[error("{0}")]
-    OverQuota(quota::OverQuota),
+    OverQuota(OverQuota),
     #[error("{0}")]
     Store(StoreError),
+    #[error("{0}")]
+    Backend(BackendError),
 }
 
-impl From<StoreError> for BlobError {
-    fn from(error: StoreError) -> Self {
+impl From<BackendError> for BlobError {
+    fn from(error: BackendError) -> Self {
         match error {
-            StoreError::NotFound(_) => BlobError::NotFound,
-            other => BlobError::Store(other),
+            BackendError::Store(StoreError::NotFound(_)) | BackendError::NotFound(_) => BlobError::NotFound,
+            BackendError::Store(other) => BlobError::Store(other),
+            other => BlobError::Backend(other),
         }
     }
 }
@@ -85,8 +85,8 @@ impl IntoResponse for BlobError {
             BlobError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             BlobError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             BlobError::OverQuota(_) => StatusCode::INSUFFICIENT_STORAGE,
-            BlobError::Store(StoreError::Damaged { .. }) => StatusCode::CONFLICT,
-            BlobError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            BlobError::Store(StoreError::Damaged { .. }) | BlobError::Backend(BackendError::Damaged(_)) => StatusCode::CONFLICT,
+            BlobError::Store(_) | BlobError::Backend(_) => StatusCode::SERVICE_UNAVAILABLE,
         };
         let mut body = serde_json::json!({ "error": self.to_string() });
         if let BlobError::OverQuota(over) = &self {
@@ -117,11 +117,6 @@ fn role(state: &AppState, room: &str, headers: &HeaderMap, query_token: Option<&
 
 fn check_room(room: &str) -> Result<(), BlobError> {
     check_room_name(room).map_err(|e| BlobError::BadRequest(e.trim().to_owned()))
-}
-
-/// The blob id of `bytes`: SHA-256, lower-case hex.
-pub fn blob_id(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn valid_id(id: &str) -> bool {
@@ -164,34 +159,18 @@ async fn upload(
     }
     let id = blob_id(&bytes);
     let len = bytes.len();
-    let shared = bytes.clone();
-    store_within_quota(&state, &room, &id, content_type, bytes.to_vec()).await?;
-    if let Some(cluster) = state.rooms.cluster() {
-        cluster.put_blob(&room, &id, content_type, &shared).await.map_err(unavailable)?;
+    match state.rooms.backend().put_blob(&room, &id, content_type, bytes).await {
+        Ok(()) => {}
+        Err(BlobRefusal::OverQuota(over)) => {
+            state.telemetry.metrics.blob_quota_refusals.inc();
+            tracing::info!(room = %room, used = over.used, quota = over.limit, bytes = over.needed, "blob upload over the room's quota");
+            return Err(BlobError::OverQuota(over));
+        }
+        Err(BlobRefusal::Failed(error)) => return Err(error.into()),
     }
     tracing::debug!(room = %room, id = %id, bytes = len, content_type, "blob stored");
     let answer = serde_json::json!({ "id": id, "bytes": len, "contentType": content_type });
     Ok((StatusCode::CREATED, Json(answer)).into_response())
-}
-
-/// Stores blob `id` of `room` unless the room's blobs would go over the quota; a blob the
-/// room already holds is not stored again and costs nothing.
-async fn store_within_quota(state: &AppState, room: &str, id: &str, content_type: &'static str, data: Vec<u8>) -> Result<(), BlobError> {
-    let _turn = state.blob_quota.lock(room).await;
-    let store = state.rooms.store().clone();
-    let (owned_room, owned_id) = (room.to_owned(), id.to_owned());
-    let usage: BlobUsage = blocking(move || store.blob_usage(&owned_room, &owned_id)).await?;
-    if usage.present {
-        return Ok(());
-    }
-    if let Err(over) = state.blob_quota.check(usage.bytes, data.len() as u64) {
-        state.telemetry.metrics.blob_quota_refusals.inc();
-        tracing::info!(room, used = over.used, quota = over.limit, bytes = over.needed, "blob upload over the room's quota");
-        return Err(BlobError::OverQuota(over));
-    }
-    let store = state.rooms.store().clone();
-    let (owned_room, owned_id) = (room.to_owned(), id.to_owned());
-    blocking(move || store.put_blob(&owned_room, &owned_id, content_type, data)).await.map_err(BlobError::from)
 }
 
 async fn fetch(
@@ -209,12 +188,7 @@ async fn fetch(
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
-    let store = state.rooms.store().clone();
-    let (owned_room, owned_id) = (room.clone(), id.clone());
-    let (content_type, bytes) = match blocking(move || store.blob(&owned_room, &owned_id)).await.map_err(BlobError::from) {
-        Err(BlobError::NotFound) => from_cluster(&state, &room, &id).await?,
-        other => other?,
-    };
+    let (content_type, bytes) = state.rooms.backend().blob(&room, &id).await?;
     let headers = [
         (header::CONTENT_TYPE, content_type),
         (header::CACHE_CONTROL, "private, max-age=31536000, immutable".to_owned()),
@@ -222,29 +196,6 @@ async fn fetch(
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
     ];
     Ok((headers, bytes).into_response())
-}
-
-fn unavailable(error: crate::cluster::ClusterError) -> BlobError {
-    BlobError::Store(StoreError::Unavailable(error.to_string()))
-}
-
-/// In cluster mode, a blob another relay received: fetched from Redis and kept in this
-/// relay's store (a failure to keep it only costs another fetch next time).
-async fn from_cluster(state: &AppState, room: &str, id: &str) -> Result<(String, Vec<u8>), BlobError> {
-    let cluster = state.rooms.cluster().ok_or(BlobError::NotFound)?;
-    let (content_type, bytes) = cluster.blob(room, id).await.map_err(unavailable)?.ok_or(BlobError::NotFound)?;
-    let Some(&(known_type, _)) = CONTENT_TYPES.iter().find(|(name, _)| *name == content_type) else {
-        return Err(BlobError::Store(StoreError::Damaged { room: room.to_owned(), reason: format!("blob {id} in redis has type {content_type:?}") }));
-    };
-    if blob_id(&bytes) != id {
-        return Err(BlobError::Store(StoreError::Damaged { room: room.to_owned(), reason: format!("blob {id} in redis does not match its id") }));
-    }
-    let store = state.rooms.store().clone();
-    let (owned_room, owned_id, copy) = (room.to_owned(), id.to_owned(), bytes.clone());
-    if let Err(error) = blocking(move || store.put_blob(&owned_room, &owned_id, known_type, copy)).await {
-        tracing::warn!(room, id, %error, "could not keep a copy of a blob from redis");
-    }
-    Ok((content_type, bytes))
 }
 
 #[cfg(test)]

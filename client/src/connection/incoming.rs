@@ -1,16 +1,16 @@
 //! What the client does with a frame from the relay: answer its state vector, apply its
 //! updates (tagged with an origin of their own, so the session's observer does not send them
 //! back), track the peers' awareness states, and hand probe answers and durable
-//! acknowledgements to the performance [`Meter`]. Split out of [`crate::connection`], which
-//! runs the session around it.
+//! acknowledgements to the performance [`Meter`]. The session (`session.rs`) runs around
+//! it.
 
 use leptos::prelude::*;
 use shared::protocol::{self, Message, SyncMessage};
 use yrs::{Doc, Origin, ReadTxn, Transact, TransactionMut};
 
-use crate::connection::{ConnectionState, Status};
+use super::status::{ConnectionState, Status};
 use crate::perf::meter::Meter;
-use crate::presence::Presence;
+use crate::presence::{now_ms, Presence};
 
 /// Origin of the transactions that apply changes received from the relay, so the update
 /// observer does not send them back.
@@ -81,8 +81,4 @@ fn apply_remote(doc: &Doc, update: &[u8]) {
 
 pub fn from_relay(txn: &TransactionMut) -> bool {
     txn.origin() == Some(&Origin::from(FROM_RELAY))
-}
-
-pub fn now_ms() -> f64 {
-    js_sys::Date::now()
 }

@@ -4,7 +4,7 @@
 use yrs::{Doc, Transact};
 
 use super::test_support::sample;
-use super::tests_gltf::cube_json;
+use super::gltf_tests::cube_json;
 use super::{export_glb, import_gltf, ImportError, MAX_NODES};
 use crate::scene::{IdGen, NodeId, Scene};
 

@@ -1,0 +1,73 @@
+//! The state every HTTP handler and WebSocket connection shares: the configuration, the
+//! rooms (and through them their backend), the lifecycle, counters and telemetry, the room
+//! token key, the per-address connection counts and the send budget for large frames.
+//!
+//! A leaf of the module map: it names nothing of the handlers (`http/`) or of the
+//! connection task, which all take it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+use crate::admission::AddressCounts;
+use crate::auth::TokenKey;
+use crate::cli::Config;
+use crate::lifecycle::Lifecycle;
+use crate::rooms::Rooms;
+use crate::stats::Counters;
+use crate::telemetry::Telemetry;
+
+/// Frames larger than this wait for the send budget.
+const LARGE_FRAME: usize = 1 << 20;
+
+fn send_budget_permits(config: &Config) -> usize {
+    ((config.send_budget_bytes / 1024) as usize).clamp(LARGE_FRAME / 1024, Semaphore::MAX_PERMITS)
+}
+
+pub struct AppState {
+    pub config: Config,
+    pub rooms: Rooms,
+    /// The stop signal, and the connections and tasks a shutdown waits for.
+    pub lifecycle: Lifecycle,
+    pub counters: Counters,
+    /// Samples, history, live stream and Prometheus registry (see `telemetry`).
+    pub telemetry: Telemetry,
+    /// The key room tokens are verified with; `None` runs the relay open.
+    pub token_key: Option<TokenKey>,
+    pub address_counts: Arc<AddressCounts>,
+    /// Bounds the bytes of large frames being written at once (in KiB permits).
+    large_sends: Semaphore,
+    next_conn: AtomicU64,
+}
+
+impl AppState {
+    pub fn new(config: Config, rooms: Rooms, token_key: Option<TokenKey>, lifecycle: Lifecycle) -> Self {
+        let send_budget = send_budget_permits(&config);
+        AppState {
+            config,
+            rooms,
+            lifecycle,
+            counters: Counters::default(),
+            telemetry: Telemetry::default(),
+            token_key,
+            address_counts: Arc::default(),
+            large_sends: Semaphore::new(send_budget),
+            next_conn: AtomicU64::new(1),
+        }
+    }
+
+    /// Waits until a frame of `len` bytes may be written, if it is large; the permit is
+    /// held until the write completes.
+    pub async fn admit_send(&self, len: usize) -> Option<SemaphorePermit<'_>> {
+        if len <= LARGE_FRAME {
+            return None;
+        }
+        let wanted = (len.div_ceil(1024) as u32).min(send_budget_permits(&self.config) as u32);
+        self.large_sends.acquire_many(wanted).await.ok()
+    }
+
+    pub fn next_conn_id(&self) -> u64 {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+}
