@@ -28,6 +28,8 @@ mod files;
 mod harness;
 #[path = "browser_editor/jobs.rs"]
 mod jobs;
+#[path = "browser_editor/meshes.rs"]
+mod meshes;
 #[path = "browser_editor/offline.rs"]
 mod offline;
 #[path = "browser_editor/outliner.rs"]

@@ -32,7 +32,9 @@ pub fn OutlinerRow(
     let node = RwSignal::from(editor.node(&id));
     let name = move || node.with(|n| n.as_ref().map(|n| n.name.clone()).unwrap_or_default());
     let kind = move || node.with(|n| n.as_ref().map_or(NodeKind::Group, |n| n.kind));
-    let label = move || node.with(|n| n.as_ref().map_or("", |n| n.primitive.map_or(n.kind.as_str(), |p| p.kind().as_str())));
+    let label = move || {
+        node.with(|n| n.as_ref().map_or("", |n| if n.mesh.is_some() { "mesh" } else { n.primitive.map_or(n.kind.as_str(), |p| p.kind().as_str()) }))
+    };
     let visible = move || node.with(|n| n.as_ref().is_none_or(|n| n.visible));
     let locked = move || node.with(|n| n.as_ref().is_some_and(|n| n.locked));
     // The id, shared by the closures below (`Copy`, freed with the row).
