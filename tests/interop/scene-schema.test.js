@@ -9,6 +9,7 @@
 import { after, afterEach, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -75,6 +76,43 @@ function color (m, key, dflt) {
   return dflt
 }
 
+/** A triangle mesh's stored bytes, per the "Meshes" layout. */
+function encodeMesh ({ positions, normals = null, indices }) {
+  const v = positions.length / 3
+  const bytes = new Uint8Array(16 + v * 12 + (normals ? v * 12 : 0) + indices.length * 4)
+  const view = new DataView(bytes.buffer)
+  bytes.set([0x54, 0x4d, 0x53, 0x48, 1, normals ? 1 : 0, 0, 0])
+  view.setUint32(8, v, true)
+  view.setUint32(12, indices.length, true)
+  let at = 16
+  for (const f of [...positions, ...(normals || [])]) { view.setFloat32(at, f, true); at += 4 }
+  for (const i of indices) { view.setUint32(at, i, true); at += 4 }
+  return bytes
+}
+
+const meshId = (bytes) => 'sha256-' + createHash('sha256').update(bytes).digest('hex')
+
+/** Reads a stored mesh per the layout, checking what the schema says readers must. */
+function decodeMesh (id, bytes) {
+  if (!(bytes instanceof Uint8Array)) return { id, error: 'not binary' }
+  if (meshId(bytes) !== id) return { id, error: 'wrong content' }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const [magic, version, flags] = [String.fromCharCode(...bytes.slice(0, 4)), bytes[4], bytes[5]]
+  const v = view.getUint32(8, true)
+  const i = view.getUint32(12, true)
+  const hasNormals = (flags & 1) !== 0
+  const length = 16 + v * (12 + (hasNormals ? 12 : 0) + ((flags & 2) ? 8 : 0)) + i * 4
+  if (magic !== 'TMSH' || version !== 1 || length !== bytes.length || i % 3 !== 0) return { id, error: 'bad layout' }
+  const positions = []
+  for (let k = 0; k < v * 3; k++) positions.push(view.getFloat32(16 + 4 * k, true))
+  const indices = []
+  for (let k = 0; k < i; k++) indices.push(view.getUint32(bytes.length - 4 * i + 4 * k, true))
+  if (indices.some((x) => x >= v)) return { id, error: 'index out of range' }
+  return { id, vertices: v, triangles: i / 3, normals: hasNormals, positions, indices }
+}
+
+const byName = (scene) => Object.fromEntries(scene.map((n) => [n.name, n]))
+
 /** Resolves the scene of `doc` by the schema's rules, in outliner order. */
 function readScene (doc) {
   const nodes = doc.getMap('nodes')
@@ -136,6 +174,9 @@ function readScene (doc) {
         : null,
       light: kind === 'light'
         ? { type: str(m, 'light', 'point', ['point', 'directional', 'spot']), color: color(m, 'lightColor', '#ffffff'), intensity: n('intensity'), angle: n('angle') }
+        : null,
+      mesh: kind === 'mesh' && /^sha256-[0-9a-f]{64}$/.test(m.get('mesh'))
+        ? decodeMesh(m.get('mesh'), doc.getMap('meshes').get(m.get('mesh')))
         : null
     })
     for (const c of children(id)) visit(c, depth + 1)
@@ -220,32 +261,38 @@ describe('scene schema: plain Yjs and the Rust model agree', () => {
       node('js-orphan', { name: 'Orphan', kind: 'camera', parent: 'js-deleted', order: 'Y' })
       // From a newer client: unknown kind reads as group, unknown keys are ignored.
       node('js-future', { name: 'Future', kind: 'teapot', order: 'Z', spout: 'long', px: 'not a number' })
+      // A triangle mesh: a quad of two triangles with normals, stored under its SHA-256.
+      const quad = encodeMesh({ positions: [0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 1, 0], normals: [0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1], indices: [0, 1, 2, 0, 2, 3] })
+      writer.doc.getMap('meshes').set(meshId(quad), quad)
+      node('js-quad', { name: 'Quad', kind: 'mesh', order: 'Zz', primitive: 'box', width: 1, height: 1, depth: 0, mesh: meshId(quad) })
     })
 
     const reader = createClient(relay, r)
     await reader.synced()
-    await waitFor(() => reader.doc.getMap('nodes').size === 8, undefined, 'the scene to arrive through the relay')
+    await waitFor(() => reader.doc.getMap('nodes').size === 9, undefined, 'the scene to arrive through the relay')
     const fromRust = JSON.parse(sceneTool('read', Buffer.from(Y.encodeStateAsUpdate(reader.doc))).toString())
     const fromJs = readScene(reader.doc)
     assertClose(fromRust, fromJs, 'rust vs js reader')
 
     const outline = fromRust.map((n) => `${'  '.repeat(n.depth)}${n.name}`)
-    assert.deepEqual(outline, ['Room', '  Ball', '  Box', 'Lamp', 'P', '  Q', 'Orphan', 'Future'])
-    const byName = Object.fromEntries(fromRust.map((n) => [n.name, n]))
-    assert.deepEqual(byName.Room.position, [2, 0, 0])
-    assert.equal(byName.Room.rotation[1], 0.5)
-    assert.deepEqual(byName.Box.primitive, { type: 'box', width: 2, height: 3, depth: 4 })
-    assert.deepEqual(byName.Box.material, { color: '#ff8000', roughness: 0.25, metalness: 1, opacity: 0.5 })
-    assert.deepEqual(byName.Box.scale, [2, 1, 1])
-    assert.deepEqual(byName.Ball.primitive, { type: 'sphere', radius: 0.75 })
-    assert.equal(byName.Ball.visible, false)
-    assert.deepEqual(byName.Ball.material, { color: '#cccccc', roughness: 0.5, metalness: 0, opacity: 1 })
-    assertClose(byName.Lamp.light, { type: 'directional', color: '#ffffff', intensity: 3, angle: Math.PI / 6 })
-    assert.equal(byName.P.parent, null)
-    assert.equal(byName.Q.parent, 'js-p')
-    assert.equal(byName.Orphan.parent, null)
-    assert.equal(byName.Future.kind, 'group')
-    assert.deepEqual(byName.Future.position, [0, 0, 0])
+    assert.deepEqual(outline, ['Room', '  Ball', '  Box', 'Lamp', 'P', '  Q', 'Orphan', 'Future', 'Quad'])
+    const names = byName(fromRust)
+    // The Rust model reads the JS-written mesh (its hash and layout check out).
+    assert.deepEqual([names.Quad.mesh.triangles, names.Quad.mesh.vertices, names.Quad.mesh.normals], [2, 4, true])
+    assert.deepEqual(names.Room.position, [2, 0, 0])
+    assert.equal(names.Room.rotation[1], 0.5)
+    assert.deepEqual(names.Box.primitive, { type: 'box', width: 2, height: 3, depth: 4 })
+    assert.deepEqual(names.Box.material, { color: '#ff8000', roughness: 0.25, metalness: 1, opacity: 0.5 })
+    assert.deepEqual(names.Box.scale, [2, 1, 1])
+    assert.deepEqual(names.Ball.primitive, { type: 'sphere', radius: 0.75 })
+    assert.equal(names.Ball.visible, false)
+    assert.deepEqual(names.Ball.material, { color: '#cccccc', roughness: 0.5, metalness: 0, opacity: 1 })
+    assertClose(names.Lamp.light, { type: 'directional', color: '#ffffff', intensity: 3, angle: Math.PI / 6 })
+    assert.equal(names.P.parent, null)
+    assert.equal(names.Q.parent, 'js-p')
+    assert.equal(names.Orphan.parent, null)
+    assert.equal(names.Future.kind, 'group')
+    assert.deepEqual(names.Future.position, [0, 0, 0])
   })
 
   test('a scene written in Rust reads per the schema in plain Yjs', T, async () => {
@@ -255,22 +302,25 @@ describe('scene schema: plain Yjs and the Rust model agree', () => {
     await Promise.all([writer.synced(), reader.synced()])
     const update = sceneTool('write')
     Y.applyUpdate(writer.doc, new Uint8Array(update))
-    await waitFor(() => reader.doc.getMap('nodes').size === 6, undefined, 'the Rust scene to arrive through the relay')
+    await waitFor(() => reader.doc.getMap('nodes').size === 7, undefined, 'the Rust scene to arrive through the relay')
 
     const scene = readScene(reader.doc)
     assert.deepEqual(scene.map((n) => `${'  '.repeat(n.depth)}${n.name}`),
-      ['Camera', 'Room', '  Floor', '  Table', '    Ball', 'Lamp'])
-    const byName = Object.fromEntries(scene.map((n) => [n.name, n]))
-    assert.deepEqual(byName.Floor.primitive, { type: 'plane', width: 10, height: 8 })
-    assertClose(byName.Floor.rotation, [-Math.PI / 2, 0, 0])
-    assert.deepEqual(byName.Table.primitive, { type: 'box', width: 2, height: 0.1, depth: 1 })
-    assert.deepEqual(byName.Table.material, { color: '#8b5a2b', roughness: 0.8, metalness: 0, opacity: 1 })
-    assert.deepEqual([byName.Table.position, byName.Table.rotation, byName.Table.scale], [[0, 0.75, 0], [0, 0.3, 0], [1, 1, 1.5]])
-    assert.deepEqual(byName.Ball.primitive, { type: 'sphere', radius: 0.2 })
-    assert.equal(byName.Ball.position[1], 0.25)
-    assert.deepEqual(byName.Lamp.light, { type: 'spot', color: '#ffeecc', intensity: 2.5, angle: 0.6 })
-    assert.equal(byName.Lamp.material, null)
-    assert.deepEqual([byName.Camera.visible, byName.Camera.locked], [false, true])
+      ['Camera', 'Room', '  Floor', '  Table', '    Ball', '    Gem', 'Lamp'])
+    const names = byName(scene)
+    // The Rust-written mesh decodes per the documented layout; its hash checks out.
+    assert.deepEqual([names.Gem.mesh.vertices, names.Gem.mesh.triangles, names.Gem.mesh.normals], [4, 4, false])
+    assert.deepEqual(names.Gem.mesh.positions.slice(3, 6), [0.5, 0, 0])
+    assert.deepEqual(names.Floor.primitive, { type: 'plane', width: 10, height: 8 })
+    assertClose(names.Floor.rotation, [-Math.PI / 2, 0, 0])
+    assert.deepEqual(names.Table.primitive, { type: 'box', width: 2, height: 0.1, depth: 1 })
+    assert.deepEqual(names.Table.material, { color: '#8b5a2b', roughness: 0.8, metalness: 0, opacity: 1 })
+    assert.deepEqual([names.Table.position, names.Table.rotation, names.Table.scale], [[0, 0.75, 0], [0, 0.3, 0], [1, 1, 1.5]])
+    assert.deepEqual(names.Ball.primitive, { type: 'sphere', radius: 0.2 })
+    assert.equal(names.Ball.position[1], 0.25)
+    assert.deepEqual(names.Lamp.light, { type: 'spot', color: '#ffeecc', intensity: 2.5, angle: 0.6 })
+    assert.equal(names.Lamp.material, null)
+    assert.deepEqual([names.Camera.visible, names.Camera.locked], [false, true])
     for (const n of scene) {
       assert.match(n.order, /^[0-9A-Za-z]*[1-9A-Za-z]$/, `${n.name}: order key per the alphabet`)
       assert.ok(typeof reader.doc.getMap('nodes').get(n.id).get('px') === 'number', 'numbers are plain JS numbers')

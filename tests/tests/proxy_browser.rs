@@ -45,3 +45,43 @@ async fn browsers_edit_one_scene_through_nginx() {
     })
     .await;
 }
+
+/// A triangle mesh imported through one relay reaches a browser on another: the model (made
+/// by Python's trimesh) travels through Redis with the update that added it, and the second
+/// page reads it from its own copy (its panel counts the triangles it loaded).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mesh_imported_through_one_relay_reaches_a_browser_on_another() {
+    with_browsers(|browsers| async move {
+        let redis = RedisServer::start();
+        let dist = dist_dir().to_str().expect("utf-8 path").to_owned();
+        let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+        let paths: Vec<_> = dirs.iter().map(|d| d.path().to_path_buf()).collect();
+        let url = redis.url();
+        let relays = tokio::task::spawn_blocking(move || {
+            let args = ["--redis", url.as_str(), "--static-dir", dist.as_str()];
+            paths.iter().map(|p| ChildRelay::start(p, &args)).collect::<Vec<_>>()
+        })
+        .await
+        .unwrap();
+        let (first, second) = (format!("http://{}/?room=shared-mesh", relays[0].addr), format!("http://{}/?room=shared-mesh", relays[1].addr));
+        let (a, b) = tokio::join!(browsers.open(&first), browsers.open(&second));
+        a.wait_synced().await;
+        b.wait_synced().await;
+        let torus = repo_root().join("tests/fixtures/meshes/torus.glb");
+        let input = a.client.find(fantoccini::Locator::Css("#import-gltf")).await.expect("the import input");
+        input.send_keys(torus.to_str().expect("utf-8 path")).await.expect("choosing the model");
+        a.wait_nodes(1).await;
+        let shown = b.wait_nodes(1).await;
+        assert_eq!(shown.list, vec![("Torus".to_owned(), "mesh".to_owned())], "the other relay's browser has the mesh node");
+        let row = b.client.find(fantoccini::Locator::Css("#node-list li .kind")).await.expect("the row");
+        row.click().await.expect("selecting the torus");
+        let deadline = std::time::Instant::now() + WAIT;
+        let script = "const e = document.getElementById('prop-mesh'); return !!e && e.dataset.triangles === '2304';";
+        while b.client.execute(script, vec![]).await.ok() != Some(serde_json::json!(true)) {
+            assert!(std::time::Instant::now() < deadline, "B's panel shows the mesh's 2,304 triangles");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        drop((relays, redis, dirs));
+    })
+    .await;
+}

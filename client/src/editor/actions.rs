@@ -209,7 +209,7 @@ impl Editor {
             } else {
                 ids.iter().flat_map(|id| std::iter::once(id.clone()).chain(tree.descendants(id))).collect()
             };
-            ids.iter().fold(Aabb::EMPTY, |b, id| b.union(&world_bounds(tree, id)))
+            ids.iter().fold(Aabb::EMPTY, |b, id| b.union(&self.world_bounds(tree, id)))
         });
         if bounds.is_empty() {
             return;
@@ -220,11 +220,17 @@ impl Editor {
     }
 }
 
-/// A node's bounds in the world: its shape's, or its origin for nodes without one.
-fn world_bounds(tree: &SceneTree, id: &NodeId) -> Aabb {
-    let world = tree.world_affine(id);
-    match tree.node(id).and_then(|n| n.primitive) {
-        Some(p) => Aabb::of_primitive(&p).transformed(&world),
-        None => Aabb::EMPTY.with_point(world.t),
+impl Editor {
+    /// A node's bounds in the world: its triangle mesh's, its primitive's, or its origin for
+    /// nodes without a shape.
+    fn world_bounds(&self, tree: &SceneTree, id: &NodeId) -> Aabb {
+        let world = tree.world_affine(id);
+        let Some(node) = tree.node(id) else { return Aabb::EMPTY };
+        let mesh = node.mesh.as_ref().and_then(|m| self.load_mesh(m)).and_then(Result::ok).map(|m| m.bounds()).filter(|b| !b.is_empty());
+        match (mesh, node.primitive) {
+            (Some(local), _) => local.transformed(&world),
+            (None, Some(p)) => Aabb::of_primitive(&p).transformed(&world),
+            (None, None) => Aabb::EMPTY.with_point(world.t),
+        }
     }
 }

@@ -30,6 +30,14 @@ fn read() -> Result<(), Box<dyn Error>> {
     doc.transact_mut().apply_update(Update::decode_v1(&update)?)?;
     let txn = doc.transact();
     let tree = scene.tree(&txn);
+    // A triangle mesh as the JS reader reports it (per docs/scene-schema.md, "Meshes").
+    let mesh = |id: &shared::scene::MeshId| match scene.mesh(&txn, id) {
+        Ok(m) => json!({
+            "id": id.as_str(), "vertices": m.positions.len(), "triangles": m.triangle_count(),
+            "normals": !m.normals.is_empty(), "positions": m.positions.iter().flatten().collect::<Vec<_>>(), "indices": m.indices,
+        }),
+        Err(e) => json!({ "id": id.as_str(), "error": e.to_string() }),
+    };
     let nodes: Vec<Value> = tree
         .depth_first()
         .into_iter()
@@ -53,6 +61,7 @@ fn read() -> Result<(), Box<dyn Error>> {
                 "light": n.light.map(|l| json!({
                     "type": l.kind.as_str(), "color": l.color.to_hex(), "intensity": l.intensity, "angle": l.angle,
                 })),
+                "mesh": n.mesh.as_ref().map(mesh),
             })
         })
         .collect();
@@ -92,6 +101,15 @@ fn write() -> Result<(), Box<dyn Error>> {
         let lamp = scene.add_node(&mut txn, ids.next(), "Lamp", NodeKind::Light, None);
         let light = Light { kind: LightKind::Spot, color: Color { r: 255, g: 238, b: 204 }, intensity: 2.5, angle: 0.6 };
         scene.set_light(&mut txn, &lamp, &light)?;
+        // A tetrahedron as a triangle mesh (no normals), on the table.
+        let tetra = shared::geometry::trimesh::TriMesh {
+            positions: vec![[0.0, 0.0, 0.0], [0.5, 0.0, 0.0], [0.0, 0.5, 0.0], [0.0, 0.0, 0.5]],
+            indices: vec![0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3],
+            ..Default::default()
+        };
+        let tetra_id = scene.add_mesh(&mut txn, &tetra)?;
+        let gem = scene.add_node(&mut txn, ids.next(), "Gem", NodeKind::Mesh, Some(&table));
+        scene.set_mesh(&mut txn, &gem, Some(&tetra_id))?;
         let camera = scene.add_node_before(&mut txn, ids.next(), "Camera", NodeKind::Camera, None, Some(&room))?;
         scene.set_visible(&mut txn, &camera, false)?;
         scene.set_locked(&mut txn, &camera, true)?;
