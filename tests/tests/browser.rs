@@ -16,6 +16,8 @@
 
 #[path = "browser_editor/bench.rs"]
 mod bench;
+#[path = "browser_editor/bench_meshes.rs"]
+mod bench_meshes;
 #[path = "browser_editor/collaboration.rs"]
 mod collaboration;
 #[path = "browser_editor/deleted.rs"]

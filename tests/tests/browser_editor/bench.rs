@@ -48,7 +48,7 @@ check();
 
 /// Resolves at the first animation frame after the viewport drew a frame with the whole
 /// scene counted; answers `performance.now()`.
-const FIRST_SHADED_FRAME_JS: &str = r#"
+pub(super) const FIRST_SHADED_FRAME_JS: &str = r#"
 const [want, done] = arguments;
 const check = () => {
     const count = document.getElementById('node-count');
@@ -93,7 +93,7 @@ const STOP_FRAMES_JS: &str = "window.__stopFrames = true; \
 
 /// Orbits for `arguments[0]` animation frames: an Alt+drag across the canvas, one pointer
 /// move of 4 px a frame (as a person dragging steadily); resolves when done.
-const ORBIT_JS: &str = r#"
+pub(super) const ORBIT_JS: &str = r#"
 const [frames, done] = arguments;
 const c = document.getElementById('viewport-canvas');
 const r = c.getBoundingClientRect();
@@ -111,7 +111,7 @@ requestAnimationFrame(step);
 "#;
 
 /// Sorted samples' quantile by nearest rank.
-fn quantile(sorted: &[f64], q: f64) -> f64 {
+pub(super) fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted.get(((sorted.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN)
 }
 
@@ -120,7 +120,7 @@ fn numbers(v: &Value) -> Vec<f64> {
 }
 
 /// Records frames while `during` runs; answers (frame intervals, paint times), sorted.
-async fn record<F: std::future::Future<Output = ()>>(page: &Page, during: F) -> (Vec<f64>, Vec<f64>) {
+pub(super) async fn record<F: std::future::Future<Output = ()>>(page: &Page, during: F) -> (Vec<f64>, Vec<f64>) {
     page.client.execute(START_FRAMES_JS, vec![]).await.expect("frame recorder starts");
     during.await;
     let recorded = tokio::time::timeout(Duration::from_secs(60), page.client.execute(STOP_FRAMES_JS, vec![]))
