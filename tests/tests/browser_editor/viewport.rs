@@ -303,3 +303,41 @@ fn nearest_on_x_axis(camera: &str, (w, h): (f64, f64), at: (f64, f64)) -> f64 {
     let ray = Ray { origin: eye, dir: sub(through, eye) };
     ray.closest_on_line([0.0; 3], [1.0, 0.0, 0.0]).unwrap_or(f64::NAN)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn viewport_touch_pinch_zooms_and_the_axes_widget_snaps_the_view() {
+    with_browsers(|browsers| async move {
+        let relay = Relay::start("").await;
+        let page = browsers.open(&relay.page("touch")).await;
+        page.wait_synced().await;
+        let before = wait_for(&page, "the perspective view", |s| s.view == "perspective").await;
+        let (w, h) = canvas_size(&page).await;
+        // Two fingers, 100 px apart, spreading to 300 px apart about the centre: three times
+        // closer (zoom × 3).
+        let pinch = "const c = document.getElementById('viewport-canvas'); const r = c.getBoundingClientRect(); \
+            const [cx, cy] = [arguments[0], arguments[1]]; \
+            const ev = (type, id, x) => c.dispatchEvent(new PointerEvent(type, { bubbles: true, cancelable: true, pointerId: id, \
+                pointerType: 'touch', isPrimary: id === 11, button: 0, buttons: type === 'pointerup' ? 0 : 1, clientX: r.left + x, clientY: r.top + cy })); \
+            ev('pointerdown', 11, cx - 50); ev('pointerdown', 12, cx + 50); \
+            for (let i = 1; i <= 10; i++) { ev('pointermove', 11, cx - 50 - 10 * i); ev('pointermove', 12, cx + 50 + 10 * i); } \
+            ev('pointerup', 11, cx - 150); ev('pointerup', 12, cx + 150); return true;";
+        js(&page, pinch, vec![json!(w / 2.0), json!(h / 2.0)]).await;
+        let after = wait_for(&page, "zoomed in by the pinch", |s| s.zoom > before.zoom * 2.0).await;
+        assert!((after.zoom / before.zoom - 3.0).abs() < 0.3, "{} → {}", before.zoom, after.zoom);
+        let target = |s: &str| s.split(',').take(3).filter_map(|v| v.parse::<f64>().ok()).collect::<Vec<_>>();
+        let (t0, t1) = (target(&before.camera), target(&after.camera));
+        // About the centre: the target stays put (to the pointer's whole-pixel offsets).
+        assert!(t0.len() == 3 && t0.iter().zip(&t1).all(|(a, b)| (a - b).abs() < 0.05), "{t0:?} → {t1:?}");
+
+        // The corner axes: +y looks down (the top view), +x from the side, −z from behind.
+        for (axis, view) in [("+y", "top"), ("+x", "side"), ("+z", "front"), ("-z", "ortho")] {
+            // A click event on the axis end (the ends can overlap on screen, which a WebDriver
+            // click would report as intercepted).
+            js(&page, "document.querySelector(`#axes [data-axis='${arguments[0]}']`).dispatchEvent(new MouseEvent('click', { bubbles: true })); return true;", vec![json!(axis)]).await;
+            wait_for(&page, &format!("the {view} view after {axis}"), |s| s.view == view).await;
+        }
+        press(&page, &[], '0').await;
+        wait_for(&page, "perspective again", |s| s.view == "perspective").await;
+    })
+    .await;
+}
