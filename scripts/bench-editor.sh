@@ -18,4 +18,4 @@ for file in dist/client_bg.wasm dist/client.js; do
 done
 
 step "5,000 nodes in headless Chromium"
-RELAY_BIN="$PWD/target/release/relay" scripts/browser-test.sh bench_editor_5000_nodes --ignored --nocapture
+BROWSER_TEST_LIMIT_SECS=600 RELAY_BIN="$PWD/target/release/relay" scripts/browser-test.sh bench_editor_5000_nodes --ignored --nocapture

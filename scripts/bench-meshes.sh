@@ -21,5 +21,5 @@ target/release/mesh_import target/bench/big_model.glb
 step "In headless Chromium"
 cargo build --release --locked -p relay
 scripts/build-client.sh
-MESH_BENCH_MODEL="$PWD/target/bench/big_model.glb" RELAY_BIN="$PWD/target/release/relay" \
+BROWSER_TEST_LIMIT_SECS=600 MESH_BENCH_MODEL="$PWD/target/bench/big_model.glb" RELAY_BIN="$PWD/target/release/relay" \
     scripts/browser-test.sh bench_meshes_100k_triangles --ignored --nocapture

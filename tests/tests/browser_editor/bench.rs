@@ -110,6 +110,13 @@ const step = () => {
 requestAnimationFrame(step);
 "#;
 
+/// Lets scripts in `page` run for up to two minutes (orbiting a big scene on a CPU
+/// rasteriser takes longer than the harness's ten seconds).
+pub(super) async fn long_scripts(page: &Page) {
+    let timeouts = fantoccini::wd::TimeoutConfiguration::new(Some(Duration::from_secs(120)), Some(Duration::from_secs(60)), Some(Duration::ZERO));
+    page.client.update_timeouts(timeouts).await.expect("longer script timeouts");
+}
+
 /// Sorted samples' quantile by nearest rank.
 pub(super) fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted.get(((sorted.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN)
@@ -204,6 +211,7 @@ async fn bench_editor_5000_nodes() {
             .expect("the viewport's counters");
 
         // Orbiting for 180 frames with the whole scene in view.
+        long_scripts(&page).await;
         let (orbit_frames, orbit_paints) = record(&page, async {
             page.client.execute_async(ORBIT_JS, vec![json!(180)]).await.expect("orbiting");
         })

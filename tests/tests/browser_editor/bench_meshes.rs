@@ -15,7 +15,7 @@ use tests::browser::*;
 use tests::{eventually, TestClient};
 use yrs::Transact;
 
-use super::bench::{quantile, record, FIRST_SHADED_FRAME_JS, ORBIT_JS};
+use super::bench::{long_scripts, quantile, record, FIRST_SHADED_FRAME_JS, ORBIT_JS};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a benchmark: scripts/bench-meshes.sh runs it"]
@@ -52,6 +52,7 @@ async fn bench_meshes_100k_triangles() {
             (id, whole, scene.mesh_storage_bytes(&txn), triangles)
         };
         let joiner = browsers.open(&relay.page("big-mesh")).await;
+        long_scripts(&joiner).await;
         let first_frame = joiner.client.execute_async(FIRST_SHADED_FRAME_JS, vec![json!(1)]).await.expect("a frame drawing the mesh");
         let browser_join_ms = first_frame.as_f64().unwrap_or(f64::NAN);
 
@@ -66,6 +67,7 @@ async fn bench_meshes_100k_triangles() {
             }
         }
         let viewer = browsers.open(&relay.page("big-mesh")).await;
+        long_scripts(&viewer).await;
         viewer.client.execute_async(FIRST_SHADED_FRAME_JS, vec![json!(101)]).await.expect("the copies drawn");
         viewer
             .client
