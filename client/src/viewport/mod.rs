@@ -9,7 +9,8 @@
 //!   drag's ghost. [`axes`] is the corner widget that shows and snaps the view's orientation.
 //!
 //! The picture is painted at most once per animation frame ([`pacing`]), only when
-//! something it shows changed. A lost WebGL context drops the renderer; when the browser
+//! something it shows changed, at a lower resolution while slow motion lasts
+//! ([`resolution`]). A lost WebGL context drops the renderer; when the browser
 //! restores it, a new one is built and every node is uploaded again.
 //!
 //! `#viewport` carries the view (`data-view`, `data-zoom`: pixels per unit at the target,
@@ -27,6 +28,7 @@ mod meshes;
 mod pacing;
 mod pick;
 mod render;
+mod resolution;
 
 use std::collections::HashMap;
 
@@ -66,6 +68,10 @@ pub fn Viewport(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
     let gpu = RwSignal::new(GpuState::Ready);
     let resized = RwSignal::new(0u32);
     let frames = StoredValue::new(0u64);
+    let resolution = StoredValue::new(resolution::Resolution::default());
+    // Set by the timer that follows a reduced-resolution motion: the next paint is full size.
+    let settling = StoredValue::new(false);
+    let settle_request = RwSignal::new(0u32);
     // Touch points by pointer id (two of them pan and pinch).
     let touches = StoredValue::new(HashMap::<i32, (f64, f64)>::new());
 
@@ -88,7 +94,9 @@ pub fn Viewport(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
         let Some(canvas) = canvas_ref.get_untracked() else { return };
         let started = now_ms();
         let (w, h) = (canvas.client_width().max(1) as f64, canvas.client_height().max(1) as f64);
-        let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).clamp(1.0, 3.0);
+        let full = std::mem::replace(&mut *settling.write_value(), false);
+        let scale = if full { 1.0 } else { resolution.try_update_value(|r| r.paint(started)).unwrap_or(1.0) };
+        let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).clamp(1.0, 3.0) * scale;
         let (pw, ph) = ((w * dpr).round() as u32, (h * dpr).round() as u32);
         if canvas.width() != pw || canvas.height() != ph {
             canvas.set_width(pw);
@@ -160,6 +168,20 @@ pub fn Viewport(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
             })
         });
         frames.update_value(|n| *n += 1);
+        // Drawn reduced: once the motion stops, draw it again at full resolution.
+        if !full && resolution.with_value(|r| r.needs_settling()) {
+            let painted = frames.get_value();
+            let wait = resolution.with_value(|r| r.settle_after());
+            set_timeout(
+                move || {
+                    if frames.try_get_value() == Some(painted) {
+                        settling.set_value(true);
+                        settle_request.update(|n| *n += 1);
+                    }
+                },
+                wait,
+            );
+        }
         if let (Some(Some(stats)), Some(el)) = (stats, viewport_ref.get_untracked()) {
             let set = |k: &str, v: String| {
                 let _ = el.set_attribute(k, &v);
@@ -170,13 +192,14 @@ pub fn Viewport(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
             set("data-uploaded", stats.uploaded.to_string());
             set("data-frame-ms", format!("{:.2}", now_ms() - started));
             set("data-frames", frames.get_value().to_string());
+            set("data-render-scale", format!("{scale:.2}"));
             set("data-gizmo", gizmo.map(|g| g.describe(&camera, w, h).to_string()).unwrap_or_default());
         }
     };
     let pacing = pacing::Pacing::new();
     Effect::new(move |_| {
         (resized.track(), editor.tree.track(), editor.camera.track(), editor.preview.track(), editor.mode.track(), editor.space.track());
-        (editor.selection.track(), peers.track(), hover.track(), hot.track(), canvas_ref.track(), gpu.track());
+        (editor.selection.track(), peers.track(), hover.track(), hot.track(), canvas_ref.track(), gpu.track(), settle_request.track());
         pacing.request(paint);
     });
 

@@ -87,6 +87,12 @@ async fn viewport_pixels_show_colour_hiding_and_light() {
         click_row(&page, &id).await;
         js(&page, "document.getElementById('prop-visible').click(); return true;", vec![]).await;
         wait_pixel(&page, "the box back", centre, |p| close(p, red, 3)).await;
+        // Mirrored (a negative scale turns its triangles inside out), the symmetric box looks
+        // the same: its outside, lit as before (culling the wrong faces of a mirrored batch
+        // would show its inside, facing away from the light, darker).
+        commit_field(&page, "prop-sx", "-1").await;
+        wait_pixel(&page, &format!("the mirrored box, as red as before ({red:?})"), centre, |p| close(p, red, 6)).await;
+        commit_field(&page, "prop-sx", "1").await;
 
         // A white sphere lit by a green light (and nothing else but the ambient) is green.
         press(&page, &[], '\u{e017}').await; // Delete the box

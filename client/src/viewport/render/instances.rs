@@ -3,8 +3,9 @@
 //! Every shown mesh is one instance of a shared geometry: a unit primitive (a 1×1×1 box, a
 //! unit sphere, a unit cylinder, a 1×1 plane) scaled to its size by its model matrix, or a
 //! stored triangle mesh, one geometry however many nodes use it. Instances of the same
-//! geometry, opaque or transparent, live in one batch: one array on the CPU, one buffer on
-//! the GPU, one instanced draw call. A node keeps its slot while it changes, so an edit
+//! geometry, opaque or transparent, mirrored (a negative scale turns its triangles inside
+//! out) or not, live in one batch: one array on the CPU, one buffer on the GPU, one instanced
+//! draw call. A node keeps its slot while it changes, so an edit
 //! re-uploads that slot only; a node that leaves a batch is replaced by the batch's last one.
 
 use std::collections::HashMap;
@@ -29,6 +30,14 @@ pub enum GeometryKey {
     Mesh(u32),
 }
 
+
+impl GeometryKey {
+    /// Whether its triangles enclose a volume, so the ones facing away can be skipped (not a
+    /// plane, seen from both sides; not a stored mesh, which may be open).
+    pub fn closed(self) -> bool {
+        matches!(self, GeometryKey::Primitive(PrimitiveKind::Box | PrimitiveKind::Sphere | PrimitiveKind::Cylinder))
+    }
+}
 
 /// The unit primitive of a kind.
 pub fn unit_primitive(kind: PrimitiveKind) -> Primitive {
@@ -55,6 +64,8 @@ fn size_of(shape: &Shape) -> [f64; 3] {
 pub struct Instance {
     pub key: GeometryKey,
     pub transparent: bool,
+    /// Its matrix mirrors (a negative determinant): its triangles wind the other way.
+    pub mirrored: bool,
     pub data: [f32; FLOATS],
     /// Bounding sphere (centre, radius) for culling and sorting.
     pub sphere: [f32; 4],
@@ -86,13 +97,15 @@ pub fn instance(d: &Drawable, world: &Affine, highlight: f32, key: GeometryKey) 
     .map(|v| v as f32);
     let bounds = shape.local_bounds().transformed(world);
     let c = bounds.center();
-    Some(Instance { key, transparent: opacity < 0.999, data, sphere: [c[0] as f32, c[1] as f32, c[2] as f32, bounds.radius() as f32] })
+    let mirrored = mat3::det(&m) < 0.0;
+    Some(Instance { key, transparent: opacity < 0.999, mirrored, data, sphere: [c[0] as f32, c[1] as f32, c[2] as f32, bounds.radius() as f32] })
 }
 
-/// The instances of one geometry, opaque or transparent.
+/// The instances of one geometry, opaque or transparent, mirrored or not.
 pub struct Batch {
     pub key: GeometryKey,
     pub transparent: bool,
+    pub mirrored: bool,
     pub ids: Vec<NodeId>,
     pub data: Vec<f32>,
     pub spheres: Vec<[f32; 4]>,
@@ -127,18 +140,18 @@ impl Batches {
 
     /// The batch of a geometry and opacity class, made when first needed; `None` if the GPU
     /// refused a buffer.
-    fn batch(&mut self, key: GeometryKey, transparent: bool) -> Option<usize> {
-        if let Some(i) = self.list.iter().position(|b| b.key == key && b.transparent == transparent) {
+    fn batch(&mut self, key: GeometryKey, transparent: bool, mirrored: bool) -> Option<usize> {
+        if let Some(i) = self.list.iter().position(|b| b.key == key && b.transparent == transparent && b.mirrored == mirrored) {
             return Some(i);
         }
         let gpu = GrowBuffer::new(&self.gl, Gl::ARRAY_BUFFER).ok()?;
-        self.list.push(Batch { key, transparent, ids: Vec::new(), data: Vec::new(), spheres: Vec::new(), gpu, dirty: None, stale: true });
+        self.list.push(Batch { key, transparent, mirrored, ids: Vec::new(), data: Vec::new(), spheres: Vec::new(), gpu, dirty: None, stale: true });
         Some(self.list.len() - 1)
     }
 
     /// Puts `id`'s instance in its batch, or takes it out (`None`).
     pub fn set(&mut self, id: &NodeId, instance: Option<Instance>) {
-        let target = instance.as_ref().and_then(|i| self.batch(i.key, i.transparent));
+        let target = instance.as_ref().and_then(|i| self.batch(i.key, i.transparent, i.mirrored));
         if let Some(&(batch, slot)) = self.slots.get(id) {
             if Some(batch) == target {
                 if let Some(instance) = instance {

@@ -222,6 +222,15 @@ impl Renderer {
 
         self.use_mesh_program(frame, &vp, [0.0; 4]);
         for (batch, runs) in opaque {
+            // Closed shapes skip their far sides (a third or more of the triangles a software
+            // rasteriser sets up); a mirrored batch's front faces wind clockwise.
+            let b = &self.batches.list[batch];
+            if b.key.closed() {
+                gl.enable(Gl::CULL_FACE);
+                gl.front_face(if b.mirrored { Gl::CW } else { Gl::CCW });
+            } else {
+                gl.disable(Gl::CULL_FACE);
+            }
             match runs {
                 None => {
                     let b = &self.batches.list[batch];
@@ -231,6 +240,8 @@ impl Renderer {
             }
         }
 
+        gl.disable(Gl::CULL_FACE);
+        gl.front_face(Gl::CCW);
         gl.enable(Gl::BLEND);
         gl.depth_mask(false);
         self.grid.draw(&gl, &self.empty_vao, frame.camera, &vp, frame.width / frame.height.max(1.0));
