@@ -190,6 +190,20 @@ impl Batches {
         b.data.truncate(last * FLOATS);
     }
 
+    /// Drops the (empty) batches of a geometry that is gone.
+    pub fn forget(&mut self, key: GeometryKey) {
+        let gl = self.gl.clone();
+        self.list.retain(|b| {
+            let keep = b.key != key || !b.ids.is_empty();
+            if !keep {
+                b.gpu.delete(&gl);
+            }
+            keep
+        });
+        // Slots index into `list`: rebuild them.
+        self.slots = self.list.iter().enumerate().flat_map(|(bi, b)| b.ids.iter().enumerate().map(move |(si, id)| (id.clone(), (bi, si)))).collect();
+    }
+
     /// Empties every batch (after a structural change everything is put back).
     pub fn clear(&mut self) {
         self.slots.clear();

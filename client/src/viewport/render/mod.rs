@@ -93,6 +93,7 @@ pub struct Renderer {
     lights: lights::Lights,
     /// The geometry number of each stored mesh uploaded.
     mesh_keys: HashMap<MeshId, GeometryKey>,
+    next_mesh_key: u32,
 }
 
 const MESH_UNIFORMS: [&str; 12] = [
@@ -144,6 +145,7 @@ impl Renderer {
             hovered: None,
             lights: lights::Lights::default(),
             mesh_keys: HashMap::new(),
+            next_mesh_key: 0,
             gl,
         })
     }
@@ -157,12 +159,27 @@ impl Renderer {
                 if let Some(key) = self.mesh_keys.get(&m.id) {
                     return Some(*key);
                 }
-                let key = GeometryKey::Mesh(self.mesh_keys.len() as u32);
+                self.next_mesh_key += 1;
+                let key = GeometryKey::Mesh(self.next_mesh_key);
                 let geometry = Geometry::from_mesh(&self.gl, key, &m.mesh).ok()?;
                 self.geometries.push(geometry);
                 self.mesh_keys.insert(m.id.clone(), key);
                 Some(key)
             }
+        }
+    }
+
+    /// Frees the GPU copies of stored meshes no drawn node uses any more (after a structural
+    /// change: a deleted import's geometry leaves the GPU too).
+    pub fn release_unused_meshes(&mut self) {
+        let used: HashSet<GeometryKey> = self.batches.list.iter().filter(|b| b.len() > 0).map(|b| b.key).collect();
+        let unused: Vec<MeshId> = self.mesh_keys.iter().filter(|(_, key)| !used.contains(key)).map(|(id, _)| id.clone()).collect();
+        for id in unused {
+            let Some(key) = self.mesh_keys.remove(&id) else { continue };
+            if let Some(at) = self.geometries.iter().position(|g| g.key == key) {
+                self.geometries.remove(at).delete(&self.gl);
+            }
+            self.batches.forget(key);
         }
     }
 
@@ -188,6 +205,9 @@ impl Renderer {
             self.batches.set(id, instance);
         }
         self.lights.refresh(drawables, &ids, dirty.all);
+        if dirty.all {
+            self.release_unused_meshes();
+        }
     }
 
     /// Draws a frame.
