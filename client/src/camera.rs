@@ -10,7 +10,7 @@
 
 use shared::geometry::bounds::Aabb;
 use shared::jobs::render::world::FOV_Y;
-use shared::math::{add, cross, mat4, scale, sub, Ray, Vec3};
+use shared::math::{add, cross, mat4, scale, sub, wrap_angle as wrap, Ray, Vec3};
 
 /// Closest and farthest the eye may be from the target (scene units).
 pub const MIN_DISTANCE: f64 = 0.05;
@@ -107,17 +107,6 @@ impl Default for Camera {
     /// Looking at the origin from the front-right, above.
     fn default() -> Self {
         Camera { projection: Projection::Perspective, target: [0.0; 3], yaw: 0.6, pitch: 0.45, distance: 12.0 }
-    }
-}
-
-/// The same angle, in (−π, π].
-fn wrap(a: f64) -> f64 {
-    let tau = std::f64::consts::TAU;
-    let r = a.rem_euclid(tau);
-    if r > std::f64::consts::PI {
-        r - tau
-    } else {
-        r
     }
 }
 

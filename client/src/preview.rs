@@ -6,7 +6,7 @@
 //! Only the components that change are written (a move along x never writes y or z), so a
 //! peer's concurrent edit of another component survives.
 
-use shared::math::{add, mat3, sub, Affine, Mat3, Vec3};
+use shared::math::{add, mat3, sub, wrap_angle as wrap, Affine, Mat3, Vec3};
 use shared::scene::{NodeId, NumberKey, SceneTree};
 
 /// Changes smaller than this are float noise, not edits.
@@ -119,17 +119,6 @@ fn nearest_euler(euler: Vec3, old: Vec3) -> Vec3 {
     })
 }
 
-/// An angle in (−π, π].
-fn wrap(a: f64) -> f64 {
-    let tau = std::f64::consts::TAU;
-    let r = a.rem_euclid(tau);
-    if r > std::f64::consts::PI {
-        r - tau
-    } else {
-        r
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,20 +126,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test;
 
     fn node(id: &str, parent: Option<&str>, transform: Transform) -> Node {
-        Node {
-            id: NodeId::from(id),
-            name: id.into(),
-            kind: NodeKind::Mesh,
-            parent: parent.map(NodeId::from),
-            order: String::new(),
-            transform,
-            visible: true,
-            locked: false,
-            primitive: None,
-            material: None,
-            light: None,
-            mesh: None,
-        }
+        Node { parent: parent.map(NodeId::from), transform, ..Node::new(NodeId::from(id), id, NodeKind::Mesh) }
     }
 
     fn values(writes: &[(NodeId, NumberKey, f64)]) -> Vec<(NumberKey, f64)> {

@@ -13,20 +13,28 @@ use tests::nginx::Nginx;
 use tests::process::ChildRelay;
 use tests::redis_server::RedisServer;
 
+/// Two relay processes sharing rooms through `redis`, serving the built client, with `extra`
+/// flags; their data directories live as long as the returned guards.
+async fn two_relays(redis: &RedisServer, extra: &[&str]) -> (Vec<ChildRelay>, Vec<tempfile::TempDir>) {
+    let dist = dist_dir().to_str().expect("utf-8 path").to_owned();
+    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().expect("a temp dir")).collect();
+    let paths: Vec<_> = dirs.iter().map(|d| d.path().to_path_buf()).collect();
+    let mut args: Vec<String> = vec!["--redis".into(), redis.url(), "--static-dir".into(), dist];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let relays = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        paths.iter().map(|p| ChildRelay::start(p, &args)).collect::<Vec<_>>()
+    })
+    .await
+    .expect("relays start");
+    (relays, dirs)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browsers_edit_one_scene_through_nginx() {
     with_browsers(|browsers| async move {
         let redis = RedisServer::start();
-        let dist = dist_dir().to_str().expect("utf-8 path").to_owned();
-        let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
-        let paths: Vec<_> = dirs.iter().map(|d| d.path().to_path_buf()).collect();
-        let url = redis.url();
-        let relays = tokio::task::spawn_blocking(move || {
-            let args = ["--redis", url.as_str(), "--base-path", "/collab", "--trust-proxy", "--static-dir", dist.as_str()];
-            paths.iter().map(|p| ChildRelay::start(p, &args)).collect::<Vec<_>>()
-        })
-        .await
-        .unwrap();
+        let (relays, dirs) = two_relays(&redis, &["--base-path", "/collab", "--trust-proxy"]).await;
         let upstreams: Vec<SocketAddr> = relays.iter().map(|r| r.addr).collect();
         let nginx = Nginx::start(&upstreams);
         let page = format!("http://{}/collab/?room=proxied", nginx.addr);
@@ -53,16 +61,7 @@ async fn browsers_edit_one_scene_through_nginx() {
 async fn a_mesh_imported_through_one_relay_reaches_a_browser_on_another() {
     with_browsers(|browsers| async move {
         let redis = RedisServer::start();
-        let dist = dist_dir().to_str().expect("utf-8 path").to_owned();
-        let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
-        let paths: Vec<_> = dirs.iter().map(|d| d.path().to_path_buf()).collect();
-        let url = redis.url();
-        let relays = tokio::task::spawn_blocking(move || {
-            let args = ["--redis", url.as_str(), "--static-dir", dist.as_str()];
-            paths.iter().map(|p| ChildRelay::start(p, &args)).collect::<Vec<_>>()
-        })
-        .await
-        .unwrap();
+        let (relays, dirs) = two_relays(&redis, &[]).await;
         let (first, second) = (format!("http://{}/?room=shared-mesh", relays[0].addr), format!("http://{}/?room=shared-mesh", relays[1].addr));
         let (a, b) = tokio::join!(browsers.open(&first), browsers.open(&second));
         a.wait_synced().await;

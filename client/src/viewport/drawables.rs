@@ -172,24 +172,12 @@ fn ancestors<'a>(tree: &'a SceneTree, id: &'a NodeId) -> impl Iterator<Item = &'
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::scene::{Node, Primitive, Transform};
+    use shared::scene::{Node, Transform};
     use wasm_bindgen_test::wasm_bindgen_test;
 
     fn node(id: &str, parent: Option<&str>, x: f64) -> Node {
-        Node {
-            id: NodeId::from(id),
-            name: id.into(),
-            kind: NodeKind::Mesh,
-            parent: parent.map(NodeId::from),
-            order: id.into(),
-            transform: Transform { position: [x, 0.0, 0.0], ..Transform::default() },
-            visible: true,
-            locked: false,
-            primitive: Some(Primitive::default()),
-            material: None,
-            light: None,
-            mesh: None,
-        }
+        let transform = Transform { position: [x, 0.0, 0.0], ..Transform::default() };
+        Node { parent: parent.map(NodeId::from), order: id.into(), transform, ..Node::new(NodeId::from(id), id, NodeKind::Mesh) }
     }
 
     #[wasm_bindgen_test]

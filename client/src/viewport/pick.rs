@@ -119,24 +119,12 @@ fn screen_bounds(d: &Drawable, view: &View) -> Option<(f64, f64, f64, f64)> {
 mod tests {
     use super::*;
     use crate::editor::Changes;
-    use shared::scene::{Node, Primitive, SceneTree, Transform};
+    use shared::scene::{Node, SceneTree, Transform};
     use wasm_bindgen_test::wasm_bindgen_test;
 
     fn mesh(id: &str, position: Vec3, locked: bool) -> Node {
-        Node {
-            id: NodeId::from(id),
-            name: id.into(),
-            kind: NodeKind::Mesh,
-            parent: None,
-            order: id.into(),
-            transform: Transform { position, ..Transform::default() },
-            visible: true,
-            locked,
-            primitive: Some(Primitive::default()),
-            material: None,
-            light: None,
-            mesh: None,
-        }
+        let transform = Transform { position, ..Transform::default() };
+        Node { order: id.into(), transform, locked, ..Node::new(NodeId::from(id), id, NodeKind::Mesh) }
     }
 
     #[wasm_bindgen_test]

@@ -32,6 +32,17 @@ pub use vector::{add, cross, div_axes, dot, length, mul_axes, normalize, scale, 
 
 pub use crate::scene::Vec3;
 
+/// The same angle (radians) in (−π, π].
+pub fn wrap_angle(a: f64) -> f64 {
+    let tau = std::f64::consts::TAU;
+    let r = a.rem_euclid(tau);
+    if r > std::f64::consts::PI {
+        r - tau
+    } else {
+        r
+    }
+}
+
 /// Whether two vectors agree to within `1e-9` per axis (for the tests of this module).
 #[cfg(test)]
 fn close(a: Vec3, b: Vec3) -> bool {

@@ -287,3 +287,24 @@ pub struct Node {
     /// Set for lights.
     pub light: Option<Light>,
 }
+
+impl Node {
+    /// A node of `kind` at the scene root with every other field at the schema's default
+    /// (meshes a unit box of the default material, lights the default light).
+    pub fn new(id: NodeId, name: &str, kind: NodeKind) -> Node {
+        Node {
+            id,
+            name: name.to_owned(),
+            kind,
+            parent: None,
+            order: String::new(),
+            transform: Transform::default(),
+            visible: true,
+            locked: false,
+            primitive: (kind == NodeKind::Mesh).then(Primitive::default),
+            material: (kind == NodeKind::Mesh).then(Material::default),
+            light: (kind == NodeKind::Light).then(Light::default),
+            mesh: None,
+        }
+    }
+}

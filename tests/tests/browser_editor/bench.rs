@@ -117,6 +117,20 @@ pub(super) async fn long_scripts(page: &Page) {
     page.client.update_timeouts(timeouts).await.expect("longer script timeouts");
 }
 
+/// The viewport's counters of its last frame: draw calls, instances, triangles, paint ms.
+pub(super) async fn viewport_counters(page: &Page) -> [f64; 4] {
+    let v = page
+        .client
+        .execute(
+            "const v = document.getElementById('viewport'); \
+             return ['draw-calls', 'instances', 'triangles', 'frame-ms'].map((k) => Number(v.getAttribute('data-' + k)));",
+            vec![],
+        )
+        .await
+        .expect("the viewport's counters");
+    [0, 1, 2, 3].map(|i| v[i].as_f64().unwrap_or(f64::NAN))
+}
+
 /// Sorted samples' quantile by nearest rank.
 pub(super) fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted.get(((sorted.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN)
@@ -200,15 +214,7 @@ async fn bench_editor_5000_nodes() {
             .await
             .expect("Home");
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let framed = page
-            .client
-            .execute(
-                "const v = document.getElementById('viewport'); \
-                 return ['draw-calls', 'instances', 'triangles', 'frame-ms'].map((k) => Number(v.getAttribute('data-' + k)));",
-                vec![],
-            )
-            .await
-            .expect("the viewport's counters");
+        let framed = viewport_counters(&page).await;
 
         // Orbiting for 180 frames with the whole scene in view.
         long_scripts(&page).await;

@@ -16,7 +16,7 @@ use tests::browser::*;
 use tests::{eventually, TestClient};
 use yrs::Transact;
 
-use super::bench::{long_scripts, quantile, record, FIRST_SHADED_FRAME_JS, ORBIT_JS};
+use super::bench::{long_scripts, quantile, record, viewport_counters, FIRST_SHADED_FRAME_JS, ORBIT_JS};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a benchmark: scripts/bench-meshes.sh runs it"]
@@ -73,15 +73,7 @@ async fn bench_meshes_100k_triangles() {
         // The default view (the first rows of copies; the rest culled): drawing all 100 copies,
         // 10 million triangles a frame, blocks a CPU rasteriser's page for over a minute.
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        let framed = viewer
-            .client
-            .execute(
-                "const v = document.getElementById('viewport'); \
-                 return ['draw-calls', 'instances', 'triangles', 'frame-ms'].map((k) => Number(v.getAttribute('data-' + k)));",
-                vec![],
-            )
-            .await
-            .expect("the viewport's counters");
+        let framed = viewport_counters(&viewer).await;
         let (frames, paints) = record(&viewer, async {
             viewer.client.execute_async(ORBIT_JS, vec![json!(12)]).await.expect("orbiting");
         })

@@ -195,20 +195,7 @@ impl Planner {
     fn node(&mut self, source: &mut Source, ids: &mut IdGen, index: usize, parent: Option<NodeId>, order: String) -> Result<(NodeId, NodeId), ImportError> {
         let n = source.root.nodes.get(index).ok_or_else(|| ImportError::Invalid(format!("no node {index}")))?.clone();
         let Decomposed { transform, lossy } = node_transform(&n, index)?;
-        let mut node = Node {
-            id: ids.next(),
-            name: String::new(),
-            kind: NodeKind::Group,
-            parent,
-            order,
-            transform,
-            visible: true,
-            locked: false,
-            primitive: None,
-            material: None,
-            light: None,
-            mesh: None,
-        };
+        let mut node = Node { parent, order, transform, ..Node::new(ids.next(), "", NodeKind::Group) };
         let light = n.extensions.as_ref().and_then(|e| e.khr_lights_punctual.as_ref()).map(|l| l.light.value());
         let mesh_name = n.mesh.and_then(|m| source.root.meshes.get(m.value())).and_then(|m| m.name.clone());
         node.name = n.name.clone().or(mesh_name).unwrap_or_else(|| format!("Node {index}"));
