@@ -4,16 +4,22 @@
 // picked up on the next load while the relay answers. Every URL is relative to this file, so
 // it works under a base path such as /collab/. scripts/build-client.sh fills in SHELL (every
 // file of dist/) and VERSION (a hash of them).
+//
+// Install takes content-hashed files (NAME.HASH.EXT, the relay keeps them a year) from the
+// HTTP cache when the page already loaded them, so a first visit downloads the wasm once;
+// everything else it asks the relay for afresh.
 const VERSION = 'dev';
 const SHELL = ['./', './index.html', './client.js', './client_bg.wasm', './style.css'];
 const CACHE = 'scene-editor-shell-' + VERSION;
 // Paths under the scope that are never cached: the relay's live endpoints.
 const LIVE = ['ws/', 'api/', 'healthz', 'readyz', 'metrics'];
+// A content-hashed file name, as scripts/build-client.sh writes them and the relay recognises.
+const HASHED = /[^/]\.[0-9a-f]{16}\.[^./]+$/;
 
 self.addEventListener('install', (event) => {
   event.waitUntil(
     caches.open(CACHE)
-      .then((cache) => cache.addAll(SHELL.map((path) => new Request(path, { cache: 'reload' }))))
+      .then((cache) => cache.addAll(SHELL.map((path) => new Request(path, { cache: HASHED.test(path) ? 'default' : 'reload' }))))
       .then(() => self.skipWaiting()),
   );
 });

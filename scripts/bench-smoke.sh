@@ -49,6 +49,14 @@ smoke sustained shape --shape sustained --rooms 2 --writers 2 --observers 3 --du
 smoke stress shape --shape stress --rooms 2 --writers 2 --observers 3 --step-secs 1 --max-steps 2 --warmup-secs 1
 smoke spike shape --shape spike --rooms 2 --writers 2 --observers 3 --duration-secs 1 --spike-secs 1 --warmup-secs 1
 smoke endurance shape --shape endurance --rooms 2 --writers 2 --observers 3 --duration-secs 2 --sample-secs 1 --warmup-secs 1
+# Rooms over a real Redis Cluster (3 masters, no replicas) on 2 relays, ~10 s; needs
+# redis-server and redis-cli (scripts/cluster-test.sh, which runs before this, installs them).
+if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
+    smoke cluster-scale cluster-scale --redis-server "$(command -v redis-server)" --rooms 3 --writers 1 --observers 2 \
+        --relays 2 --replicas 0 --duration-secs 2 --settle-secs 1 --idle-secs 1 --drain-secs 5
+else
+    echo "skip cluster-scale: no redis-server (scripts/cluster-test.sh installs it)"
+fi
 
 if [[ $FAILED != 0 ]]; then
     echo "bench smoke FAILED"

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Builds the browser client into dist/: compiles client/ to wasm32 with the wasm-release
 # profile, generates the JavaScript glue with wasm-bindgen (--target web), shrinks the wasm
-# with wasm-opt -Oz, and copies the hand-written files from public/. The relay serves dist/
-# with --static-dir dist.
+# with wasm-opt -Oz, copies the hand-written files from public/, names the wasm, its glue and
+# the styles after their content (NAME.HASH.EXT), and writes a Brotli and a gzip copy beside
+# each file. The relay serves dist/ with --static-dir dist: hashed files cached for good, the
+# rest revalidated (relay/src/http/client_files.rs).
+#
+# Installs Debian's brotli when the brotli command is missing (needs root, or sudo).
 #
 #   CLIENT_PROFILE=dev scripts/build-client.sh   a fast unoptimised build for iterating (no
 #                                                wasm-opt; several MB; never shipped or measured)
@@ -10,6 +14,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-wasm-tools.sh
+# The Brotli copies (below) need the brotli command.
+if ! command -v brotli >/dev/null; then
+    echo "==> installing brotli (Debian package)"
+    sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null || { echo "build-client: need root (or sudo) to install brotli" >&2; exit 1; }
+        sudo=(sudo)
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update
+    "${sudo[@]}" apt-get install -y brotli
+fi
 
 # A target directory of its own, so this build never waits on (or invalidates) native builds.
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}/wasm"
@@ -41,6 +57,29 @@ fi
 
 cp -R public/. "$out/"
 
+# Content-hashed names for what the page loads, so browsers may keep them for good: a deploy
+# changes the names, and the page (index.html, always revalidated) names the new ones. HASH is
+# 16 hex digits of the SHA-256, the form the relay recognises. The glue's own default wasm
+# URL is rewritten before the glue is hashed, so its hash covers what it refers to.
+hash16() { sha256sum "$1" | cut -c1-16; }
+wasm="client_bg.$(hash16 "$out/client_bg.wasm").wasm"
+mv "$out/client_bg.wasm" "$out/$wasm"
+sed -i "s|'client_bg\.wasm'|'$wasm'|g" "$out/client.js"
+js="client.$(hash16 "$out/client.js").js"
+mv "$out/client.js" "$out/$js"
+css="style.$(hash16 "$out/style.css").css"
+mv "$out/style.css" "$out/$css"
+# The page and the jobs' worker (whose own name client/src/jobs/worker.rs fixes) refer to them.
+sed -i -e "s|\./client\.js'|./$js'|g" -e "s|\./client\.js\"|./$js\"|g" \
+    -e "s|\./client_bg\.wasm'|./$wasm'|g" -e "s|\./client_bg\.wasm\"|./$wasm\"|g" \
+    -e "s|\./style\.css\"|./$css\"|g" "$out/index.html" "$out/worker.js"
+for name in client.js client_bg.wasm style.css; do
+    if grep -qF "./$name" "$out/index.html" "$out/worker.js"; then
+        echo "build-client: $name is still named in index.html or worker.js" >&2
+        exit 1
+    fi
+done
+
 # The service worker caches the app shell: every file of dist/, under a version that changes
 # with their content (so a deploy replaces the cache).
 shell=$(cd "$out" && find . -type f ! -name sw.js | sort | sed "s|^\./\(.*\)|'./\1'|" | paste -sd, -)
@@ -48,11 +87,12 @@ version=$(cd "$out" && find . -type f ! -name sw.js | sort | xargs cat | sha256s
 sed -i -e "s|^const VERSION = .*|const VERSION = '$version';|" \
     -e "s|^const SHELL = .*|const SHELL = ['./', $shell];|" "$out/sw.js"
 
-# A gzip copy beside each file the browser loads, which the relay serves to browsers that
-# accept gzip (after the service worker's list above, which names the originals only).
+# A Brotli (highest quality) and a gzip copy beside each file the browser loads, which the
+# relay serves to browsers that accept them (after the service worker's list above, which
+# names the originals only).
 find "$out" -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.html' -o -name '*.css' -o -name '*.svg' -o -name '*.json' \) \
-    -exec gzip -9 -k -f {} \;
+    -exec gzip -9 -k -f {} \; -exec brotli -q 11 -k -f {} \;
 
-raw=$(wc -c < "$out/client_bg.wasm")
-gz=$(gzip -9 -c "$out/client_bg.wasm" | wc -c)
-printf '==> %s/client_bg.wasm: %d KiB, %d KiB gzipped\n' "$out" $(( (raw + 1023) / 1024 )) $(( (gz + 1023) / 1024 ))
+size() { printf '%d KiB' $(( ($(wc -c < "$1") + 1023) / 1024 )); }
+printf '==> %s/%s: %s, %s gzipped, %s Brotli\n' "$out" "$wasm" \
+    "$(size "$out/$wasm")" "$(size "$out/$wasm.gz")" "$(size "$out/$wasm.br")"

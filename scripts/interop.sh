@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Interop tests: real stock Yjs clients (npm yjs + y-websocket, pinned in
-# tests/interop/package-lock.json) and a raw `ws` client against the real relay binary.
+# tests/interop/package-lock.json), a raw `ws` client and a Python pycrdt client (PyPI
+# pycrdt + websockets, pinned in tests/interop/python/requirements.txt) against the real relay
+# binary, and room tokens minted by JWT libraries nobody here wrote (npm jose; Python PyJWT,
+# pinned in tests/interop/requirements.txt). Both Python sets go into the venv
+# tests/interop/.venv.
 #
 #   scripts/interop.sh                      build the relay, install the npm deps, run every test
 #   RELAY_BIN=path/to/relay scripts/interop.sh   test that binary instead (no cargo build)
@@ -41,6 +45,26 @@ if [ -f package-lock.json ]; then
 else
     npm install --no-audit --no-fund
 fi
+
+step "Installing pycrdt and PyJWT from PyPI (tests/interop/.venv)"
+command -v python3 >/dev/null || { echo "interop: python3 is required (>= 3.9)" >&2; exit 1; }
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import pycrdt, websockets, jwt' 2>/dev/null; then
+    rm -rf .venv
+    if ! python3 -m venv .venv 2>/dev/null; then
+        # Debian keeps venv (ensurepip) in a package of its own.
+        rm -rf .venv
+        sudo=()
+        [ "$(id -u)" -ne 0 ] && sudo=(sudo)
+        py="$(python3 -c 'import sys; print(f"python{sys.version_info.major}.{sys.version_info.minor}")')"
+        export DEBIAN_FRONTEND=noninteractive
+        "${sudo[@]}" apt-get install -y "$py-venv" || { "${sudo[@]}" apt-get update && "${sudo[@]}" apt-get install -y "$py-venv"; }
+        python3 -m venv .venv
+    fi
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --only-binary=:all: -r python/requirements.txt -r requirements.txt
+PYCRDT_PYTHON="$PWD/.venv/bin/python"
+INTEROP_PYTHON="$PWD/.venv/bin/python"
+export PYCRDT_PYTHON INTEROP_PYTHON
 
 step "Running interop tests (node --test)"
 # Spec output ends with "ℹ tests N / ℹ pass N / ℹ fail N". The per-test timeouts are

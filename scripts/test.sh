@@ -4,9 +4,11 @@
 # (including the fuzz-corpus replay and the crash tests with the real binary), the wasm
 # client build (wasm32 target, pinned wasm-bindgen-cli, npm binaryen) and
 # its wasm-bindgen tests in headless Chromium,
-# the interop tests against stock Yjs clients from npm, the browser tests in headless
-# Chromium (Debian chromium + chromium-driver), the scale-out and reverse-proxy tests (Debian
-# redis-server + nginx), and a short bounded fuzz of the protocol decoder (cargo-fuzz).
+# the interop tests against stock Yjs clients from npm and pycrdt from PyPI, the browser tests
+# in headless Chromium (Debian chromium + chromium-driver), the operations files with promtool
+# and systemd-analyze (Debian prometheus + systemd), the scale-out, reverse-proxy and
+# monitoring tests (Debian redis-server + nginx + caddy + prometheus), a short bounded fuzz of
+# the protocol decoder (cargo-fuzz), the benchmark smoke and a two-minute soak (loadgen).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +33,17 @@ python3 scripts/check-cycles.py relay/src client/src
 step "Rust unit and integration tests (shared, relay, tests, loadgen)"
 cargo test --locked
 
+step "Operations files: alerting rules and their tests (promtool), systemd units, the backup unit"
+scripts/ops-check.sh
+
+step "Soak, started in the background: two minutes of editing with the relay's timers shortened, silent observers included (checked at the end)"
+# It runs beside the client's wasm build and tests (their own target directory), which
+# load both cores: a harsher soak than on a quiet machine, and ~2 minutes off the run.
+soak_log="$(mktemp)"
+setsid scripts/soak.sh > "$soak_log" 2>&1 &
+soak_pid=$!
+trap 'kill -- "-$soak_pid" 2>/dev/null || true; rm -f "$soak_log"' EXIT
+
 step "Browser client (wasm32 build)"
 scripts/build-client.sh
 
@@ -43,7 +56,7 @@ scripts/interop.sh
 step "Browser tests (headless Chromium)"
 scripts/browser-test.sh
 
-step "Scale-out through Redis, hosting behind nginx (redis-server + nginx)"
+step "Scale-out through Redis, hosting behind nginx and Caddy, live metrics through promtool"
 scripts/cluster-test.sh
 
 step "Short bounded fuzz of the protocol decoder"
@@ -51,5 +64,14 @@ scripts/fuzz.sh "${FUZZ_SECONDS:-30}" frame_decoding
 
 step "Benchmark smoke: every loadgen workload for a few seconds against the relay"
 scripts/bench-smoke.sh
+
+step "Soak: its result"
+if wait "$soak_pid"; then
+    cat "$soak_log"
+else
+    cat "$soak_log"
+    echo "the soak failed" >&2
+    exit 1
+fi
 
 step "All tests passed"

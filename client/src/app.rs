@@ -7,6 +7,7 @@ use futures_channel::mpsc;
 use leptos::prelude::*;
 use yrs::Doc;
 
+use crate::access::Access;
 use crate::connection;
 use crate::deletion::{banner::DeletedBanner, Deletion};
 use crate::offline;
@@ -32,7 +33,9 @@ pub fn App() -> impl IntoView {
 
     // A fresh client id per page load, as Yjs does: two tabs are two clients.
     let doc = Doc::new();
-    let editor = Editor::new(doc.clone());
+    // Known before anything can write: the token's claims, or what the relay said last time.
+    let access = Access::new(&room.name, room.token.as_deref());
+    let editor = Editor::new(doc.clone(), access);
 
     let (presence_tx, presence_rx) = mpsc::unbounded();
     let first_state = publish::local_state(editor, user).to_json();
@@ -50,15 +53,16 @@ pub fn App() -> impl IntoView {
         meter: meter.clone(),
         ready: stored,
         deletion,
+        access,
     });
     let perf = perf::start(editor, status, meter);
     publish::start(editor, user, presence_tx, perf.quality);
     shortcuts::install(editor);
-    let jobs = jobs::start(editor.doc(), room.clone(), user, status);
+    let jobs = jobs::start(editor.doc(), room.clone(), user, status, access);
     let peers = offline::merged_peers(status.peers, offline.tab_peers);
 
     view! {
-        <Header room=room.clone() status=status user=user offline=offline peers=peers deletion=deletion />
+        <Header room=room.clone() status=status user=user offline=offline peers=peers deletion=deletion access=access />
         <DeletedBanner deletion=deletion editor=editor />
         <div id="editor" class="editor"
             data-local-updates=move || editor.local_updates.get().to_string()
@@ -69,6 +73,7 @@ pub fn App() -> impl IntoView {
             data-following=move || editor.follow.get().map(|c| c.to_string()).unwrap_or_default()
             data-client=editor.doc().client_id().get().to_string()
             data-quality=move || perf.quality.get().to_string()
+            data-role=move || access.role.get().as_str()
         >
             <aside class="sidebar left">
                 <Outliner editor=editor peers=peers />

@@ -91,6 +91,9 @@ impl LocalState {
 pub struct Peer {
     pub client: u64,
     pub name: String,
+    /// The person's id as the relay vouches for it (`user.id`, which the relay writes from
+    /// a token's `sub` or its auth webhook; see docs/protocol.md).
+    pub id: Option<String>,
     pub color: String,
     pub cursor: Option<Vec3>,
     pub selection: Vec<NodeId>,
@@ -111,6 +114,7 @@ pub fn peer(client: u64, json: &str) -> Option<Peer> {
     Some(Peer {
         client,
         name,
+        id: field("id").map(|id| id.trim().chars().take(MAX_NAME * 2).collect::<String>()).filter(|id| !id.is_empty()),
         color: field("color").filter(|c| is_hex_color(c)).unwrap_or(FALLBACK_COLOR).to_owned(),
         cursor: state.get("cursor").and_then(vec3),
         selection: state.get("selection").map(|v| ids(v).into_iter().map(NodeId).collect()).unwrap_or_default(),

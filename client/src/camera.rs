@@ -217,7 +217,7 @@ impl Camera {
 
     /// Where a world point shows (CSS pixels) and its depth in clip space (−1 near … 1 far);
     /// `None` behind the eye.
-    pub fn to_screen(&self, p: Vec3, width: f64, height: f64) -> Option<(f64, f64, f64)> {
+    pub fn screen_position(&self, p: Vec3, width: f64, height: f64) -> Option<(f64, f64, f64)> {
         let [x, y, z] = mat4::project(&self.view_projection(width, height), p)?;
         Some(((x + 1.0) / 2.0 * width, (1.0 - y) / 2.0 * height, z))
     }
@@ -291,14 +291,14 @@ mod tests {
     fn screen_points_and_rays_agree_in_both_projections() {
         for camera in [Camera::default(), Camera::default().switched_to(ViewKind::Front), Camera { pitch: 1.2, ..Camera::default() }] {
             let p = [1.0, 0.5, -2.0];
-            let (x, y, _) = camera.to_screen(p, 800.0, 600.0).unwrap_or_default();
+            let (x, y, _) = camera.screen_position(p, 800.0, 600.0).unwrap_or_default();
             let ray = camera.ray(x, y, 800.0, 600.0);
             // The ray passes through the point.
             let to = sub(p, ray.origin);
             let along = shared::math::dot(to, ray.dir) / shared::math::dot(ray.dir, ray.dir);
             assert!(close(ray.at(along), p), "{camera:?}");
             // The target is at the centre.
-            let (cx, cy, _) = camera.to_screen(camera.target, 800.0, 600.0).unwrap_or_default();
+            let (cx, cy, _) = camera.screen_position(camera.target, 800.0, 600.0).unwrap_or_default();
             assert!((cx - 400.0).abs() < 1e-6 && (cy - 300.0).abs() < 1e-6);
         }
     }
@@ -334,7 +334,7 @@ mod tests {
         let framed = Camera::default().framing(&bounds, 800.0 / 600.0);
         assert!(close(framed.target, [5.0, 1.0, 5.0]));
         for corner in [bounds.min, bounds.max, [4.0, 2.0, 6.0]] {
-            let (x, y, _) = framed.to_screen(corner, 800.0, 600.0).unwrap_or_default();
+            let (x, y, _) = framed.screen_position(corner, 800.0, 600.0).unwrap_or_default();
             assert!((0.0..=800.0).contains(&x) && (0.0..=600.0).contains(&y), "{corner:?} at {x},{y}");
         }
         assert!((Camera::default().orbited(0.0, 1e6).pitch - HALF_PI).abs() < 1e-12);

@@ -1,25 +1,30 @@
-//! The page header: the room and its shareable link, the connection state (with why it
-//! dropped, and a way to reconnect at once, unless the room was deleted), whether the copy
-//! on this device is saved, and who else is here (through the relay or in another tab).
+//! The page header: the room and its shareable link, the Share dialog (`share/`), a "View
+//! only" badge when this page may not edit, the connection state (with why it dropped, and
+//! a way to reconnect at once, unless the room was deleted), whether the copy on this
+//! device is saved, and who else is here (through the relay or in another tab).
 
 use leptos::prelude::*;
 
+use crate::access::{Access, Source};
 use crate::connection::{ConnectionState, Status};
 use crate::deletion::Deletion;
 use crate::offline::Offline;
 use crate::presence::{Peer, User};
 use crate::room::Room;
+use crate::share::ShareButton;
 
 #[component]
-pub fn Header(room: Room, status: Status, user: RwSignal<User>, offline: Offline, peers: RwSignal<Vec<Peer>>, deletion: Deletion) -> impl IntoView {
+pub fn Header(room: Room, status: Status, user: RwSignal<User>, offline: Offline, peers: RwSignal<Vec<Peer>>, deletion: Deletion, access: Access) -> impl IntoView {
     view! {
         <header class="topbar">
             <div class="brand">
                 <span class="logo" aria-hidden="true"></span>
                 <h1>"Scene editor"</h1>
             </div>
-            <ShareLink room=room />
+            <ShareLink room=room.clone() />
+            <ShareButton room=room access=access />
             <div class="session">
+                <ViewOnly access=access />
                 <Peers peers=peers user=user />
                 <DeviceCopy offline=offline deletion=deletion />
                 <ConnectionBadge status=status />
@@ -57,6 +62,21 @@ fn ShareLink(room: Room) -> impl IntoView {
                 {move || if copied.get() { "Copied" } else { "Copy link" }}
             </button>
         </div>
+    }
+}
+
+/// "View only", with why, while this page may not edit (`#view-only`).
+#[component]
+fn ViewOnly(access: Access) -> impl IntoView {
+    let why = move || match access.source.get() {
+        Source::Token => "Your link lets you view this room, not change it. Presence, follow, the performance view and downloads work.",
+        Source::Relay => "The relay lets you view this room, not change it. Presence, follow, the performance view and downloads work.",
+        Source::Remembered | Source::Default => "Last time the relay let you view this room only; it will say again when you connect.",
+    };
+    view! {
+        <Show when=move || !access.can_edit()>
+            <span id="view-only" class="badge view-only" title=why role="status">"View only"</span>
+        </Show>
     }
 }
 

@@ -2,6 +2,7 @@
 //! browser console with its message, then mounts the app on the page's `<body>` (not in the
 //! jobs' Web Worker, which loads the same module).
 
+mod access;
 mod app;
 mod awareness_state;
 mod camera;
@@ -23,6 +24,7 @@ mod preview;
 mod publish;
 mod restore;
 mod room;
+mod share;
 mod snapping;
 mod toolbar;
 mod viewport;

@@ -1,5 +1,6 @@
-//! Who is here: me first (name and colour editable, remembered in this browser), then the
-//! others in their colours. Clicking someone follows them: my camera tracks theirs
+//! Who is here: me first (name and colour editable, remembered in this browser; a name the
+//! relay's sign-in gave is shown instead and not editable), then the others in their
+//! colours, each with the id the relay vouches for when it knows one (`.participant-id`). Clicking someone follows them: my camera tracks theirs
 //! (perspective or orthographic) until I orbit, pan, zoom or switch view myself (or they
 //! leave).
 
@@ -21,7 +22,9 @@ pub fn Participants(editor: Editor, user: RwSignal<User>, peers: RwSignal<Vec<Pe
         }
     });
 
-    let others = move || peers.with(|ps| ps.iter().map(|p| (p.client, p.name.clone(), p.color.clone())).collect::<Vec<_>>());
+    let others = move || peers.with(|ps| ps.iter().map(|p| (p.client, p.name.clone(), p.color.clone(), p.id.clone())).collect::<Vec<_>>());
+    let access = editor.access;
+    let signed_in_name = move || access.name.get();
     view! {
         <section class="panel people" id="participants">
             <div class="panel-head">
@@ -40,9 +43,11 @@ pub fn Participants(editor: Editor, user: RwSignal<User>, peers: RwSignal<Vec<Pe
                             }
                         }
                     />
-                    <input type="text" id="my-name" class="participant-name" title="Your name, as others see it"
+                    <input type="text" id="my-name" class="participant-name"
+                        title=move || if signed_in_name().is_some() { "Your name, from your sign-in" } else { "Your name, as others see it" }
                         maxlength=identity::MAX_NAME.to_string()
-                        prop:value=move || user.with(|u| u.name.clone())
+                        disabled=move || signed_in_name().is_some()
+                        prop:value=move || signed_in_name().unwrap_or_else(|| user.with(|u| u.name.clone()))
                         on:change=move |ev| match identity::clean_name(&event_target_value(&ev)) {
                             Some(name) => {
                                 user.update(|u| u.name = name);
@@ -53,10 +58,11 @@ pub fn Participants(editor: Editor, user: RwSignal<User>, peers: RwSignal<Vec<Pe
                         }
                     />
                     <span class="you">"you"</span>
+                    {move || access.id.get().map(|id| view! { <span class="participant-id" id="my-id" title="Your id, as the relay knows it">{id}</span> })}
                 </li>
                 <For each=others key=|p| p.clone() let:peer>
                     {
-                        let (client, name, color) = peer;
+                        let (client, name, color, id) = peer;
                         let following = move || editor.follow.get() == Some(client);
                         view! {
                             <li class="participant" data-client=client.to_string() class:following=following
@@ -65,6 +71,7 @@ pub fn Participants(editor: Editor, user: RwSignal<User>, peers: RwSignal<Vec<Pe
                             >
                                 <span class="swatch" style:background=color></span>
                                 <span class="participant-name">{name}</span>
+                                {id.map(|id| view! { <span class="participant-id" title="Their id, as the relay knows it">{id}</span> })}
                                 <span class="follow-label">{move || if following() { "following" } else { "follow" }}</span>
                             </li>
                         }

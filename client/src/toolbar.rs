@@ -9,11 +9,13 @@ use crate::editor::{AddKind, Editor, Mode, Space};
 
 #[component]
 pub fn Toolbar(editor: Editor) -> impl IntoView {
+    // A viewer's page offers no tool that writes (the editor would refuse it anyway).
+    let viewing = move || !editor.access.can_edit();
     let has_selection = move || editor.selection.with(|s| !s.is_empty());
     let mode_button = move |mode: Mode, label: &'static str, key: &'static str| {
         view! {
             <button class="seg" id=format!("mode-{}", mode.as_str()) class:active=move || editor.mode.get() == mode
-                title=format!("{label} ({key})") on:click=move |_| editor.mode.set(mode)>{label}</button>
+                disabled=viewing title=format!("{label} ({key})") on:click=move |_| editor.mode.set(mode)>{label}</button>
         }
     };
     let view_button = move |(kind, key): (ViewKind, &'static str)| {
@@ -26,21 +28,21 @@ pub fn Toolbar(editor: Editor) -> impl IntoView {
     view! {
         <div class="toolbar" role="toolbar">
             <div class="tool-group">
-                <button id="add-node" class="primary" title="Add a box" on:click=move |_| editor.add(AddKind::Box)>"+ Box"</button>
+                <button id="add-node" class="primary" title="Add a box" disabled=viewing on:click=move |_| editor.add(AddKind::Box)>"+ Box"</button>
                 {AddKind::ALL[1..].iter().map(|&kind| view! {
                     <button class="tool" id=format!("add-{}", kind.label().to_lowercase()) title=format!("Add a {}", kind.label().to_lowercase())
-                        on:click=move |_| editor.add(kind)>{kind.label()}</button>
+                        disabled=viewing on:click=move |_| editor.add(kind)>{kind.label()}</button>
                 }).collect::<Vec<_>>()}
             </div>
             <div class="tool-group">
-                <button class="tool" id="duplicate" title="Duplicate (Ctrl+D)" disabled=move || !has_selection() on:click=move |_| editor.duplicate()>"Duplicate"</button>
-                <button class="tool" id="delete" title="Delete (Del)" disabled=move || !has_selection() on:click=move |_| editor.delete_selection()>"Delete"</button>
-                <button class="tool" id="group" title="Group (Ctrl+G)" disabled=move || !has_selection() on:click=move |_| editor.group_selection()>"Group"</button>
-                <button class="tool" id="ungroup" title="Ungroup (Ctrl+Shift+G)" disabled=move || !has_selection() on:click=move |_| editor.ungroup_selection()>"Ungroup"</button>
+                <button class="tool" id="duplicate" title="Duplicate (Ctrl+D)" disabled=move || viewing() || !has_selection() on:click=move |_| editor.duplicate()>"Duplicate"</button>
+                <button class="tool" id="delete" title="Delete (Del)" disabled=move || viewing() || !has_selection() on:click=move |_| editor.delete_selection()>"Delete"</button>
+                <button class="tool" id="group" title="Group (Ctrl+G)" disabled=move || viewing() || !has_selection() on:click=move |_| editor.group_selection()>"Group"</button>
+                <button class="tool" id="ungroup" title="Ungroup (Ctrl+Shift+G)" disabled=move || viewing() || !has_selection() on:click=move |_| editor.ungroup_selection()>"Ungroup"</button>
             </div>
             <div class="tool-group">
-                <button class="tool" id="undo" title="Undo your last edit (Ctrl+Z)" disabled=move || !editor.history.get().0 on:click=move |_| editor.undo()>"↶ Undo"</button>
-                <button class="tool" id="redo" title="Redo (Ctrl+Shift+Z)" disabled=move || !editor.history.get().1 on:click=move |_| editor.redo()>"↷ Redo"</button>
+                <button class="tool" id="undo" title="Undo your last edit (Ctrl+Z)" disabled=move || viewing() || !editor.history.get().0 on:click=move |_| editor.undo()>"↶ Undo"</button>
+                <button class="tool" id="redo" title="Redo (Ctrl+Shift+Z)" disabled=move || viewing() || !editor.history.get().1 on:click=move |_| editor.redo()>"↷ Redo"</button>
             </div>
             <div class="tool-group segmented">
                 {mode_button(Mode::Move, "Move", "G")}
@@ -48,7 +50,7 @@ pub fn Toolbar(editor: Editor) -> impl IntoView {
                 {mode_button(Mode::Scale, "Scale", "S")}
             </div>
             <div class="tool-group">
-                <button class="tool" id="space-toggle" title="Gizmo axes: the world's or the object's own (L)"
+                <button class="tool" id="space-toggle" title="Gizmo axes: the world's or the object's own (L)" disabled=viewing
                     class:active=move || editor.space.get() == Space::Local
                     on:click=move |_| editor.space.update(|s| *s = if *s == Space::World { Space::Local } else { Space::World })
                 >{move || if editor.space.get() == Space::World { "World" } else { "Local" }}</button>
@@ -58,7 +60,7 @@ pub fn Toolbar(editor: Editor) -> impl IntoView {
             </div>
             <div class="tool-group">
                 <label class="check" title="Snap moves to a 0.5 grid, turns to 15°, scales to tenths">
-                    <input type="checkbox" id="snap" prop:checked=move || editor.snap.get()
+                    <input type="checkbox" id="snap" prop:checked=move || editor.snap.get() disabled=viewing
                         on:change=move |ev| editor.snap.set(event_target_checked(&ev)) />
                     "Snap"
                 </label>

@@ -7,7 +7,7 @@ use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use shared::protocol::{self, Message, SyncMessage};
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use yrs::StateVector;
@@ -48,7 +48,7 @@ pub async fn initial_sync(sender: &mut Sender, receiver: &mut Receiver, limit: D
                         }
                     }
                 }
-                Ok(WsMessage::Close(frame)) => return Err(LoadError::Client(format!("closed during sync: {frame:?}"))),
+                Ok(WsMessage::Close(frame)) => return Err(closed(frame)),
                 Ok(_) => {}
                 Err(e) => return Err(LoadError::Client(e.to_string())),
             }
@@ -163,14 +163,28 @@ impl Peer {
 /// Waits for the next data frame on a receiving half and returns its messages. Control
 /// frames are skipped; callers bound the wait with a timeout or a stop signal.
 pub async fn next_messages(rx: &mut Receiver, framing: Framing) -> Result<Vec<Message>, LoadError> {
+    framing.unwrap(&next_frame(rx).await?)
+}
+
+/// Waits for the next data frame on a receiving half and returns it undecoded, for workloads
+/// that only look for their own markers in it. Errors as [`next_messages`].
+pub async fn next_frame(rx: &mut Receiver) -> Result<bytes::Bytes, LoadError> {
     loop {
         match rx.next().await {
-            Some(Ok(WsMessage::Binary(bytes))) => return framing.unwrap(&bytes),
-            Some(Ok(WsMessage::Close(frame))) => return Err(LoadError::Client(format!("closed by server: {frame:?}"))),
+            Some(Ok(WsMessage::Binary(bytes))) => return Ok(bytes),
+            Some(Ok(WsMessage::Close(frame))) => return Err(closed(frame)),
             Some(Ok(_)) => {}
             Some(Err(e)) => return Err(LoadError::Client(e.to_string())),
-            None => return Err(LoadError::Client("connection ended".into())),
+            None => return Err(LoadError::Closed { code: 1006, reason: "the connection ended without a close frame".into() }),
         }
+    }
+}
+
+/// The error for a close frame from the server: its code and reason.
+fn closed(frame: Option<CloseFrame>) -> LoadError {
+    match frame {
+        Some(frame) => LoadError::Closed { code: u16::from(frame.code), reason: frame.reason.to_string() },
+        None => LoadError::Closed { code: 1005, reason: String::new() },
     }
 }
 

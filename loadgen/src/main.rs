@@ -4,6 +4,8 @@
 
 mod client;
 mod cluster;
+mod incidents;
+mod redis_cluster;
 mod relay_process;
 mod report;
 mod workloads;
@@ -33,6 +35,9 @@ enum Workload {
     JoinStorm(workloads::join_storm::Args),
     /// Relays sharing rooms through Redis: cross-relay fan-out latency, throughput on 1-3 relays.
     Cluster(cluster::Args),
+    /// Rooms over a real Redis Cluster on 1, 2, 3 relays: delivery latency, Redis CPU per
+    /// update, relay CPU per delivery (issue 19's capacity figures).
+    ClusterScale(workloads::cluster_scale::Args),
     /// One writer, N observers: latency and server CPU per update per observer.
     FanOut(workloads::fanout::Args),
     /// Many writers in one room, each observing the others.
@@ -52,6 +57,7 @@ async fn main() -> std::process::ExitCode {
         Workload::Durability(args) => workloads::durability::run(&cli.relay_bin, args).await,
         Workload::JoinStorm(args) => workloads::join_storm::run(&cli.relay_bin, args).await,
         Workload::Cluster(args) => cluster::run(&cli.relay_bin, args).await,
+        Workload::ClusterScale(args) => workloads::cluster_scale::run(&cli.relay_bin, args).await,
         Workload::FanOut(args) => workloads::fanout::run(&cli.relay_bin, args).await,
         Workload::ManyWriters(args) => workloads::writers::run(&cli.relay_bin, args).await,
         Workload::Presence(args) => workloads::presence::run(&cli.relay_bin, args).await,

@@ -20,17 +20,49 @@ pub struct ProcFigures {
     pub rss_bytes: u64,
     pub peak_rss_bytes: u64,
     pub cpu_seconds: f64,
+    /// CPU of the relay's durable store thread (`store-writer`): what durability costs.
+    pub store_writer_cpu_seconds: f64,
     pub disk_write_bytes: u64,
 }
 
+/// Flags every benchmark relay gets unless `extra` sets them itself. Every simulated client
+/// comes from 127.0.0.1 and some send fast: the benchmarks measure the relay's capacity, not
+/// its per-address and per-connection limits.
+const DEFAULTS: [(&str, &str); 5] = [
+    ("--ping-interval-secs", "30"),
+    ("--max-conns-per-ip", "1000000"),
+    ("--max-conns-per-room", "1000000"),
+    ("--message-rate", "1000000"),
+    ("--message-burst", "1000000"),
+];
+
+/// A command for `bin`, under `taskset -c CPUS` when `cpus` is given (taskset execs it: the
+/// child's process id is the program's).
+pub fn pinned(cpus: Option<&str>, bin: &Path) -> Command {
+    match cpus {
+        Some(cpus) => {
+            let mut command = Command::new("taskset");
+            command.args(["-c", cpus]).arg(bin);
+            command
+        }
+        None => Command::new(bin),
+    }
+}
+
 impl RelayProcess {
+    /// Starts `bin` on a free loopback port; `extra` flags (`--flag value` or `--flag=value`)
+    /// come last and replace the defaults above they name.
     pub fn start(bin: &Path, data_dir: &Path, extra: &[&str]) -> Result<Self, LoadError> {
-        let mut child = Command::new(bin)
-            .args(["--listen", "127.0.0.1:0", "--ping-interval-secs", "30"])
-            // Every simulated client comes from 127.0.0.1 and some send fast: the benchmarks
-            // measure the relay's capacity, not its per-address and per-connection limits.
-            .args(["--max-conns-per-ip", "1000000", "--max-conns-per-room", "1000000"])
-            .args(["--message-rate", "1000000", "--message-burst", "1000000"])
+        Self::start_on(None, bin, data_dir, extra)
+    }
+
+    /// [`RelayProcess::start`], on the CPUs `cpus` (taskset's list, e.g. `0`) when given:
+    /// pinned from its first instruction, so its runtime sizes itself for them as it would in
+    /// a container limited to that many CPUs.
+    pub fn start_on(cpus: Option<&str>, bin: &Path, data_dir: &Path, extra: &[&str]) -> Result<Self, LoadError> {
+        let mut child = die_with_parent(&mut pinned(cpus, bin))
+            .args(["--listen", "127.0.0.1:0"])
+            .args(defaults_not_in(extra))
             .arg("--data-dir")
             .arg(data_dir)
             .args(extra)
@@ -102,6 +134,30 @@ impl Drop for RelayProcess {
     }
 }
 
+/// Has the child that `command` starts killed (SIGKILL) when the thread that started it
+/// ends: a load generator killed by a signal runs no drop guard, and its servers must not
+/// outlive it. Start children from a thread that lives as long as they should (the main
+/// thread or a tokio worker), never from a blocking-pool thread, which ends when idle.
+pub fn die_with_parent(command: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: runs in the child between fork and exec; prctl is async-signal-safe and
+    // touches no memory shared with the parent.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The default flags (and their values) that `extra` does not set itself.
+fn defaults_not_in(extra: &[&str]) -> Vec<&'static str> {
+    let named = |flag: &str| extra.iter().any(|a| *a == flag || a.strip_prefix(flag).is_some_and(|rest| rest.starts_with('=')));
+    DEFAULTS.iter().filter(|(flag, _)| !named(flag)).flat_map(|(flag, value)| [*flag, *value]).collect()
+}
+
 /// CPU, memory and disk figures of any process (the relay, or a peer server under test).
 pub fn proc_figures(pid: u32) -> ProcFigures {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -119,6 +175,7 @@ pub fn proc_figures(pid: u32) -> ProcFigures {
     let fields: Vec<&str> = after.split_whitespace().collect();
     let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     let cpu_seconds = (ticks(11) + ticks(12)) / 100.0;
+    let store_writer_cpu_seconds = thread_cpu_seconds(pid, "store-writer");
     let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
     let disk_write_bytes = io
         .lines()
@@ -126,5 +183,36 @@ pub fn proc_figures(pid: u32) -> ProcFigures {
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    ProcFigures { rss_bytes: kb("VmRSS:"), peak_rss_bytes: kb("VmHWM:"), cpu_seconds, disk_write_bytes }
+    ProcFigures { rss_bytes: kb("VmRSS:"), peak_rss_bytes: kb("VmHWM:"), cpu_seconds, store_writer_cpu_seconds, disk_write_bytes }
+}
+
+/// CPU seconds of process `pid`'s threads named `name`, from /proc/PID/task/*/stat.
+fn thread_cpu_seconds(pid: u32, name: &str) -> f64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return 0.0 };
+    let mut seconds = 0.0;
+    for task in tasks.flatten().take(10_000) {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else { continue };
+        let Some((head, rest)) = stat.rsplit_once(')') else { continue };
+        if head.split_once('(').map(|(_, comm)| comm) != Some(name) {
+            continue;
+        }
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        seconds += (ticks(11) + ticks(12)) / 100.0;
+    }
+    seconds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_flags_replace_the_defaults_they_name() {
+        let all = defaults_not_in(&[]);
+        assert_eq!(all.len(), 2 * DEFAULTS.len());
+        let kept = defaults_not_in(&["--ping-interval-secs=1", "--message-rate", "5", "--ping-interval-secs-not"]);
+        assert!(!kept.contains(&"--ping-interval-secs") && !kept.contains(&"--message-rate"), "{kept:?}");
+        assert!(kept.contains(&"--message-burst") && kept.contains(&"1000000"));
+    }
 }

@@ -1,20 +1,21 @@
 //! Who gets in: the checks made on a WebSocket request before it joins a room.
 //!
 //! In order: the Origin (against cross-site WebSocket hijacking; refused before the
-//! upgrade with 403), the room token (when an auth key is configured), and the number of
-//! connections from the client's address. Token and address refusals happen after the
-//! upgrade, as a close code with a reason, because a browser cannot read an HTTP status of
-//! a failed WebSocket handshake.
+//! upgrade with 403), the room's access (`crate::auth::Access`: a room token, or the auth
+//! webhook's answer, when the relay is not open), and the number of connections from the
+//! client's address. Access and address refusals happen after the upgrade, as a close code
+//! with a reason, because a browser cannot read an HTTP status of a failed WebSocket
+//! handshake.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::http::HeaderMap;
+use axum::http::{header, HeaderMap};
 use parking_lot::Mutex;
 use shared::close;
 
-use crate::auth::{self, AuthError, Role, TokenKey, SUBPROTOCOL_PREFIX};
+use crate::auth::{Access, AuthError, Credentials, Grant, SUBPROTOCOL_PREFIX};
 use crate::cli::Config;
 use crate::close_reason::CloseReason;
 
@@ -42,7 +43,8 @@ impl Drop for AddressSlot {
 
 /// The outcome for one request that may upgrade.
 pub struct Admission {
-    pub role: Role,
+    /// What the connection may do, and who it is.
+    pub grant: Grant,
     pub ip: IpAddr,
     /// The subprotocol to echo, when the token came that way.
     pub subprotocol: Option<String>,
@@ -80,38 +82,45 @@ pub fn client_ip(config: &Config, peer: SocketAddr, headers: &HeaderMap) -> IpAd
     peer.ip()
 }
 
-/// Decides the role and address slot of a request for `room`.
-pub fn admit(
+/// The `token.…` subprotocol a WebSocket request offers, if any.
+fn offered_subprotocol(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .find(|p| p.starts_with(SUBPROTOCOL_PREFIX))
+        .map(str::to_owned)
+}
+
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Decides the grant and address slot of a WebSocket request for `room`. The token comes
+/// as `?token=` (`query_token`) or the subprotocol `token.…`.
+pub async fn admit(
     config: &Config,
-    key: Option<&TokenKey>,
+    access: &Access,
     counts: &Arc<AddressCounts>,
     room: &str,
     query_token: Option<&str>,
     headers: &HeaderMap,
     ip: IpAddr,
 ) -> Admission {
-    let offered_token = headers
-        .get_all(axum::http::header::SEC_WEBSOCKET_PROTOCOL)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .find(|p| p.starts_with(SUBPROTOCOL_PREFIX))
-        .map(str::to_owned);
-    let mut admission = Admission { role: Role::Editor, ip, subprotocol: offered_token.clone(), refusal: None, slot: None };
-    if let Some(key) = key {
-        let token = query_token.or_else(|| offered_token.as_deref().and_then(|p| p.strip_prefix(SUBPROTOCOL_PREFIX)));
-        let verdict = match token {
-            None => Err(AuthError::Missing),
-            Some(token) => key.verify(token, room, auth::unix_now()),
-        };
-        match verdict {
-            Ok(role) => admission.role = role,
-            Err(error) => {
-                let code = if error == AuthError::WrongRoom { close::FORBIDDEN } else { close::UNAUTHORIZED };
-                admission.refusal = Some(CloseReason::new(code, error.to_string()));
-                return admission;
-            }
+    let offered = offered_subprotocol(headers);
+    let mut admission = Admission { grant: Grant::open(), ip, subprotocol: offered.clone(), refusal: None, slot: None };
+    let credentials = Credentials {
+        token: query_token.or_else(|| offered.as_deref().and_then(|p| p.strip_prefix(SUBPROTOCOL_PREFIX))),
+        cookie: header_text(headers, header::COOKIE),
+        origin: header_text(headers, header::ORIGIN),
+    };
+    match access.authorize(room, &credentials).await {
+        Ok(grant) => admission.grant = grant,
+        Err(error) => {
+            admission.refusal = Some(CloseReason::new(error.close_code(), error.to_string()));
+            return admission;
         }
     }
     let mut held = counts.0.lock();
@@ -125,38 +134,47 @@ pub fn admit(
     admission
 }
 
-/// `?token=` on requests for a room's resources over HTTP (restore points, blobs); the token
-/// may come as `Authorization: Bearer` instead.
+/// `?token=` on requests for a room's resources over HTTP (restore points, blobs, share
+/// links); the token may come as `Authorization: Bearer` instead.
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct TokenQuery {
     #[serde(default)]
     pub token: Option<String>,
 }
 
-/// Why an HTTP request may not touch a room's resources (restore points, blobs).
+/// Why an HTTP request may not touch a room's resources.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpRefusal {
+    /// A foreign Origin.
     #[error("{0}")]
     Forbidden(String),
+    /// What access said.
     #[error("{0}")]
-    Unauthorized(AuthError),
+    Auth(AuthError),
 }
 
-/// The role an HTTP request has in `room`, by the rules for joining it: a browser request
-/// from a foreign Origin is refused; with an auth key a room token is required, given as
-/// `?token=` (`query_token`) or `Authorization: Bearer`; without one everybody is an editor.
-pub fn http_role(config: &Config, key: Option<&TokenKey>, room: &str, headers: &HeaderMap, query_token: Option<&str>) -> Result<Role, HttpRefusal> {
+impl HttpRefusal {
+    /// The HTTP status it is answered with.
+    pub fn status(&self) -> u16 {
+        match self {
+            HttpRefusal::Forbidden(_) => 403,
+            HttpRefusal::Auth(error) => error.http_status(),
+        }
+    }
+}
+
+/// What an HTTP request may do in `room`, by the rules for joining it: a browser request
+/// from a foreign Origin is refused; otherwise access decides, with the token given as
+/// `?token=` (`query_token`) or `Authorization: Bearer`, and the cookie.
+pub async fn http_grant(config: &Config, access: &Access, room: &str, headers: &HeaderMap, query_token: Option<&str>) -> Result<Grant, HttpRefusal> {
     if !origin_allowed(config, headers) {
         return Err(HttpRefusal::Forbidden("origin not allowed".into()));
     }
-    let Some(key) = key else { return Ok(Role::Editor) };
-    let bearer = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let token = query_token.or(bearer).ok_or(HttpRefusal::Unauthorized(AuthError::Missing))?;
-    key.verify(token, room, auth::unix_now()).map_err(|error| match error {
-        AuthError::WrongRoom => HttpRefusal::Forbidden(error.to_string()),
-        other => HttpRefusal::Unauthorized(other),
-    })
+    let bearer = header_text(headers, header::AUTHORIZATION).and_then(|v| v.strip_prefix("Bearer "));
+    let credentials = Credentials {
+        token: query_token.or(bearer),
+        cookie: header_text(headers, header::COOKIE),
+        origin: header_text(headers, header::ORIGIN),
+    };
+    access.authorize(room, &credentials).await.map_err(HttpRefusal::Auth)
 }

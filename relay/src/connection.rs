@@ -3,9 +3,9 @@
 //! A single task per connection (a small footprint for idle connections) does three things
 //! in one `select!`: writes the frames the room queued for it, reads the client's frames
 //! and hands them to the room, and pings. It stops when the client leaves, when the room or
-//! the relay asks it to, when the client breaks a limit (message rate, idle time), or when
-//! it has been silent for two ping intervals; every stop but the client's own sends a close
-//! code and a reason.
+//! the relay asks it to, when the client breaks a limit (message rate; idle time, if the
+//! operator set one), or when it has not even answered pings for two intervals (`liveness`);
+//! every stop but the client's own sends a close code and a reason.
 
 use std::num::NonZeroU32;
 use std::sync::atomic::Ordering::Relaxed;
@@ -20,14 +20,17 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use bytes::Bytes;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use shared::close;
+use shared::protocol;
 use tokio::time::{interval_at, Instant, MissedTickBehavior};
 
 use crate::admission::Admission;
+use crate::auth::{Grant, Role};
 use crate::state::AppState;
 use crate::handshake::WebSocket;
 
 type WsError = tokio_tungstenite::tungstenite::Error;
 use crate::close_reason::CloseReason;
+use crate::liveness::Liveness;
 use crate::outbound;
 use crate::room::{JoinError, Member, Room};
 
@@ -35,6 +38,8 @@ use crate::room::{JoinError, Member, Room};
 pub struct Joining {
     pub room: String,
     pub wants_acks: bool,
+    /// `?access=1`: tell the client what it may do before anything else (`MSG_ACCESS`).
+    pub wants_access: bool,
     pub admission: Admission,
 }
 
@@ -57,21 +62,33 @@ pub fn serve(mut socket: WebSocket, mut joining: Joining, app: Arc<AppState>) ->
         let room_name = &joining.room;
         if let Some(reason) = joining.admission.refusal.take() {
             tracing::info!(room = %room_name, ip = %joining.admission.ip, code = reason.code, reason = %reason.reason, "connection refused");
+            app.instruments.closed(reason.code, true);
             Box::pin(send_close(&mut socket, reason)).await;
             return;
         }
-        let role = joining.admission.role;
+        let grant = &joining.admission.grant;
+        let role = grant.role;
         let conn = app.next_conn_id();
-        let (outbox, inbox) = outbound::channel(app.config.outbound_queue as usize);
-        let member = Member::new(outbox, joining.wants_acks, role);
+        // One signal for both ways a connection is told to go: its kick (the room's) and the
+        // relay's shutdown; the loop below polls it on every wake-up.
+        let kick = outbound::Kick::until(app.lifecycle.stop_signal_child());
+        let (outbox, inbox) = outbound::channel_with(app.config.outbound_queue as usize, kick);
+        if joining.wants_access {
+            // Ahead of the room's SyncStep1: a viewer's page knows before it could answer.
+            outbox.offer_control(Bytes::from(protocol::access(&access_json(grant))));
+        }
+        let member = Member::new(outbox, joining.wants_acks, role).with_identity(grant.id.clone(), grant.name.clone());
+        let joined = std::time::Instant::now();
         let room = match Box::pin(join(&app, room_name, conn, member)).await {
             Ok(room) => room,
             Err(reason) => {
                 tracing::warn!(room = %room_name, conn, reason = %reason.reason, "join refused");
+                app.instruments.closed(reason.code, true);
                 Box::pin(send_close(&mut socket, reason)).await;
                 return;
             }
         };
+        app.instruments.join.observe(joined.elapsed().as_secs_f64());
         tracing::debug!(room = %room_name, conn, role = ?role, "joined");
         let counters = &app.counters;
         counters.connections_open.fetch_add(1, Relaxed);
@@ -81,22 +98,20 @@ pub fn serve(mut socket: WebSocket, mut joining: Joining, app: Arc<AppState>) ->
         });
 
         let limiter = rate_limiter(app.config.message_rate, app.config.message_burst);
-        let idle_limit = (app.config.idle_timeout_secs > 0).then(|| Duration::from_secs(app.config.idle_timeout_secs));
         let ping_every = app.config.ping_interval();
         let mut ping = interval_at(Instant::now() + ping_every, ping_every);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let mut last_heard = Instant::now();
-        let mut last_message = Instant::now();
+        let mut liveness = Liveness::new(ping_every, app.config.idle_timeout_secs);
         let write_timeout = ping_every * 2;
 
+        // Made once, not per wake-up: a fresh one would register with the signal each time.
+        let told_to_go = inbox.kick.requested();
+        tokio::pin!(told_to_go);
         let reason = loop {
             tokio::select! {
                 biased;
-                _ = inbox.kick.requested() => {
-                    break inbox.kick.reason().unwrap_or_else(|| CloseReason::new(close::NORMAL, ""));
-                }
-                _ = app.lifecycle.stopping() => {
-                    break CloseReason::new(close::GOING_AWAY, "relay shutting down");
+                _ = &mut told_to_go => {
+                    break inbox.kick.reason().unwrap_or_else(|| CloseReason::new(close::GOING_AWAY, "relay shutting down"));
                 }
                 Some(frame) = inbox.next() => {
                     if let Err(reason) = Box::pin(write_queued(&mut socket, &inbox, frame, &app, write_timeout)).await {
@@ -104,13 +119,16 @@ pub fn serve(mut socket: WebSocket, mut joining: Joining, app: Arc<AppState>) ->
                     }
                 }
                 incoming = socket.next() => {
-                    last_heard = Instant::now();
+                    liveness.heard();
                     match incoming {
                         Some(Ok(WsMessage::Binary(frame))) => {
-                            last_message = last_heard;
+                            liveness.message();
                             counters.frame_in(frame.len());
                             if limiter.check().is_err() {
                                 break CloseReason::new(close::RATE_LIMITED, "too many messages: slow down and reconnect");
+                            }
+                            if role == Role::Viewer && carries_change(&frame) {
+                                counters.viewer_writes_refused.fetch_add(1, Relaxed);
                             }
                             // Panics inside yrs are contained where they can happen; this is
                             // the last line: whatever happens, the connection leaves cleanly.
@@ -130,7 +148,16 @@ pub fn serve(mut socket: WebSocket, mut joining: Joining, app: Arc<AppState>) ->
                         }
                         // (tungstenite never yields raw frames when reading.)
                         Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => {}
-                        Some(Ok(WsMessage::Close(_))) | None => {
+                        Some(Ok(WsMessage::Close(frame))) => {
+                            // The client's own code (1005: it sent none).
+                            app.instruments.closed(frame.map_or(1005, |f| u16::from(f.code)), false);
+                            room.leave(conn);
+                            tracing::debug!(room = %room_name, conn, "left");
+                            return;
+                        }
+                        None => {
+                            // Gone without a close frame: 1006, as browsers report it.
+                            app.instruments.closed(1006, false);
                             room.leave(conn);
                             tracing::debug!(room = %room_name, conn, "left");
                             return;
@@ -147,11 +174,8 @@ pub fn serve(mut socket: WebSocket, mut joining: Joining, app: Arc<AppState>) ->
                     }
                 }
                 _ = ping.tick() => {
-                    if last_heard.elapsed() > ping_every * 2 {
-                        break CloseReason::new(close::POLICY_VIOLATION, "no answer to pings");
-                    }
-                    if idle_limit.is_some_and(|limit| last_message.elapsed() > limit) {
-                        break CloseReason::new(close::IDLE_TIMEOUT, "idle for too long");
+                    if let Err(reason) = liveness.check() {
+                        break reason;
                     }
                     if let Err(reason) = Box::pin(write(&mut socket, WsMessage::Ping(Bytes::new()), write_timeout)).await {
                         break reason;
@@ -160,11 +184,30 @@ pub fn serve(mut socket: WebSocket, mut joining: Joining, app: Arc<AppState>) ->
             }
         };
         room.leave(conn);
+        app.instruments.closed(reason.code, true);
         if reason.code != close::NORMAL && reason.code != close::GOING_AWAY {
             tracing::info!(room = %room_name, conn, code = reason.code, reason = %reason.reason, "connection closed");
         }
         Box::pin(send_close(&mut socket, reason)).await;
     }
+}
+
+/// The `MSG_ACCESS` payload: the role, and who the relay knows this is.
+fn access_json(grant: &Grant) -> String {
+    let mut json = serde_json::json!({ "role": grant.role.as_str() });
+    if let Some(id) = &grant.id {
+        json["id"] = id.as_str().into();
+    }
+    if let Some(name) = &grant.name {
+        json["name"] = name.as_str().into();
+    }
+    json.to_string()
+}
+
+/// Whether a frame holds a change to the document (counted for viewers, whose changes the
+/// room refuses).
+fn carries_change(frame: &[u8]) -> bool {
+    protocol::decode_frame(frame).is_ok_and(|messages| messages.iter().any(protocol::is_change))
 }
 
 fn rate_limiter(per_second: u32, burst: u32) -> DefaultDirectRateLimiter {
@@ -257,7 +300,14 @@ async fn send_large(socket: &mut WebSocket, payload: Bytes) -> Result<(), WsErro
 /// A write that fails closes the connection; one that takes longer than `limit` means the
 /// client stopped reading.
 async fn within_write_limit(limit: Duration, write: impl std::future::Future<Output = Result<(), WsError>>) -> Result<(), CloseReason> {
-    match tokio::time::timeout(limit, write).await {
+    let mut write = std::pin::pin!(write);
+    // Most writes finish at once (the socket takes them): those arm no timer.
+    let at_once = std::future::poll_fn(|cx| std::task::Poll::Ready(write.as_mut().poll(cx))).await;
+    let outcome = match at_once {
+        std::task::Poll::Ready(done) => Ok(done),
+        std::task::Poll::Pending => tokio::time::timeout(limit, write).await,
+    };
+    match outcome {
         Ok(Ok(())) => Ok(()),
         Ok(Err(error)) => Err(CloseReason::new(close::NORMAL, format!("write failed: {error}"))),
         Err(_) => Err(CloseReason::new(close::POLICY_VIOLATION, "client stopped reading")),

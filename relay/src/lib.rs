@@ -4,7 +4,9 @@
 
 // What the binary and the tests start and configure.
 pub mod auth;
+pub mod backup;
 pub mod cli;
+pub mod config_file;
 pub mod logging;
 pub mod server;
 
@@ -20,6 +22,9 @@ pub mod fuzzing;
 /// Blob ids and the upload limit, for the blob tests.
 pub use http::blobs::{blob_id, MAX_BLOB_BYTES};
 
+/// The Redis Cluster slot of a room's keys, for the sharding tests.
+pub use cluster::room_slot;
+
 mod admission;
 mod backend;
 mod close_reason;
@@ -28,7 +33,9 @@ mod compaction;
 mod connection;
 mod handshake;
 mod http;
+mod instruments;
 mod lifecycle;
+mod liveness;
 mod outbound;
 mod room;
 mod stats;

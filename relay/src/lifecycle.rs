@@ -49,6 +49,12 @@ impl Lifecycle {
         self.stop.is_cancelled()
     }
 
+    /// A signal that fires when the relay starts shutting down, and can also be fired on
+    /// its own (a connection's kick: see `outbound::Kick::until`).
+    pub fn stop_signal_child(&self) -> CancellationToken {
+        self.stop.child_token()
+    }
+
     /// Resolves once the relay starts shutting down.
     pub fn stopping(&self) -> WaitForCancellationFuture<'_> {
         self.stop.cancelled()

@@ -74,6 +74,12 @@ pub struct Kick {
 }
 
 impl Kick {
+    /// A kick that also fires, without a reason, when `stop` is cancelled (give it a child of
+    /// the relay's stop signal): the connection then watches one signal instead of two.
+    pub fn until(stop: CancellationToken) -> Self {
+        Kick { reason: Arc::default(), token: stop }
+    }
+
     /// Asks the connection to close with `reason`; later requests keep the first reason.
     pub fn close(&self, reason: CloseReason) {
         let mut slot = self.reason.lock();
@@ -93,9 +99,15 @@ impl Kick {
     }
 }
 
-/// Queues holding up to `capacity` control frames and `capacity` updates each.
+/// Queues holding up to `capacity` control frames and `capacity` updates each, closed only
+/// by their own kick (the relay's connections use [`channel_with`]).
+#[cfg(any(test, feature = "fuzzing"))]
 pub fn channel(capacity: usize) -> (Outbox, Inbox) {
-    let kick = Kick::default();
+    channel_with(capacity, Kick::default())
+}
+
+/// [`channel`], closed by `kick` (e.g. [`Kick::until`] the relay stops).
+pub fn channel_with(capacity: usize, kick: Kick) -> (Outbox, Inbox) {
     let shared = Arc::new(Shared { queues: Mutex::default(), ready: Notify::new(), capacity, kick: kick.clone() });
     (Outbox { shared: shared.clone() }, Inbox { shared, kick })
 }

@@ -20,6 +20,7 @@ use tokio::task::JoinHandle;
 use crate::backend::standalone::Standalone;
 use crate::backend::{BackendError, RoomBackend};
 use crate::cli::{Config, StoreKind};
+use crate::instruments::Instruments;
 use crate::lifecycle::Lifecycle;
 use crate::rooms::Rooms;
 use crate::state::AppState;
@@ -39,9 +40,11 @@ pub enum ServerError {
     #[error(transparent)]
     Backend(#[from] BackendError),
     #[error(transparent)]
-    Auth(crate::auth::AuthError),
+    Access(#[from] crate::auth::AccessError),
     #[error("cannot reach redis at start: {0}")]
     Cluster(#[from] crate::cluster::ClusterError),
+    #[error(transparent)]
+    Config(#[from] crate::config_file::ConfigError),
 }
 
 /// Opens the store configured for this relay.
@@ -52,7 +55,7 @@ pub fn open_store(config: &Config) -> Result<SharedStore, ServerError> {
     })?;
     Ok(match config.store {
         StoreKind::Sqlite => {
-            let store = SqliteStore::open(&config.data_dir, config.commit_window())?;
+            let store = SqliteStore::open_with_segments(&config.data_dir, config.commit_window(), config.journal_segment_bytes)?;
             tracing::info!(dir = %store.data_dir().display(), "rooms stored in SQLite, one file per room");
             Arc::new(store)
         }
@@ -74,21 +77,21 @@ pub fn addr_from_banner(line: &str) -> Option<SocketAddr> {
     line.split("http://").nth(1)?.split('/').next()?.parse().ok()
 }
 
-/// The auth key, if one is configured; a bad key file stops the relay from starting.
-pub fn load_token_key(config: &Config) -> Result<Option<crate::auth::TokenKey>, ServerError> {
-    match &config.auth_key_file {
-        None => Ok(None),
-        Some(path) => crate::auth::TokenKey::from_file(path).map(Some).map_err(ServerError::Auth),
-    }
+/// Who may into which room; unusable key files or a bad webhook URL stop the relay from
+/// starting.
+pub fn load_access(config: &Config) -> Result<crate::auth::Access, ServerError> {
+    Ok(crate::auth::Access::new(config.access())?)
 }
 
 /// The rooms of this relay, on its backend: standalone on `store`, or shared through Redis
 /// with `--redis` (the one place that asks which).
-async fn rooms(config: &Config, store: SharedStore, lifecycle: &Lifecycle) -> Result<Rooms, ServerError> {
+async fn rooms(config: &Config, store: SharedStore, lifecycle: &Lifecycle, instruments: &Arc<Instruments>) -> Result<Rooms, ServerError> {
+    store.instrument(instruments.clone());
     let backend: Arc<dyn RoomBackend> = match &config.redis {
         Some(url) => {
             let (settings, quota) = (config.cluster_settings(), config.max_room_blob_bytes);
-            Arc::new(crate::cluster::ClusterBackend::connect(url, settings, store, quota, lifecycle.clone()).await?)
+            let (lifecycle, instruments) = (lifecycle.clone(), instruments.clone());
+            Arc::new(crate::cluster::ClusterBackend::connect(url, settings, store, quota, lifecycle, instruments).await?)
         }
         None => Arc::new(Standalone::new(store, config.max_room_blob_bytes)),
     };
@@ -121,18 +124,25 @@ impl RunningRelay {
 }
 
 /// Builds the relay on `store` and serves in the background until its lifecycle stops.
-pub async fn spawn(config: Config, store: SharedStore) -> Result<RunningRelay, ServerError> {
+pub async fn spawn(mut config: Config, store: SharedStore) -> Result<RunningRelay, ServerError> {
+    crate::config_file::read_secret_files(&mut config)?;
     let lifecycle = Lifecycle::new();
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
     let addr = listener.local_addr().map_err(ServerError::Serve)?;
-    let token_key = load_token_key(&config)?;
-    if token_key.is_none() {
-        tracing::warn!("no --auth-key-file: the relay is open, anyone who can reach it can join any room");
+    let access = load_access(&config)?;
+    if access.is_open() {
+        tracing::warn!("no --auth-key-file, --auth-jwks-file or --auth-webhook: the relay is open, anyone who can reach it can join any room");
     }
-    let rooms = rooms(&config, store, &lifecycle).await?;
-    let state = Arc::new(AppState::new(config, rooms, token_key, lifecycle.clone()));
+    let instruments = Arc::new(Instruments::default());
+    let rooms = rooms(&config, store, &lifecycle, &instruments).await?;
+    let state = Arc::new(AppState::new(config, rooms, access, lifecycle.clone(), instruments));
+    if let Some(keys) = state.access.key_store() {
+        let (stopping, poll) = (lifecycle.clone(), state.config.auth_keys_poll_secs);
+        let poll = (poll > 0).then(|| Duration::from_secs(poll));
+        lifecycle.spawn(async move { crate::auth::reload::watch(keys, poll, stopping.stopping()).await });
+    }
     lifecycle.spawn(sweep_rooms(state.clone()));
     lifecycle.spawn(sample_telemetry(state.clone()));
     let task = tokio::spawn(serve(listener, state.clone()));

@@ -1,6 +1,6 @@
 //! The state every HTTP handler and WebSocket connection shares: the configuration, the
-//! rooms (and through them their backend), the lifecycle, counters and telemetry, the room
-//! token key, the per-address connection counts and the send budget for large frames.
+//! rooms (and through them their backend), the lifecycle, counters and telemetry, who may
+//! into a room (`auth::Access`), the per-address connection counts and the send budget for large frames.
 //!
 //! A leaf of the module map: it names nothing of the handlers (`http/`) or of the
 //! connection task, which all take it.
@@ -11,8 +11,9 @@ use std::sync::Arc;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::admission::AddressCounts;
-use crate::auth::TokenKey;
+use crate::auth::Access;
 use crate::cli::Config;
+use crate::instruments::Instruments;
 use crate::lifecycle::Lifecycle;
 use crate::rooms::Rooms;
 use crate::stats::Counters;
@@ -33,8 +34,10 @@ pub struct AppState {
     pub counters: Counters,
     /// Samples, history, live stream and Prometheus registry (see `telemetry`).
     pub telemetry: Telemetry,
-    /// The key room tokens are verified with; `None` runs the relay open.
-    pub token_key: Option<TokenKey>,
+    /// What the connections, the store and the backend measure (registered in `telemetry`).
+    pub instruments: Arc<Instruments>,
+    /// Who may into which room: token keys, the auth webhook, or nobody checks (open).
+    pub access: Access,
     pub address_counts: Arc<AddressCounts>,
     /// Bounds the bytes of large frames being written at once (in KiB permits).
     large_sends: Semaphore,
@@ -42,15 +45,18 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(config: Config, rooms: Rooms, token_key: Option<TokenKey>, lifecycle: Lifecycle) -> Self {
+    pub fn new(config: Config, rooms: Rooms, access: Access, lifecycle: Lifecycle, instruments: Arc<Instruments>) -> Self {
         let send_budget = send_budget_permits(&config);
+        let mut telemetry = Telemetry::new(&instruments);
+        telemetry.metrics.register_auth_webhook(access.webhook_answers());
         AppState {
             config,
             rooms,
             lifecycle,
             counters: Counters::default(),
-            telemetry: Telemetry::default(),
-            token_key,
+            telemetry,
+            instruments,
+            access,
             address_counts: Arc::default(),
             large_sends: Semaphore::new(send_budget),
             next_conn: AtomicU64::new(1),

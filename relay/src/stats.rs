@@ -14,6 +14,8 @@ pub struct Counters {
     pub frames_out: AtomicU64,
     pub bytes_out: AtomicU64,
     pub closed_for_bad_input: AtomicU64,
+    /// Frames with document changes that viewers sent (the room refuses them all).
+    pub viewer_writes_refused: AtomicU64,
 }
 
 impl Counters {

@@ -44,9 +44,14 @@ pub const FORBIDDEN: u16 = 4403;
 /// reconnect; the state-vector handshake uploads them once the store is back.
 pub const STORE_UNAVAILABLE: u16 = 4503;
 
+/// The relay's auth webhook (`--auth-webhook`) did not answer in time, failed or answered
+/// something it cannot read: the relay refuses rather than guess (fails closed). Transient
+/// like a store outage: reconnect with backoff.
+pub const AUTH_UNAVAILABLE: u16 = 4502;
+
 /// True when a client should reconnect on its own after the relay closed with `code`.
 pub fn should_reconnect(code: u16) -> bool {
-    matches!(code, GOING_AWAY | RESYNC | INTERNAL_ERROR | TRY_AGAIN_LATER | IDLE_TIMEOUT | STORE_UNAVAILABLE | 1005 | 1006)
+    matches!(code, GOING_AWAY | RESYNC | INTERNAL_ERROR | TRY_AGAIN_LATER | IDLE_TIMEOUT | STORE_UNAVAILABLE | AUTH_UNAVAILABLE | 1005 | 1006)
 }
 
 /// A short human description of `code`, for the same wording in every client.
@@ -68,6 +73,7 @@ pub fn describe(code: u16) -> &'static str {
         UNAUTHORIZED => "not signed in (token missing, invalid or expired)",
         FORBIDDEN => "not allowed",
         STORE_UNAVAILABLE => "storage unavailable, retrying",
+        AUTH_UNAVAILABLE => "sign-in service unavailable, retrying",
         1005 => "closed without a code",
         1006 => "connection lost",
         _ => "closed",

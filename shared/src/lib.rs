@@ -14,5 +14,6 @@ pub mod jobs;
 pub mod math;
 pub mod protocol;
 pub mod revert;
+pub mod role;
 pub mod room_name;
 pub mod scene;

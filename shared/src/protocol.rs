@@ -34,6 +34,11 @@ pub const MSG_DURABLE_ACK: u8 = 101;
 pub const MSG_PING: u8 = 102;
 pub const MSG_PONG: u8 = 103;
 pub const MAX_PING_PAYLOAD: usize = 64;
+/// Message tag of the relay's word on what a connection may do, sent first (before its
+/// SyncStep1) only to clients that asked (`?access=1`): payload = UTF-8 JSON
+/// `{"role": "editor"|"viewer", "id"?: "…", "name"?: "…"}`. The editor reads it to know it
+/// is a viewer before it writes. Stock clients never ask, so they never see it.
+pub const MSG_ACCESS: u8 = 104;
 
 /// Why a frame was refused.
 #[derive(Debug, thiserror::Error)]
@@ -199,6 +204,20 @@ pub fn query_awareness() -> Vec<u8> {
 /// `2 0 reason`: permission denied.
 pub fn permission_denied(reason: &str) -> Vec<u8> {
     encode(&Message::Auth(Some(reason.to_owned())))
+}
+
+/// `104 varByteArray(json)`: what this connection may do (see [`MSG_ACCESS`]).
+pub fn access(json: &str) -> Vec<u8> {
+    encode(&Message::Custom(MSG_ACCESS, json.as_bytes().to_vec()))
+}
+
+/// Whether `message` changes the document: a SyncStep2 or an update with content (what a
+/// viewer may not send; an empty SyncStep2, a stock client's polite answer, is no change).
+pub fn is_change(message: &Message) -> bool {
+    match message {
+        Message::Sync(SyncMessage::SyncStep2(update) | SyncMessage::Update(update)) => decode_update(update).map_or(true, |u| !u.is_empty()),
+        _ => false,
+    }
 }
 
 /// `101 varByteArray(varUint(count))`: the first `count` updates sent on this connection

@@ -3,22 +3,18 @@
 // real relay and must read the same in Rust (shared::scene, via the `scene_interop` example
 // of the shared crate); a scene written in Rust must read as documented in plain Yjs.
 //
-// The Rust tool is built with `cargo build -p shared --example scene_interop`, or taken from
-// SCENE_INTEROP_BIN (path to a built `scene_interop`).
+// The Rust tool: lib/scene-tool.js.
 
 import { after, afterEach, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 
 import * as Y from 'yjs'
 
 import { clientComplaints, createClient, destroyAllClients, startRelay, waitFor } from './lib/harness.js'
+import { sceneInteropTool } from './lib/scene-tool.js'
 
 const T = { timeout: 120_000 }
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 // ---- What a JavaScript client needs, written from docs/scene-schema.md only. ----
 
@@ -187,16 +183,7 @@ function readScene (doc) {
 
 // ---- The Rust side. ----
 
-let tool
-function sceneTool (command, input) {
-  return execFileSync(tool, [command], { input, maxBuffer: 16 << 20 })
-}
-function buildTool () {
-  if (process.env.SCENE_INTEROP_BIN) return path.resolve(process.env.SCENE_INTEROP_BIN)
-  execFileSync('cargo', ['build', '--locked', '-q', '-p', 'shared', '--example', 'scene_interop'], { cwd: repoRoot, stdio: 'inherit' })
-  const target = process.env.CARGO_TARGET_DIR ? path.resolve(repoRoot, process.env.CARGO_TARGET_DIR) : path.join(repoRoot, 'target')
-  return path.join(target, 'debug', 'examples', process.platform === 'win32' ? 'scene_interop.exe' : 'scene_interop')
-}
+let sceneTool
 
 /** Compares numbers with a tolerance (float32 storage, f64 printing), everything else exactly. */
 function assertClose (actual, expected, where = '') {
@@ -216,7 +203,7 @@ const room = (name) => `scene-${name}-${process.pid}-${++roomSeq}`
 
 describe('scene schema: plain Yjs and the Rust model agree', () => {
   before(async () => {
-    tool = buildTool()
+    sceneTool = sceneInteropTool()
     relay = await startRelay()
   })
   afterEach(() => {

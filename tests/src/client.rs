@@ -82,12 +82,9 @@ impl TestClient {
             loop {
                 tokio::select! {
                     Some(message) = outgoing_rx.recv() => {
-                        let closing = matches!(message, WsMessage::Close(_));
-                        if sink.send(message).await.is_err() || closing {
-                            // keep reading to receive the close handshake
-                            if closing { continue; }
-                            break;
-                        }
+                        // A send that fails (the relay closed meanwhile) or a close of our own:
+                        // keep reading, so the relay's close frame (or the loss) is recorded.
+                        let _ = sink.send(message).await;
                     }
                     incoming = stream.next() => match incoming {
                         Some(Ok(WsMessage::Binary(frame))) => {

@@ -10,11 +10,16 @@ use crate::{TestClient, TestRelay};
 
 /// `n` in-process relays sharing rooms through `redis`, each tuned by `tune`.
 pub async fn relays(redis: &RedisServer, n: usize, tune: impl Fn(&mut relay::cli::Config)) -> Vec<TestRelay> {
+    relays_at(&redis.url(), n, tune).await
+}
+
+/// `n` in-process relays sharing rooms through the Redis (or Redis Cluster) at `url`.
+pub async fn relays_at(url: &str, n: usize, tune: impl Fn(&mut relay::cli::Config)) -> Vec<TestRelay> {
     let mut relays = Vec::new();
     for _ in 0..n {
         relays.push(
             TestRelay::start_with(|config| {
-                config.redis = Some(redis.url());
+                config.redis = Some(url.to_owned());
                 tune(config);
             })
             .await,

@@ -3,13 +3,18 @@
 
 #[cfg(feature = "browser")]
 pub mod browser;
+pub mod caddy;
 pub mod client;
 #[cfg(feature = "cluster")]
 pub mod cluster;
+pub mod hook_server;
 pub mod nginx;
 pub mod process;
+#[cfg(feature = "cluster")]
+pub mod redis_cluster;
 pub mod redis_server;
 pub mod relay;
+pub mod secured;
 pub mod slow_proxy;
 
 pub use client::TestClient;

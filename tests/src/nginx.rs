@@ -1,5 +1,5 @@
-//! A real nginx (Debian's package) for the proxy tests, running the shipped
-//! `deploy/nginx.conf` with its upstreams pointed at test relays and its listener on a free
+//! A real nginx (Debian's package) for the proxy tests, running a shipped configuration
+//! (`deploy/nginx.conf`, `deploy/nginx-cluster.conf`) with its upstreams pointed at test relays and its listener on a free
 //! loopback port, in a temp prefix. nginx runs in a process group of its own, which is
 //! stopped on drop (master and workers), so a failing test leaves nothing running.
 
@@ -20,11 +20,11 @@ fn binary() -> String {
     std::env::var("NGINX").unwrap_or_else(|_| "/usr/sbin/nginx".to_owned())
 }
 
-/// `deploy/nginx.conf` with `upstreams` in place of its example servers and `port` as its
-/// listener, wrapped in a minimal main configuration rooted in `dir`.
-pub fn config(dir: &std::path::Path, upstreams: &[SocketAddr], port: u16) -> String {
+/// The shipped `file` (under the repository root) with `upstreams` in place of its example
+/// servers and `port` as its listener, wrapped in a minimal main configuration rooted in `dir`.
+pub fn config(file: &str, dir: &std::path::Path, upstreams: &[SocketAddr], port: u16) -> String {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let shipped = std::fs::read_to_string(root.join("deploy/nginx.conf")).expect("deploy/nginx.conf");
+    let shipped = std::fs::read_to_string(root.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
     let servers: String = upstreams.iter().map(|a| format!("    server {a} max_fails=1 fail_timeout=5s;\n")).collect();
     let mut site = String::new();
     let mut replaced = false;
@@ -42,7 +42,7 @@ pub fn config(dir: &std::path::Path, upstreams: &[SocketAddr], port: u16) -> Str
             site.push('\n');
         }
     }
-    assert!(replaced, "deploy/nginx.conf lists no upstream server");
+    assert!(replaced, "{file} lists no upstream server");
     let d = dir.display();
     format!(
         "daemon off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
@@ -53,13 +53,18 @@ pub fn config(dir: &std::path::Path, upstreams: &[SocketAddr], port: u16) -> Str
 }
 
 impl Nginx {
-    /// Starts nginx in front of `upstreams` on a free loopback port.
+    /// Starts nginx running `deploy/nginx.conf` in front of `upstreams` on a free loopback port.
     pub fn start(upstreams: &[SocketAddr]) -> Nginx {
+        Nginx::start_shipped("deploy/nginx.conf", upstreams)
+    }
+
+    /// Starts nginx running the shipped `file` in front of `upstreams` on a free loopback port.
+    pub fn start_shipped(file: &str, upstreams: &[SocketAddr]) -> Nginx {
         for _ in 0..3 {
             let dir = tempfile::tempdir().expect("temp dir for nginx");
             let port = free_port();
             let conf = dir.path().join("nginx.conf");
-            std::fs::write(&conf, config(dir.path(), upstreams, port)).expect("write nginx.conf");
+            std::fs::write(&conf, config(file, dir.path(), upstreams, port)).expect("write nginx.conf");
             let child = Command::new(binary())
                 .arg("-p")
                 .arg(dir.path())

@@ -13,6 +13,22 @@ pub struct ChildRelay {
     pub addr: SocketAddr,
 }
 
+/// `n` relay processes started with the same `args`, each with a data directory of its own
+/// (which lives as long as the returned guards), started off the async runtime (each start
+/// blocks until the relay prints its address).
+pub async fn start_relays(n: usize, args: &[&str]) -> (Vec<ChildRelay>, Vec<tempfile::TempDir>) {
+    let dirs: Vec<tempfile::TempDir> = (0..n).map(|_| tempfile::tempdir().expect("a temp dir")).collect();
+    let paths: Vec<PathBuf> = dirs.iter().map(|d| d.path().to_path_buf()).collect();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let relays = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        paths.iter().map(|p| ChildRelay::start(p, &args)).collect::<Vec<_>>()
+    })
+    .await
+    .expect("relays start");
+    (relays, dirs)
+}
+
 /// Path of the `relay` binary next to the test executables, built on first use.
 pub fn relay_binary() -> PathBuf {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
@@ -44,15 +60,25 @@ impl ChildRelay {
 
     /// Starts `relay` listening on `listen` (e.g. the address of a relay stopped earlier).
     pub fn start_at(listen: &str, data_dir: &Path, extra: &[&str]) -> Self {
+        Self::spawn(listen, data_dir, extra, "warn", Stdio::inherit())
+    }
+
+    /// Starts `relay` like [`ChildRelay::start`], logging at `RUST_LOG=filter` into `log`.
+    pub fn start_logged(data_dir: &Path, extra: &[&str], filter: &str, log: &Path) -> Self {
+        let file = std::fs::File::create(log).expect("log file");
+        Self::spawn("127.0.0.1:0", data_dir, extra, filter, Stdio::from(file))
+    }
+
+    fn spawn(listen: &str, data_dir: &Path, extra: &[&str], filter: &str, stderr: Stdio) -> Self {
         let mut child = Command::new(relay_binary())
             .arg("--listen")
             .arg(listen)
             .arg("--data-dir")
             .arg(data_dir)
             .args(extra)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", filter)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("relay starts");
         let stdout = child.stdout.take().expect("stdout piped");
@@ -64,6 +90,13 @@ impl ChildRelay {
 
     pub fn ws_url(&self) -> String {
         format!("ws://{}/ws", self.addr)
+    }
+
+    /// Sends `signal` (e.g. "-HUP") to the relay.
+    pub fn signal(&self, signal: &str) {
+        if let Some(child) = &self.child {
+            let _ = Command::new("kill").arg(signal).arg(child.id().to_string()).status();
+        }
     }
 
     /// SIGKILL: no flush, no goodbye.

@@ -5,9 +5,10 @@
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use relay::auth::{Claims, Role, TokenKey};
+use relay::auth::{Claims, Role, Signer};
 use shared::close;
 use shared::protocol::{self, Message};
+use tests::secured::SecuredRelay;
 use tests::{eventually, TestClient, TestRelay};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -16,27 +17,15 @@ use yrs::{Map, StateVector, Transact};
 const WAIT: Duration = Duration::from_secs(10);
 const KEY: &[u8] = b"a-test-key-that-is-at-least-32-bytes-long";
 
-struct Secured {
-    relay: TestRelay,
-    key: TokenKey,
-    _dir: tempfile::TempDir,
+async fn secured(tune: impl FnOnce(&mut relay::cli::Config)) -> SecuredRelay {
+    SecuredRelay::start(KEY, tune).await
 }
 
-async fn secured(tune: impl FnOnce(&mut relay::cli::Config)) -> Secured {
-    let dir = tempfile::tempdir().unwrap();
-    let key_file = dir.path().join("auth.key");
-    std::fs::write(&key_file, KEY).unwrap();
-    let relay = TestRelay::start_with(|c| {
-        c.auth_key_file = Some(key_file);
-        tune(c);
-    })
-    .await;
-    Secured { relay, key: TokenKey::new(KEY.to_vec()).unwrap(), _dir: dir }
-}
-
-fn token(key: &TokenKey, room: &str, role: Role, ttl_secs: i64) -> String {
+/// An HS256 room token valid for `ttl_secs` (negative: expired that long ago, beyond the
+/// relay's 60 s leeway when it is more than that).
+fn token(key: &Signer, room: &str, role: Role, ttl_secs: i64) -> String {
     let exp = (relay::auth::unix_now() as i64 + ttl_secs).max(0) as u64;
-    key.mint(&Claims { room: room.into(), role, exp })
+    key.mint(&Claims::new(room, role, exp)).unwrap()
 }
 
 /// Connects to `{base}/{room_and_query}` and returns how the relay closed the connection.
@@ -49,18 +38,18 @@ async fn closed_with(base: &str, room_and_query: &str) -> (u16, String) {
 async fn tokens_are_required_and_checked() {
     let s = secured(|_| {}).await;
     let base = s.relay.ws_url();
-    let good = token(&s.key, "room", Role::Editor, 3600);
+    let good = token(&s.signer, "room", Role::Editor, 3600);
 
     let missing = TestClient::connect(&base, "room").await;
     assert_eq!(missing.wait_closed().await.0, close::UNAUTHORIZED);
 
-    let forger = TokenKey::new(vec![b'x'; 40]).unwrap();
+    let forger = Signer::shared(&[b'x'; 40]).unwrap();
     let forged = token(&forger, "room", Role::Editor, 3600);
     let (code, reason) = closed_with(&base, &format!("room?token={forged}")).await;
     assert_eq!(code, close::UNAUTHORIZED, "{reason}");
     assert!(reason.contains("signature"), "{reason}");
 
-    let expired = token(&s.key, "room", Role::Editor, -10);
+    let expired = token(&s.signer, "room", Role::Editor, -600);
     let (code, reason) = closed_with(&base, &format!("room?token={expired}")).await;
     assert_eq!((code, reason.contains("expired")), (close::UNAUTHORIZED, true), "{reason}");
 
@@ -75,7 +64,7 @@ async fn tokens_are_required_and_checked() {
 #[tokio::test]
 async fn a_token_can_travel_as_a_websocket_subprotocol_and_is_echoed() {
     let s = secured(|_| {}).await;
-    let protocol = format!("token.{}", token(&s.key, "sub", Role::Editor, 60));
+    let protocol = format!("token.{}", token(&s.signer, "sub", Role::Editor, 60));
     let mut request = format!("{}/sub", s.relay.ws_url()).into_client_request().unwrap();
     request.headers_mut().insert("Sec-WebSocket-Protocol", protocol.parse().unwrap());
     let (mut socket, response) = tokio_tungstenite::connect_async(request).await.unwrap();
@@ -97,9 +86,9 @@ async fn a_token_can_travel_as_a_websocket_subprotocol_and_is_echoed() {
 async fn viewers_see_everything_but_cannot_edit() {
     let s = secured(|_| {}).await;
     let base = s.relay.ws_url();
-    let editor = TestClient::join(&base, &format!("r?token={}", token(&s.key, "r", Role::Editor, 60))).await;
+    let editor = TestClient::join(&base, &format!("r?token={}", token(&s.signer, "r", Role::Editor, 60))).await;
     editor.append_text("t", "from the editor");
-    let viewer = TestClient::join(&base, &format!("r?token={}", token(&s.key, "r", Role::Viewer, 60))).await;
+    let viewer = TestClient::join(&base, &format!("r?token={}", token(&s.signer, "r", Role::Viewer, 60))).await;
     eventually(WAIT, "viewers receive the document", || async { viewer.text("t") == "from the editor" }).await;
 
     viewer.set_presence(r#"{"user":{"name":"watcher"}}"#);
@@ -116,6 +105,9 @@ async fn viewers_see_everything_but_cannot_edit() {
     viewer.append_text("t", " + again");
     let (code, reason) = viewer.wait_closed().await;
     assert_eq!(code, close::FORBIDDEN, "{reason}");
+    let (_, stats) = tests::http_get(s.relay.addr(), "/api/stats").await;
+    let stats: serde_json::Value = serde_json::from_str(&stats).unwrap();
+    assert_eq!(stats["viewer_writes_refused"], 2, "the relay counts both refused writes");
     editor.append_text("t", "!");
     assert_eq!(editor.text("t"), "from the editor!");
 }
@@ -123,7 +115,7 @@ async fn viewers_see_everything_but_cannot_edit() {
 #[tokio::test]
 async fn viewers_get_the_permission_denied_message_on_their_first_write() {
     let s = secured(|_| {}).await;
-    let url = format!("{}/p?token={}", s.relay.ws_url(), token(&s.key, "p", Role::Viewer, 60));
+    let url = format!("{}/p?token={}", s.relay.ws_url(), token(&s.signer, "p", Role::Viewer, 60));
     let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
     let doc = yrs::Doc::new();
     let update = {
@@ -204,16 +196,25 @@ async fn a_message_flood_is_cut_off() {
     assert!(!calm.is_closed());
 }
 
+/// The opt-in idle limit (off by default) closes a connection that answers pings but sends
+/// no message, and the reason names the flag and how to stay.
 #[tokio::test]
-async fn idle_connections_are_closed() {
+async fn the_opt_in_idle_limit_closes_silent_connections_and_says_how_to_stay() {
     let relay = TestRelay::start_with(|c| {
         c.ping_interval_secs = 1;
         c.idle_timeout_secs = 2;
     })
     .await;
     let idle = TestClient::join(&relay.ws_url(), "idle").await;
-    let (code, _) = idle.wait_closed().await;
+    let chatty = TestClient::join(&relay.ws_url(), "idle").await;
+    for i in 0..8 {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        chatty.set_presence(&format!("{{\"i\":{i}}}"));
+    }
+    let (code, reason) = idle.wait_closed().await;
     assert_eq!(code, close::IDLE_TIMEOUT);
+    assert!(reason.contains("--idle-timeout-secs") && reason.contains("presence"), "{reason}");
+    assert!(!chatty.is_closed(), "a connection that sends presence stays");
 }
 
 #[tokio::test]
@@ -314,19 +315,23 @@ async fn client_addresses_come_from_x_forwarded_for_only_behind_a_trusted_proxy(
 
 #[tokio::test]
 async fn relay_token_mints_tokens_the_relay_accepts() {
-    let dir = tempfile::tempdir().unwrap();
-    let key_file = dir.path().join("auth.key");
-    std::fs::write(&key_file, KEY).unwrap();
+    let s = secured(|_| {}).await;
+    let key_file = s.key_file();
     let output = std::process::Command::new(tests::process::relay_binary())
-        .args(["token", "--room", "minted", "--role", "viewer", "--ttl", "1h", "--auth-key-file"])
+        .args(["token", "--room", "minted", "--role", "viewer", "--ttl", "1h", "--sub", "ada", "--auth-key-file"])
         .arg(&key_file)
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let token = String::from_utf8(output.stdout).unwrap().trim().to_owned();
-    let key = TokenKey::new(KEY.to_vec()).unwrap();
-    assert_eq!(key.verify(&token, "minted", relay::auth::unix_now()), Ok(Role::Viewer));
-    assert!(key.verify(&token, "minted", relay::auth::unix_now() + 3700).is_err(), "expires after the ttl");
+    assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
+    let viewer = TestClient::join(&s.relay.ws_url(), &format!("minted?token={token}")).await;
+    viewer.append_text("t", "nope");
+    viewer.append_text("t", "nope");
+    let (code, reason) = viewer.wait_closed().await;
+    assert_eq!(code, close::FORBIDDEN, "a viewer's token: {reason}");
+    let (code, _) = closed_with(&s.relay.ws_url(), &format!("elsewhere?token={token}")).await;
+    assert_eq!(code, close::FORBIDDEN, "for its room only");
 }
 
 /// Restore points follow the room's token rules: reading them takes a room token, creating
@@ -335,9 +340,9 @@ async fn relay_token_mints_tokens_the_relay_accepts() {
 async fn restore_points_need_a_room_token_and_changes_an_editors() {
     let s = secured(|_| {}).await;
     let addr = s.relay.addr();
-    let editor = token(&s.key, "points", Role::Editor, 3600);
-    let viewer = token(&s.key, "points", Role::Viewer, 3600);
-    let elsewhere = token(&s.key, "other", Role::Editor, 3600);
+    let editor = token(&s.signer, "points", Role::Editor, 3600);
+    let viewer = token(&s.signer, "points", Role::Viewer, 3600);
+    let elsewhere = token(&s.signer, "other", Role::Editor, 3600);
     let json = [("Content-Type", "application/json")];
     let create = |query: String| async move { tests::http(addr, "POST", &format!("/api/rooms/points/snapshots{query}"), &json, br#"{"name":"v1"}"#).await };
 

@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use relay::auth::{Claims, Role, TokenKey};
+use relay::auth::{Claims, Role, Signer};
 use relay::{blob_id, MAX_BLOB_BYTES};
 use tests::TestRelay;
 
@@ -114,8 +114,8 @@ async fn uploads_need_an_editor_token_and_fetches_any_token_of_the_room() {
     let key_file = dir.path().join("auth.key");
     std::fs::write(&key_file, KEY).unwrap();
     let relay = TestRelay::start_with(|c| c.auth_key_file = Some(key_file)).await;
-    let key = TokenKey::new(KEY.to_vec()).unwrap();
-    let token = |room: &str, role| key.mint(&Claims { room: room.into(), role, exp: relay::auth::unix_now() + 3600 });
+    let key = Signer::shared(KEY).unwrap();
+    let token = |room: &str, role| key.mint(&Claims::new(room, role, relay::auth::unix_now() + 3600)).unwrap();
     let (editor, viewer, elsewhere) = (token("room", Role::Editor), token("room", Role::Viewer), token("other", Role::Editor));
     let image = png(b"secured");
     let id = blob_id(&image);

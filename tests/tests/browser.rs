@@ -14,6 +14,8 @@
 //! The editor's own tests (viewport, outliner, panel, undo, presence) are in
 //! `browser_editor/`, modules of this test binary.
 
+#[path = "browser_editor/access.rs"]
+mod access;
 #[path = "browser_editor/bench.rs"]
 mod bench;
 #[path = "browser_editor/bench_meshes.rs"]

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use shared::close;
 use tests::cluster::{join_until_synced, map_len, put, relays};
-use tests::process::ChildRelay;
+use tests::process::start_relays;
 use tests::redis_server::RedisServer;
-use tests::{eventually, TestClient};
+use tests::{eventually, http_get, TestClient};
 use yrs::{Doc, Map, Transact};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -21,14 +21,7 @@ const WRITERS: usize = 3;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_relay_loses_nothing_and_its_clients_carry_on_elsewhere() {
     let redis = RedisServer::start();
-    let url = redis.url();
-    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
-    let paths: Vec<_> = dirs.iter().map(|d| d.path().to_path_buf()).collect();
-    let mut relays = tokio::task::spawn_blocking(move || {
-        paths.iter().map(|p| ChildRelay::start(p, &["--redis", &url])).collect::<Vec<_>>()
-    })
-    .await
-    .unwrap();
+    let (mut relays, _dirs) = start_relays(3, &["--redis", &redis.url()]).await;
     let (a, b, c) = (relays[0].ws_url(), relays[1].ws_url(), relays[2].ws_url());
     let observer = TestClient::join(&a, "failover").await;
 
@@ -112,22 +105,37 @@ async fn redis_outage_refuses_writes_with_4503_and_clients_resync_after() {
     assert_eq!(map_len(&late), 3);
 }
 
+/// `/readyz` follows Redis: 503 while the relay cannot reach it (a proxy sends new clients
+/// elsewhere), 200 again once it is back; `/healthz` stays 200 throughout; the failed PINGs
+/// are counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_is_503_while_redis_is_unreachable() {
+    let mut redis = RedisServer::start();
+    let relay = relays(&redis, 1, |_| {}).await.remove(0);
+    assert_eq!(http_get(relay.addr(), "/readyz").await, (200, "ready\n".to_owned()));
+    redis.stop();
+    eventually(WAIT, "/readyz says Redis is out of reach", || async {
+        let (status, body) = http_get(relay.addr(), "/readyz").await;
+        status == 503 && body.starts_with("not ready:")
+    })
+    .await;
+    assert_eq!(http_get(relay.addr(), "/healthz").await.0, 200);
+    let (_, metrics) = http_get(relay.addr(), "/metrics").await;
+    assert!(!metrics.contains("relay_redis_errors_total{op=\"ping\"} 0\n"), "{metrics}");
+    redis.restart();
+    eventually(WAIT, "/readyz is 200 again", || async { http_get(relay.addr(), "/readyz").await.0 == 200 }).await;
+    relay.stop().await;
+}
+
 /// A relay that dies cannot send its users' presence removals: the other relays drop the
 /// states nobody renews (here after 2 s; stock clients renew every 15 s, the default is 30 s),
 /// tell their members, and no longer hand them to joiners. States still renewed stay.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presence_of_a_killed_relays_users_expires_elsewhere() {
     let redis = RedisServer::start();
-    let url = redis.url();
-    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
-    let paths: Vec<_> = dirs.iter().map(|d| d.path().to_path_buf()).collect();
     // A short room idle time makes the relay's upkeep (which expires presence) tick each second.
-    let mut relays = tokio::task::spawn_blocking(move || {
-        let args = ["--redis", url.as_str(), "--redis-presence-timeout-secs", "2", "--room-idle-secs", "4"];
-        paths.iter().map(|p| ChildRelay::start(p, &args)).collect::<Vec<_>>()
-    })
-    .await
-    .unwrap();
+    let args = ["--redis", &redis.url(), "--redis-presence-timeout-secs", "2", "--room-idle-secs", "4"];
+    let (mut relays, _dirs) = start_relays(2, &args).await;
     let (doomed, survivor) = (relays[0].ws_url(), relays[1].ws_url());
     let ada = TestClient::join(&doomed, "ghosts").await;
     let bob = TestClient::join(&survivor, "ghosts").await;

@@ -102,6 +102,36 @@ async fn an_answering_client_survives_many_ping_intervals() {
     relay.stop().await;
 }
 
+/// Issue 21: a listener that never sends (a pycrdt `Provider` after its sync, a dashboard)
+/// but answers pings stays connected by default past every timer the relay runs (pings,
+/// the dead-connection window, the room sweep, compaction by log age), and still receives
+/// what is written later.
+#[tokio::test]
+async fn a_silent_listener_stays_past_every_timer_and_still_receives_edits() {
+    let relay = TestRelay::start_with(|c| {
+        c.ping_interval_secs = 1;
+        c.room_idle_secs = 1;
+        c.compact_log_age_secs = 1;
+    })
+    .await;
+    let writer = TestClient::join(&relay.ws_url(), "quiet").await;
+    writer.append_text("t", "before ");
+    let listener = TestClient::join(&relay.ws_url(), "quiet").await;
+    eventually(WAIT, "the listener has the first edit", || async { listener.text("t") == "before " }).await;
+    writer.close().await;
+    // Let the listener's handshake frames land, then count: nothing may arrive from it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let frames_in = || relay.state().counters.frames_in.load(std::sync::atomic::Ordering::Relaxed);
+    let before = frames_in();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(frames_in(), before, "the listener sent no message for 5 ping intervals");
+    assert!(!listener.is_closed(), "the silent listener was closed");
+    let late = TestClient::join(&relay.ws_url(), "quiet").await;
+    late.append_text("t", "after");
+    eventually(WAIT, "the silent listener receives the later edit", || async { listener.text("t") == "before after" }).await;
+    relay.stop().await;
+}
+
 #[tokio::test]
 async fn shutdown_closes_sockets_with_going_away_and_keeps_the_rooms() {
     let relay = TestRelay::start().await;

@@ -1,54 +1,70 @@
-//! Hosting behind a real reverse proxy: nginx (Debian's package) runs the shipped
-//! deploy/nginx.conf in front of two relay processes under /collab/, which share rooms through
-//! a real redis-server. WebSocket upgrades and /collab/healthz work through it, clients that
-//! nginx spreads over both relays edit one room, the relays see the client address nginx
-//! forwards (--trust-proxy), and a stock Yjs client (node, y-websocket from npm) works
-//! through it too.
+//! Hosting behind a real reverse proxy: nginx and Caddy (Debian's packages) run the shipped
+//! deploy/nginx.conf and deploy/Caddyfile in front of two relay processes under /collab/,
+//! which share rooms through a real redis-server. WebSocket upgrades and /collab/healthz work
+//! through each, clients that the proxy spreads over both relays edit one room, and a stock
+//! Yjs client (node, y-websocket from npm) works through it too.
 //!
-//! Needs the `cluster` feature, redis-server, nginx and (for the stock client) the npm
-//! packages of tests/interop; scripts/cluster-test.sh installs all of them.
+//! Needs the `cluster` feature, redis-server, nginx, caddy and (for the stock client) the
+//! npm packages of tests/interop; scripts/cluster-test.sh installs all of them.
 
 use std::net::SocketAddr;
 use std::process::Stdio;
 use std::time::Duration;
 
+use tests::caddy::Caddy;
 use tests::nginx::Nginx;
-use tests::process::ChildRelay;
+use tests::process::{start_relays, ChildRelay};
 use tests::redis_server::RedisServer;
 use tests::{eventually, http_get, TestClient};
 
 const WAIT: Duration = Duration::from_secs(15);
 
-/// Redis, two relay processes under /collab sharing it, and nginx in front.
+/// The reverse proxy in front.
+enum Front {
+    Nginx(Nginx),
+    Caddy(Caddy),
+}
+
+#[derive(Clone, Copy)]
+enum Proxy {
+    Nginx,
+    Caddy,
+}
+
+impl Front {
+    fn addr(&self) -> SocketAddr {
+        match self {
+            Front::Nginx(nginx) => nginx.addr,
+            Front::Caddy(caddy) => caddy.addr,
+        }
+    }
+}
+
+/// Redis, two relay processes under /collab sharing it, and a proxy in front.
 struct Stack {
-    nginx: Nginx,
+    front: Front,
     relays: Vec<ChildRelay>,
     _redis: RedisServer,
     _dirs: Vec<tempfile::TempDir>,
 }
 
 impl Stack {
-    async fn start() -> Stack {
+    async fn start(proxy: Proxy) -> Stack {
         let redis = RedisServer::start();
-        let url = redis.url();
-        let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
-        let paths: Vec<_> = dirs.iter().map(|d| d.path().to_path_buf()).collect();
-        let relays = tokio::task::spawn_blocking(move || {
-            let args = ["--redis", url.as_str(), "--base-path", "/collab", "--trust-proxy"];
-            paths.iter().map(|p| ChildRelay::start(p, &args)).collect::<Vec<_>>()
-        })
-        .await
-        .unwrap();
+        let (relays, dirs) = start_relays(2, &["--redis", &redis.url(), "--base-path", "/collab", "--trust-proxy"]).await;
         let upstreams: Vec<SocketAddr> = relays.iter().map(|r| r.addr).collect();
-        let nginx = Nginx::start(&upstreams);
-        Stack { nginx, relays, _redis: redis, _dirs: dirs }
+        let front = match proxy {
+            Proxy::Nginx => Front::Nginx(Nginx::start(&upstreams)),
+            Proxy::Caddy => Front::Caddy(Caddy::start(&upstreams)),
+        };
+        Stack { front, relays, _redis: redis, _dirs: dirs }
     }
 
     fn ws(&self) -> String {
-        format!("ws://{}/collab/ws", self.nginx.addr)
+        format!("ws://{}/collab/ws", self.front.addr())
     }
 
-    /// Open WebSocket connections on each relay (asked directly, not through nginx).
+    /// Open WebSocket connections on each relay (asked directly, not through the proxy).
     async fn connections(&self) -> Vec<u64> {
         let mut counts = Vec::new();
         for relay in &self.relays {
@@ -63,11 +79,26 @@ impl Stack {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nginx_serves_two_relays_that_share_rooms_under_a_base_path() {
-    let stack = Stack::start().await;
-    let (status, body) = http_get(stack.nginx.addr, "/collab/healthz").await;
-    assert_eq!((status, body.as_str()), (200, "ok\n"), "/collab/healthz through nginx");
-    let (status, _) = http_get(stack.nginx.addr, "/healthz").await;
+    two_relays_share_rooms_under_a_base_path(Proxy::Nginx).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caddy_serves_two_relays_that_share_rooms_under_a_base_path() {
+    two_relays_share_rooms_under_a_base_path(Proxy::Caddy).await;
+}
+
+async fn two_relays_share_rooms_under_a_base_path(proxy: Proxy) {
+    let stack = Stack::start(proxy).await;
+    let addr = stack.front.addr();
+    let (status, body) = http_get(addr, "/collab/healthz").await;
+    assert_eq!((status, body.as_str()), (200, "ok\n"), "/collab/healthz through the proxy");
+    assert_eq!(http_get(addr, "/collab/readyz").await.0, 200);
+    let (status, _) = http_get(addr, "/healthz").await;
     assert_eq!(status, 404, "only /collab/ is proxied");
+    let (status, head, _) = tests::http_response(addr, "GET", "/collab", &[], &[]).await;
+    assert!(status == 301 || status == 308, "/collab redirects: {head}");
+    let location = head.lines().find(|l| l.to_ascii_lowercase().starts_with("location:")).unwrap_or_default();
+    assert!(location.trim_end().ends_with("/collab/"), "{head}");
 
     // least_conn spreads the sockets over both relays; Redis joins them into one room.
     let mut clients = Vec::new();
@@ -75,7 +106,7 @@ async fn nginx_serves_two_relays_that_share_rooms_under_a_base_path() {
         clients.push(TestClient::join(&stack.ws(), "proxied").await);
     }
     let counts = stack.connections().await;
-    assert!(counts.iter().all(|c| *c >= 1), "nginx used both relays: {counts:?}");
+    assert!(counts.iter().all(|c| *c >= 1), "the proxy used both relays: {counts:?}");
     for (i, client) in clients.iter().enumerate() {
         client.append_text("t", &format!("<{i}>"));
     }
@@ -91,7 +122,17 @@ async fn nginx_serves_two_relays_that_share_rooms_under_a_base_path() {
 /// A stock y-websocket client (node) and a native one, through nginx, in one room.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stock_yjs_client_works_through_nginx() {
-    let stack = Stack::start().await;
+    a_stock_yjs_client_works_through(Proxy::Nginx).await;
+}
+
+/// The same through Caddy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stock_yjs_client_works_through_caddy() {
+    a_stock_yjs_client_works_through(Proxy::Caddy).await;
+}
+
+async fn a_stock_yjs_client_works_through(proxy: Proxy) {
+    let stack = Stack::start(proxy).await;
     let interop = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("interop");
     assert!(
         interop.join("node_modules/y-websocket").is_dir(),
@@ -99,7 +140,7 @@ async fn a_stock_yjs_client_works_through_nginx() {
     );
     let native = TestClient::join(&stack.ws(), "stock").await;
     native.append_text("t", "from-rust;");
-    let server = format!("ws://{}/collab/ws", stack.nginx.addr);
+    let server = stack.ws();
     let mut node = tokio::process::Command::new("node")
         .arg(interop.join("proxy-peer.mjs"))
         .arg(&server)

@@ -1,43 +1,64 @@
-//! The browser client through a real nginx (deploy/nginx.conf) in front of two relay processes
-//! sharing rooms through Redis, under /collab/: two headless Chromium pages load the client
-//! through nginx, connect their WebSockets through it and edit one scene together.
+//! The browser client through a real nginx (deploy/nginx.conf) and a real Caddy
+//! (deploy/Caddyfile) in front of two relay processes sharing rooms through Redis, under
+//! /collab/: two headless Chromium pages load the client through the proxy, connect their
+//! WebSockets through it and edit one scene together.
 //!
 //! Needs the `browser` and `cluster` features, chromedriver/Chromium, a built client in dist/,
-//! redis-server and nginx; scripts/cluster-test.sh runs it after scripts/browser-test.sh has
-//! installed the browser and built the client (set CLUSTER_BROWSER=0 to skip it).
+//! redis-server, nginx and caddy; scripts/cluster-test.sh runs it after
+//! scripts/browser-test.sh has installed the browser and built the client (set
+//! CLUSTER_BROWSER=0 to skip it).
 
 use std::net::SocketAddr;
 
 use tests::browser::*;
+use tests::caddy::Caddy;
 use tests::nginx::Nginx;
-use tests::process::ChildRelay;
+use tests::process::{start_relays, ChildRelay};
 use tests::redis_server::RedisServer;
 
 /// Two relay processes sharing rooms through `redis`, serving the built client, with `extra`
 /// flags; their data directories live as long as the returned guards.
 async fn two_relays(redis: &RedisServer, extra: &[&str]) -> (Vec<ChildRelay>, Vec<tempfile::TempDir>) {
-    let dist = dist_dir().to_str().expect("utf-8 path").to_owned();
-    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().expect("a temp dir")).collect();
-    let paths: Vec<_> = dirs.iter().map(|d| d.path().to_path_buf()).collect();
-    let mut args: Vec<String> = vec!["--redis".into(), redis.url(), "--static-dir".into(), dist];
-    args.extend(extra.iter().map(|a| a.to_string()));
-    let relays = tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        paths.iter().map(|p| ChildRelay::start(p, &args)).collect::<Vec<_>>()
-    })
-    .await
-    .expect("relays start");
-    (relays, dirs)
+    let (url, dist) = (redis.url(), dist_dir().to_str().expect("utf-8 path").to_owned());
+    let mut args = vec!["--redis", url.as_str(), "--static-dir", dist.as_str()];
+    args.extend_from_slice(extra);
+    start_relays(2, &args).await
+}
+
+#[derive(Clone, Copy)]
+enum Proxy {
+    Nginx,
+    Caddy,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browsers_edit_one_scene_through_nginx() {
-    with_browsers(|browsers| async move {
+    browsers_edit_one_scene_through(Proxy::Nginx).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browsers_edit_one_scene_through_caddy() {
+    browsers_edit_one_scene_through(Proxy::Caddy).await;
+}
+
+async fn browsers_edit_one_scene_through(proxy: Proxy) {
+    with_browsers(move |browsers| async move {
         let redis = RedisServer::start();
         let (relays, dirs) = two_relays(&redis, &["--base-path", "/collab", "--trust-proxy"]).await;
         let upstreams: Vec<SocketAddr> = relays.iter().map(|r| r.addr).collect();
-        let nginx = Nginx::start(&upstreams);
-        let page = format!("http://{}/collab/?room=proxied", nginx.addr);
+        let (front, addr): (Box<dyn std::any::Any + Send>, SocketAddr) = match proxy {
+            Proxy::Nginx => {
+                let nginx = Nginx::start(&upstreams);
+                let addr = nginx.addr;
+                (Box::new(nginx), addr)
+            }
+            Proxy::Caddy => {
+                let caddy = Caddy::start(&upstreams);
+                let addr = caddy.addr;
+                (Box::new(caddy), addr)
+            }
+        };
+        let page = format!("http://{addr}/collab/?room=proxied");
         let (a, b) = tokio::join!(browsers.open(&page), browsers.open(&page));
         for page in [&a, &b] {
             let shown = page.wait_synced().await;
@@ -49,7 +70,7 @@ async fn browsers_edit_one_scene_through_nginx() {
         b.wait_nodes(1).await;
         b.add_node().await;
         a.wait_nodes(2).await;
-        drop((nginx, relays, redis, dirs));
+        drop((front, relays, redis, dirs));
     })
     .await;
 }

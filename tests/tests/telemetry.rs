@@ -19,7 +19,7 @@ async fn metrics_count_connections_frames_and_handling() {
     let relay = TestRelay::start().await;
     let (status, text) = http_get(relay.addr(), "/metrics").await;
     assert_eq!(status, 200);
-    assert!(text.contains("# TYPE relay_frames_in counter"), "{text}");
+    assert!(text.contains("# TYPE relay_frames_in_total counter"), "{text}");
     assert!(text.contains("relay_message_handling_seconds_bucket"), "{text}");
 
     let writer = TestClient::connect(&relay.ws_url(), "measured").await;
@@ -118,5 +118,57 @@ async fn a_probe_is_answered_to_its_sender_alone() {
     // A probe is not an edit: the other member's document is untouched and it stays in.
     assert!(!other.is_closed());
     assert_eq!(other.state(), TestClient::join(&relay.ws_url(), "probed").await.state());
+    relay.stop().await;
+}
+
+/// The value of the series `name{labels}` exactly as written (labels in the relay's order).
+fn series(text: &str, name_and_labels: &str) -> Option<f64> {
+    text.lines().find_map(|l| l.strip_prefix(name_and_labels)?.strip_prefix(' ')?.parse().ok())
+}
+
+#[tokio::test]
+async fn latencies_are_histograms_closes_count_by_code_and_the_process_and_build_are_described() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start_sqlite(dir.path(), |_| {}).await;
+    let writer = TestClient::connect_with_acks(&relay.ws_url(), "histograms", yrs::Doc::new()).await;
+    writer.wait_synced().await;
+    for _ in 0..5 {
+        writer.append_text("t", "x");
+    }
+    eventually(WAIT, "five updates acknowledged durable", || async { writer.acked() >= 5 }).await;
+    // A text frame is refused with 1003, by the relay.
+    let refused = TestClient::join(&relay.ws_url(), "histograms").await;
+    refused.send_text("hello");
+    assert_eq!(refused.wait_closed().await.0, 1003);
+    writer.close().await;
+
+    eventually(WAIT, "the metrics show it", || async {
+        let (_, text) = http_get(relay.addr(), "/metrics").await;
+        series(&text, "relay_durable_ack_seconds_count").unwrap_or(0.0) >= 5.0
+            && series(&text, "relay_store_commit_seconds_count").unwrap_or(0.0) >= 1.0
+            && series(&text, "relay_join_seconds_count") == Some(2.0)
+            && series(&text, "relay_connections_closed_total{code=\"1003\",by=\"relay\"}") == Some(1.0)
+            && series(&text, "relay_connections_closed_total{code=\"1000\",by=\"client\"}") == Some(1.0)
+    })
+    .await;
+    let (_, text) = http_get(relay.addr(), "/metrics").await;
+    assert!(text.contains("# TYPE relay_durable_ack_seconds histogram"), "{text}");
+    assert!(text.contains("relay_durable_ack_seconds_bucket{le=\"0.01\"}"), "{text}");
+    assert!(!text.contains("quantile="), "no quantile gauges: {text}");
+    assert_eq!(series(&text, "relay_store_errors_total{kind=\"journal\"}"), Some(0.0), "known label values start at zero");
+    assert_eq!(series(&text, "relay_redis_errors_total{op=\"publish\"}"), Some(0.0));
+    let build = text.lines().find(|l| l.starts_with("relay_build_info{")).expect("relay_build_info");
+    assert!(build.contains(&format!("version=\"{}\"", env!("CARGO_PKG_VERSION"))) && build.contains("commit=\""), "{build}");
+    for name in ["process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds", "process_start_time_seconds"] {
+        assert!(series(&text, name).is_some_and(|v| v > 0.0), "{name} in {text}");
+    }
+    // Prometheus itself asks for OpenMetrics, and gets it.
+    let (status, head, body) =
+        tests::http_response(relay.addr(), "GET", "/metrics", &[("Accept", "application/openmetrics-text;version=1.0.0")], &[]).await;
+    assert_eq!(status, 200);
+    assert!(head.to_ascii_lowercase().contains("application/openmetrics-text"), "{head}");
+    let body = String::from_utf8(body).unwrap();
+    assert!(body.contains("# TYPE relay_frames_in counter") && body.ends_with("# EOF\n"), "{body}");
+    drop(refused);
     relay.stop().await;
 }

@@ -1,14 +1,16 @@
-//! What the client does with a frame from the relay: answer its state vector, apply its
-//! updates (tagged with an origin of their own, so the session's observer does not send them
-//! back), track the peers' awareness states, and hand probe answers and durable
-//! acknowledgements to the performance [`Meter`]. The session (`session.rs`) runs around
-//! it.
+//! What the client does with a frame from the relay: answer its state vector (unless the
+//! page may only view: a viewer uploads nothing), apply its updates (tagged with an origin
+//! of their own, so the session's observer does not send them back), track the peers'
+//! awareness states, learn what the page may do (the relay's `104`, or a permission-denied
+//! message), and hand probe answers and durable acknowledgements to the performance
+//! [`Meter`]. The session (`session.rs`) runs around it.
 
 use leptos::prelude::*;
 use shared::protocol::{self, Message, SyncMessage};
 use yrs::{Doc, Origin, ReadTxn, Transact, TransactionMut};
 
 use super::status::{ConnectionState, Status};
+use crate::access::Access;
 use crate::perf::meter::Meter;
 use crate::presence::{now_ms, Presence};
 
@@ -20,6 +22,7 @@ const FROM_RELAY: &str = "relay";
 pub fn handle_frame(
     doc: &Doc,
     presence: &mut Presence,
+    access: Access,
     status: Status,
     meter: &Meter,
     frame: &[u8],
@@ -35,10 +38,12 @@ pub fn handle_frame(
     let mut replies = Vec::new();
     for message in messages {
         match message {
-            Message::Sync(SyncMessage::SyncStep1(remote)) => {
+            Message::Sync(SyncMessage::SyncStep1(remote)) if access.can_edit_now() => {
                 let diff = doc.transact().encode_state_as_update_v1(&remote);
                 replies.push(protocol::sync_step2(diff));
             }
+            // A viewer has nothing to upload (the relay would refuse it).
+            Message::Sync(SyncMessage::SyncStep1(_)) => {}
             Message::Sync(SyncMessage::SyncStep2(update)) => {
                 apply_remote(doc, &update);
                 *synced = true;
@@ -52,7 +57,11 @@ pub fn handle_frame(
                 }
             }
             Message::AwarenessQuery => replies.push(presence.announce(now_ms())),
-            Message::Auth(Some(reason)) => status.problem.set(Some(format!("permission denied: {reason}"))),
+            Message::Auth(Some(reason)) => {
+                access.denied();
+                status.problem.set(Some(format!("permission denied: {reason}")));
+            }
+            Message::Custom(protocol::MSG_ACCESS, payload) => access.learn(&payload),
             Message::Custom(protocol::MSG_PONG, payload) => meter.pong(&payload, now_ms()),
             Message::Custom(protocol::MSG_DURABLE_ACK, payload) => {
                 if let Ok(count) = protocol::decode_durable_ack(&payload) {

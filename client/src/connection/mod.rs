@@ -4,7 +4,8 @@
 //! SyncStep1 (our state vector) and our awareness state, answer the relay's SyncStep1 with a
 //! SyncStep2 (this is how edits made while offline reach the room), apply its SyncStep2
 //! (then we are "synced") and its updates, and send every local document change as an
-//! update; what a received frame does is in [`incoming`]. When the socket closes, the loop
+//! update (a viewer's session sends no change at all); what a received frame does is in
+//! [`incoming`]. When the socket closes, the loop
 //! ([`reconnect`]) waits with exponential backoff (capped at 10 s) and starts a new session;
 //! close codes that `shared::close` says not to retry are shown to the user, who can retry by
 //! hand. A room deleted by an administrator (`deletion/`) ends the loop for good: a new
@@ -30,6 +31,7 @@ pub use status::{ConnectionState, Status};
 use futures_channel::{mpsc, oneshot};
 use yrs::Doc;
 
+use crate::access::Access;
 use crate::deletion::Deletion;
 use crate::perf::meter::Meter;
 use crate::presence::Presence;
@@ -53,19 +55,22 @@ pub struct Session {
     pub ready: oneshot::Receiver<()>,
     /// Whether the room was deleted (then no session starts).
     pub deletion: Deletion,
+    /// What the page may do: learnt from the relay, obeyed by every session.
+    pub access: Access,
 }
 
 /// Starts syncing the session's document with its room through the relay that served this
 /// page. The loop runs as long as the page is open; its first session starts once
 /// `session.ready` fires, and none once `session.deletion` says the room was deleted.
 pub fn connect(session: Session) -> Status {
-    let Session { doc, room, token, first_state, presence_rx, meter, ready, deletion } = session;
+    let Session { doc, room, token, first_state, presence_rx, meter, ready, deletion, access } = session;
     let (retry_tx, retry_rx) = mpsc::unbounded();
     let status = Status::new(retry_tx);
     let live = session::Live {
         url: socket_url(&room),
         token,
         presence: Presence::new(doc.client_id(), first_state),
+        access,
         doc,
         status,
         presence_rx,
@@ -81,7 +86,8 @@ pub fn connect(session: Session) -> Status {
 /// The WebSocket URL of `room` on the relay that served this page: same origin, `ws:` or
 /// `wss:`, under the page's directory, so the app also works under a base path like `/collab/`.
 /// It asks for durable acknowledgements (`acks=1`): the performance view counts unconfirmed
-/// changes with them.
+/// changes with them; and to be told its role first (`access=1`), so a viewer's page knows
+/// before it could write.
 pub fn socket_url(room: &str) -> String {
     let location = web_sys::window().expect("a browser window").location();
     let scheme = if location.protocol().as_deref() == Ok("https:") { "wss:" } else { "ws:" };
@@ -90,5 +96,5 @@ pub fn socket_url(room: &str) -> String {
     let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
     let dir = if dir.is_empty() { "/" } else { dir };
     let room: String = js_sys::encode_uri_component(room).into();
-    format!("{scheme}//{host}{dir}ws/{room}?acks=1")
+    format!("{scheme}//{host}{dir}ws/{room}?acks=1&access=1")
 }

@@ -17,6 +17,7 @@ use yrs::{Doc, ReadTxn, Transact, TransactionMut};
 
 use super::incoming::{from_relay, handle_frame};
 use super::status::{ConnectionState, Status};
+use crate::access::Access;
 use crate::perf::meter::Meter;
 use crate::presence::{now_ms, Presence};
 
@@ -35,6 +36,8 @@ pub(super) struct Live {
     pub token: Option<String>,
     /// Our awareness state and the peers'.
     pub presence: Presence,
+    /// Whether we may write (a viewer's session sends no change).
+    pub access: Access,
     pub status: Status,
     pub presence_rx: mpsc::UnboundedReceiver<String>,
     pub meter: Meter,
@@ -67,8 +70,8 @@ enum Event {
 
 /// One connection, from open to close.
 pub(super) async fn run(live: &mut Live) -> SessionEnd {
-    let Live { doc, url, token, presence, status, presence_rx, meter } = live;
-    let (url, token, status) = (url.as_str(), token.as_deref(), *status);
+    let Live { doc, url, token, presence, access, status, presence_rx, meter } = live;
+    let (url, token, status, access) = (url.as_str(), token.as_deref(), *status, *access);
     let mut end = SessionEnd::default();
     // Keep a handle on the browser's socket: gloo's wrapper does not close it when dropped.
     // Browsers cannot set headers on a WebSocket: the token travels as a subprotocol, which
@@ -148,7 +151,7 @@ pub(super) async fn run(live: &mut Live) -> SessionEnd {
         let outgoing: Vec<Vec<u8>> = match event {
             Event::Net(Ok(WsMessage::Bytes(frame))) => {
                 meter.received(&frame);
-                handle_frame(doc, presence, status, meter, &frame, &mut end.synced)
+                handle_frame(doc, presence, access, status, meter, &frame, &mut end.synced)
             }
             Event::Net(Ok(WsMessage::Text(_))) => Vec::new(), // the protocol is binary only
             Event::Net(Err(WebSocketError::ConnectionClose(event))) => {
@@ -157,7 +160,10 @@ pub(super) async fn run(live: &mut Live) -> SessionEnd {
             }
             Event::Net(Err(_)) => Vec::new(), // an "error" event; the close event follows
             Event::NetEnded => break,
-            Event::Local(update) => vec![protocol::update(update)],
+            Event::Local(update) if access.can_edit_now() => vec![protocol::update(update)],
+            // A viewer's page writes nothing; should another tab's edit arrive here anyway,
+            // it stays local (the relay would refuse it).
+            Event::Local(_) => Vec::new(),
             Event::Presence(state) => {
                 presence.set_state(state);
                 vec![presence.announce(now_ms())]

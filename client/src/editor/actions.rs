@@ -74,6 +74,9 @@ const PALETTE: [Color; 8] = [
 impl Editor {
     /// Adds a node at the centre of the view and selects it.
     pub fn add(&self, what: AddKind) {
+        if !self.can_edit() {
+            return;
+        }
         let mut at = self.camera.get_untracked().target;
         if self.snap.get_untracked() {
             at = at.map(|c| snap(c, GRID_STEP));
@@ -124,9 +127,11 @@ impl Editor {
                 .collect()
         });
         let mut gen = self.ids.get_value();
-        let copies: Vec<(NodeId, Vec3)> = self.edit(|scene, txn| {
-            moves.iter().filter_map(|(id, position)| Some((scene.duplicate(txn, id, &mut gen).ok()?, *position))).collect()
-        });
+        let Some(copies) = self.edit(|scene, txn| {
+            moves.iter().filter_map(|(id, position)| Some((scene.duplicate(txn, id, &mut gen).ok()?, *position))).collect::<Vec<(NodeId, Vec3)>>()
+        }) else {
+            return;
+        };
         // Nudged in a second transaction, same undo step (see `add`).
         self.write(|scene, txn| {
             for (copy, position) in &copies {
@@ -159,7 +164,7 @@ impl Editor {
         let id = self.next_id();
         let count = self.tree.with_untracked(|t| t.depth_first().iter().filter(|(n, _)| n.kind == NodeKind::Group).count());
         let name = format!("Group {}", count + 1);
-        if let Ok(group) = self.edit(|scene, txn| scene.group(txn, &roots, id, &name)) {
+        if let Some(Ok(group)) = self.edit(|scene, txn| scene.group(txn, &roots, id, &name)) {
             self.select(vec![group]);
         }
     }
@@ -171,9 +176,11 @@ impl Editor {
         if groups.is_empty() {
             return;
         }
-        let children = self.edit(|scene, txn| {
+        let Some(children) = self.edit(|scene, txn| {
             groups.iter().filter_map(|g| scene.ungroup(txn, g).ok()).flatten().collect::<Vec<_>>()
-        });
+        }) else {
+            return;
+        };
         self.select(children);
     }
 

@@ -7,7 +7,9 @@
 //! [`Editor`] is `Copy` (signals and stored values only) and passed as a prop; nothing is
 //! global. Every local edit goes through [`Editor::edit`] (one transaction with the undo
 //! origin, one undo step) or, for pointer gestures, [`Editor::begin_gesture`] /
-//! [`Editor::write`] / [`Editor::end_gesture`].
+//! [`Editor::write`] / [`Editor::end_gesture`]. All of them, undo and redo too, refuse
+//! while the page may only view (`editor.access`, see `access.rs`): a viewer's page never
+//! writes, whatever a control or a key asks for.
 
 mod actions;
 mod commit;
@@ -25,6 +27,7 @@ use leptos::prelude::*;
 use shared::scene::{IdGen, Node, NodeId, Scene, SceneTree, SceneUndo, Vec3};
 use yrs::{Doc, Origin, Transact, TransactionMut};
 
+use crate::access::Access;
 use crate::camera::Camera;
 
 pub use crate::preview::Preview;
@@ -128,6 +131,8 @@ pub struct Editor {
     pub follow: RwSignal<Option<u64>>,
     /// The page around the editor.
     pub ui: PageUi,
+    /// Whether this page may edit (or only view), and who the relay says we are.
+    pub access: Access,
     /// Document updates made by this editor (a debug counter the browser tests read).
     pub local_updates: RwSignal<u64>,
     /// (can undo, can redo, undo stack depth).
@@ -135,7 +140,7 @@ pub struct Editor {
 }
 
 impl Editor {
-    pub fn new(doc: Doc) -> Editor {
+    pub fn new(doc: Doc, access: Access) -> Editor {
         let scene = Scene::new(&doc);
         let undo = SceneUndo::new(&doc, LOCAL_ORIGIN, || js_sys::Date::now() as u64);
         let local = Origin::from(LOCAL_ORIGIN);
@@ -168,6 +173,7 @@ impl Editor {
             cursor: RwSignal::new(None),
             follow: RwSignal::new(None),
             ui: PageUi::new(),
+            access,
             local_updates,
             history: RwSignal::new((false, false, 0)),
         };
@@ -218,24 +224,41 @@ impl Editor {
         self.ids.try_update_value(IdGen::next).unwrap_or_else(|| NodeId::new(0, 0))
     }
 
+    /// Whether this page may change the document now (not tracked; see [`Access`]).
+    pub fn can_edit(&self) -> bool {
+        self.access.can_edit_now()
+    }
+
     /// [`Editor::edit`] with this editor's id generator at hand, for edits that create many
-    /// nodes at once (importing a file, opening a scene JSON). `None` if the editor is gone.
+    /// nodes at once (importing a file, opening a scene JSON). `None` if the editor is gone
+    /// or the page may only view.
     pub fn edit_with_ids<R>(&self, f: impl FnOnce(&Scene, &mut TransactionMut, &mut IdGen) -> R) -> Option<R> {
+        if !self.can_edit() {
+            return None;
+        }
         let mut ids = self.ids.try_update_value(|ids| std::mem::replace(ids, IdGen::new(0)))?;
         let result = self.edit(|scene, txn| f(scene, txn, &mut ids));
         self.ids.set_value(ids);
-        Some(result)
+        result
     }
 
     /// One discrete edit (a button, a field, a shortcut): one transaction, one undo step.
-    /// Don't read [`Editor::tree`] inside `f`: the document is being written.
-    pub fn edit<R>(&self, f: impl FnOnce(&Scene, &mut TransactionMut) -> R) -> R {
+    /// Don't read [`Editor::tree`] inside `f`: the document is being written. `None` (and
+    /// nothing written) while the page may only view.
+    pub fn edit<R>(&self, f: impl FnOnce(&Scene, &mut TransactionMut) -> R) -> Option<R> {
+        if !self.can_edit() {
+            return None;
+        }
         self.undo.update_value(SceneUndo::reset);
         self.write(f)
     }
 
     /// One transaction with the local origin; within a gesture it joins the gesture's step.
-    pub fn write<R>(&self, f: impl FnOnce(&Scene, &mut TransactionMut) -> R) -> R {
+    /// `None` (and nothing written) while the page may only view.
+    pub fn write<R>(&self, f: impl FnOnce(&Scene, &mut TransactionMut) -> R) -> Option<R> {
+        if !self.can_edit() {
+            return None;
+        }
         let origin = self.undo.with_value(|u| u.origin().clone());
         let (doc, scene) = (self.doc.get_value(), self.scene.get_value());
         let result = {
@@ -244,12 +267,17 @@ impl Editor {
         };
         self.live.flush();
         self.refresh_history();
-        result
+        Some(result)
     }
 
     /// Starts a pointer gesture: everything written until [`Editor::end_gesture`] is one step.
-    pub fn begin_gesture(&self) {
+    /// `false` (no gesture) while the page may only view.
+    pub fn begin_gesture(&self) -> bool {
+        if !self.can_edit() {
+            return false;
+        }
         self.undo.update_value(SceneUndo::begin_gesture);
+        true
     }
 
     pub fn end_gesture(&self) {
@@ -257,8 +285,11 @@ impl Editor {
         self.refresh_history();
     }
 
-    /// Reverts my last step (never a collaborator's).
+    /// Reverts my last step (never a collaborator's); nothing while the page may only view.
     pub fn undo(&self) {
+        if !self.can_edit() {
+            return;
+        }
         self.undo.update_value(|u| {
             u.undo();
         });
@@ -267,6 +298,9 @@ impl Editor {
     }
 
     pub fn redo(&self) {
+        if !self.can_edit() {
+            return;
+        }
         self.undo.update_value(|u| {
             u.redo();
         });

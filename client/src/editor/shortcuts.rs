@@ -1,5 +1,6 @@
 //! Keyboard shortcuts, listened for on the window, and the list the `?` overlay shows.
-//! Nothing fires while the user is typing in a field; Ctrl and ⌘ are the same.
+//! Nothing fires while the user is typing in a field; Ctrl and ⌘ are the same. On a
+//! view-only page the editing keys do nothing.
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -52,6 +53,11 @@ pub fn install(editor: Editor) {
         let ctrl = ev.ctrl_key() || ev.meta_key();
         let shift = ev.shift_key();
         let lower = key.to_lowercase();
+        // A viewer's page: the keys that edit (or pick an editing tool) do nothing; viewing
+        // keys (views, framing, perf, help, Esc) still work.
+        if !editor.can_edit() && writes(ctrl, &lower) {
+            return;
+        }
         let handled = match (ctrl, lower.as_str()) {
             (true, "z") if shift => {
                 editor.redo();
@@ -140,6 +146,11 @@ pub fn install(editor: Editor) {
         up.remove();
         blur.remove();
     });
+}
+
+/// Whether a key edits the document or picks an editing tool.
+fn writes(ctrl: bool, key: &str) -> bool {
+    matches!((ctrl, key), (true, "z" | "y" | "d" | "g") | (false, "delete" | "backspace" | "g" | "r" | "s" | "l"))
 }
 
 fn set_mode(editor: Editor, mode: Mode) -> bool {

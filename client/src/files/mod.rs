@@ -76,15 +76,17 @@ pub fn FileTools(editor: Editor) -> impl IntoView {
             data-last-url=move || state.last.with(|l| l.as_ref().map(|l| l.url.clone()).unwrap_or_default())
             data-imported=move || state.imported.get().to_string()
         >
-            <label class="tool file-button" title="Open a scene JSON file (replaces the scene; undo brings it back)">
+            <label class="tool file-button" title="Open a scene JSON file (replaces the scene; undo brings it back)"
+                class:disabled=move || !editor.access.can_edit()>
                 "Open…"
                 <input type="file" id="open-json" class="file-input" accept=".json,application/json"
-                    on:change=move |ev| chosen(ev, open_json) />
+                    disabled=move || !editor.access.can_edit() on:change=move |ev| chosen(ev, open_json) />
             </label>
-            <label class="tool file-button" title="Import a glTF 2.0 file (.gltf or .glb) into the scene">
+            <label class="tool file-button" title="Import a glTF 2.0 file (.gltf or .glb) into the scene"
+                class:disabled=move || !editor.access.can_edit()>
                 "Import glTF…"
                 <input type="file" id="import-gltf" class="file-input" accept=".gltf,.glb,model/gltf+json,model/gltf-binary"
-                    on:change=move |ev| chosen(ev, import_gltf) />
+                    disabled=move || !editor.access.can_edit() on:change=move |ev| chosen(ev, import_gltf) />
             </label>
             <button class="tool" id="save-json" title="Save the scene as JSON" on:click=move |_| save_json(editor, state)>"Save JSON"</button>
             <button class="tool" id="export-glb" title="Export the scene as binary glTF (.glb)" on:click=move |_| export_glb(editor, state)>"Export .glb"</button>

@@ -18,6 +18,9 @@
 //!   `shared::jobs::HEARTBEAT_STALE_MS`: "runner disconnected". Finishing is idempotent, so
 //!   several collaborators doing it at once agree.
 //!
+//! A view-only page writes nothing here either: it starts, cancels and fails no job (and
+//! its panel offers none of that); it sees every job and its results like anyone.
+//!
 //! Test knobs (URL parameters, for the browser tests): `jobsize=WxH` sets the render size
 //! (default 480x300) and `jobdelay=MS` waits that long between tiles and check phases.
 
@@ -36,6 +39,7 @@ use shared::jobs::store::Outcome;
 use shared::jobs::{queue, Job, JobKind, Jobs, JOBS_ORIGIN};
 use yrs::{Doc, Transact, TransactionMut};
 
+use crate::access::Access;
 use crate::connection::{ConnectionState, Status};
 use crate::presence::User;
 use crate::room::Room;
@@ -88,11 +92,17 @@ pub struct JobsState {
     pub settings: Settings,
     /// Jobs this client is running right now (at most one).
     pub running: RwSignal<HashSet<String>>,
+    /// Whether this page may write jobs (a viewer's may not).
+    pub access: Access,
 }
 
 impl JobsState {
-    /// One transaction with the jobs origin.
-    fn write<R>(&self, f: impl FnOnce(&Jobs, &mut TransactionMut) -> R) -> R {
+    /// One transaction with the jobs origin; nothing (the default answer) on a view-only
+    /// page.
+    fn write<R: Default>(&self, f: impl FnOnce(&Jobs, &mut TransactionMut) -> R) -> R {
+        if !self.access.can_edit_now() {
+            return R::default();
+        }
         let (doc, jobs) = (self.doc.get_value(), self.jobs.get_value());
         let mut txn = doc.transact_mut_with(JOBS_ORIGIN);
         f(&jobs, &mut txn)
@@ -107,6 +117,9 @@ impl JobsState {
     /// Starts a job of `kind`, run by this client: at once when its runner is idle, else
     /// queued behind the jobs it already has.
     pub fn start(&self, kind: JobKind) {
+        if !self.access.can_edit_now() {
+            return;
+        }
         let now = js_sys::Date::now();
         let id = self.new_id(now);
         let name = self.user.get_untracked().name;
@@ -193,7 +206,7 @@ async fn work_through_queue(state: JobsState, first: String, kind: JobKind) {
 }
 
 /// Starts following the jobs of `doc` (and the once-a-second watchdog).
-pub fn start(doc: Doc, room: Room, user: RwSignal<User>, status: Status) -> JobsState {
+pub fn start(doc: Doc, room: Room, user: RwSignal<User>, status: Status, access: Access) -> JobsState {
     let jobs = Jobs::new(&doc);
     let revision = RwSignal::new(0u64);
     let observed = doc.observe_update_v1(JOBS_OBSERVER, move |_: &TransactionMut, _| {
@@ -218,6 +231,7 @@ pub fn start(doc: Doc, room: Room, user: RwSignal<User>, status: Status) -> Jobs
         user,
         settings: Settings::from_address(),
         running: RwSignal::new(HashSet::new()),
+        access,
     };
     leptos::task::spawn_local(watchdog(state, status));
     state

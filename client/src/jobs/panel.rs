@@ -29,7 +29,7 @@ fn seconds(ms: f64) -> String {
 #[component]
 pub fn JobsPanel(jobs: JobsState, editor: Editor) -> impl IntoView {
     let start_button = move |kind: JobKind, id: &'static str| {
-        view! { <button class="tool" id=id on:click=move |_| jobs.start(kind)>{kind.label()}</button> }
+        view! { <button class="tool" id=id disabled=move || !jobs.access.can_edit() on:click=move |_| jobs.start(kind)>{kind.label()}</button> }
     };
     view! {
         <section id="jobs-panel" class="panel jobs-panel" aria-label="Jobs"
@@ -78,7 +78,7 @@ fn JobRow(job: Job, place: Option<usize>, jobs: JobsState, editor: Editor) -> im
     let cancel = running.then(|| {
         let requested = job.cancel_requested;
         view! {
-            <button class="ghost job-cancel" disabled=requested on:click=move |_| jobs.cancel(&id)>
+            <button class="ghost job-cancel" disabled=move || requested || !jobs.access.can_edit() on:click=move |_| jobs.cancel(&id)>
                 {if requested { "Cancelling…" } else { "Cancel" }}
             </button>
         }

@@ -33,6 +33,10 @@ impl Drag {
 
     /// A row's `dragstart`.
     pub fn start(&self, ev: &DragEvent, id: &NodeId) {
+        if !self.editor.can_edit() {
+            ev.prevent_default();
+            return;
+        }
         self.dragging.set(Some(id.clone()));
         if let Some(dt) = ev.data_transfer() {
             let _ = dt.set_data(NODE_TYPE, &id.0);

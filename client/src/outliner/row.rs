@@ -1,6 +1,7 @@
 //! One outliner row: a node's kind, name (double-click renames it inline), other people's
 //! selection dots, and its eye and lock toggles; click selects (shift adds), and the row is
-//! a drag source and a drop target for reparenting.
+//! a drag source and a drop target for reparenting. On a view-only page a row selects and
+//! nothing else (no rename, no toggles, no drag).
 //!
 //! A row reads its own node's signal ([`Editor::node`]), so an edit of one node re-renders
 //! one row. Rows exist only while they are in the outliner's window ([`super::window`]):
@@ -77,7 +78,7 @@ pub fn OutlinerRow(
             class:locked-node=locked
             class:drop-target=is_target
             style:padding-left=format!("{}px", 8 + depth * 16)
-            draggable="true"
+            draggable=move || if editor.access.can_edit() { "true" } else { "false" }
             on:click=on_click
             on:dragstart=move |ev| drag.start(&ev, &me.get_value())
             on:dragend=move |_| drag.end()
@@ -121,25 +122,27 @@ pub fn OutlinerRow(
                     })
                 } else {
                     Either::Right(view! {
-                        <span class="name" title=name on:dblclick=move |_| editor.ui.renaming.set(Some(me.get_value()))>{name}</span>
+                        <span class="name" title=name on:dblclick=move |_| if editor.can_edit() { editor.ui.renaming.set(Some(me.get_value())) }>{name}</span>
                     })
                 }
             }}
             <span class="peer-dots">{peer_dots}</span>
             <button class="icon toggle-visible" class:off=move || !visible() title=move || if visible() { "Hide" } else { "Show" }
+                disabled=move || !editor.access.can_edit()
                 on:click=move |ev| {
                     ev.stop_propagation();
                     let show = !node.with_untracked(|n| n.as_ref().is_none_or(|n| n.visible));
                     let id = me.get_value();
-                    editor.edit(|scene, txn| scene.set_visible(txn, &id, show)).ok();
+                    let _ = editor.edit(|scene, txn| scene.set_visible(txn, &id, show));
                 }
             >{move || icon(if visible() { EYE } else { EYE_OFF })}</button>
             <button class="icon toggle-lock" class:on=locked title=move || if locked() { "Unlock" } else { "Lock" }
+                disabled=move || !editor.access.can_edit()
                 on:click=move |ev| {
                     ev.stop_propagation();
                     let lock = !node.with_untracked(|n| n.as_ref().is_some_and(|n| n.locked));
                     let id = me.get_value();
-                    editor.edit(|scene, txn| scene.set_locked(txn, &id, lock)).ok();
+                    let _ = editor.edit(|scene, txn| scene.set_locked(txn, &id, lock));
                 }
             >{move || icon(if locked() { LOCK } else { UNLOCK })}</button>
         </li>

@@ -4,6 +4,7 @@
 //! (Enter, blur, or releasing a slider) and writes only its own key, so two people editing
 //! different fields of one node at once both keep their edit; each commit is one undo step.
 //! A field being typed in keeps the user's text until it is committed or left ([`guard`]).
+//! On a view-only page every field shows and none can be changed.
 
 mod guard;
 
@@ -95,7 +96,7 @@ fn fields(editor: Editor, node: Memo<Option<Node>>, (id, kind, primitive, light,
                     <div class="group-title">"Shape"</div>
                     <select id="prop-primitive" on:change=move |ev| {
                         if let Some(kind) = PrimitiveKind::parse(&event_target_value(&ev)) {
-                            editor.edit(|scene, txn| scene.set_primitive_kind(txn, &shape_id, kind)).ok();
+                            let _ = editor.edit(|scene, txn| scene.set_primitive_kind(txn, &shape_id, kind));
                         }
                     }>
                         {[PrimitiveKind::Box, PrimitiveKind::Sphere, PrimitiveKind::Cylinder, PrimitiveKind::Plane]
@@ -115,7 +116,7 @@ fn fields(editor: Editor, node: Memo<Option<Node>>, (id, kind, primitive, light,
                         prop:value=move || node.with(|n| n.as_ref().and_then(|n| n.material).map(|m| m.color.to_hex()).unwrap_or_default())
                         on:change=move |ev| {
                             if let Some(color) = Color::parse_hex(&event_target_value(&ev)) {
-                                editor.edit(|scene, txn| scene.set_color(txn, &color_id, color)).ok();
+                                let _ = editor.edit(|scene, txn| scene.set_color(txn, &color_id, color));
                             }
                         }
                     />
@@ -135,7 +136,7 @@ fn fields(editor: Editor, node: Memo<Option<Node>>, (id, kind, primitive, light,
                 <select id="prop-light" on:change=move |ev| {
                     if let (Some(kind), Some(mut light)) = (LightKind::parse(&event_target_value(&ev)), current()) {
                         light.kind = kind;
-                        editor.edit(|scene, txn| scene.set_light(txn, &kind_id, &light)).ok();
+                        let _ = editor.edit(|scene, txn| scene.set_light(txn, &kind_id, &light));
                     }
                 }>
                     {[LightKind::Point, LightKind::Directional, LightKind::Spot]
@@ -148,7 +149,7 @@ fn fields(editor: Editor, node: Memo<Option<Node>>, (id, kind, primitive, light,
                         on:change=move |ev| {
                             if let (Some(color), Some(mut light)) = (Color::parse_hex(&event_target_value(&ev)), current()) {
                                 light.color = color;
-                                editor.edit(|scene, txn| scene.set_light(txn, &color_id, &light)).ok();
+                                let _ = editor.edit(|scene, txn| scene.set_light(txn, &color_id, &light));
                             }
                         }
                     />
@@ -161,7 +162,8 @@ fn fields(editor: Editor, node: Memo<Option<Node>>, (id, kind, primitive, light,
         }
     });
     view! {
-        <div class="fields" data-node-id=id.0.clone()>
+        // A viewer sees every field and can change none (a disabled fieldset disables all).
+        <fieldset class="fields" data-node-id=id.0.clone() disabled=move || !editor.access.can_edit()>
             <label class="field wide">
                 <span>"Name"</span>
                 <input type="text" id="prop-name" node_ref=name_guard.input
@@ -186,19 +188,19 @@ fn fields(editor: Editor, node: Memo<Option<Node>>, (id, kind, primitive, light,
                 <label class="check">
                     <input type="checkbox" id="prop-visible"
                         prop:checked=move || node.with(|n| n.as_ref().is_some_and(|n| n.visible))
-                        on:change=move |ev| { editor.edit(|s, t| s.set_visible(t, &vis_id, event_target_checked(&ev))).ok(); }
+                        on:change=move |ev| { let _ = editor.edit(|s, t| s.set_visible(t, &vis_id, event_target_checked(&ev))); }
                     />
                     "Visible"
                 </label>
                 <label class="check">
                     <input type="checkbox" id="prop-locked"
                         prop:checked=move || node.with(|n| n.as_ref().is_some_and(|n| n.locked))
-                        on:change=move |ev| { editor.edit(|s, t| s.set_locked(t, &lock_id, event_target_checked(&ev))).ok(); }
+                        on:change=move |ev| { let _ = editor.edit(|s, t| s.set_locked(t, &lock_id, event_target_checked(&ev))); }
                     />
                     "Locked"
                 </label>
             </div>
-        </div>
+        </fieldset>
     }
 }
 

@@ -68,14 +68,16 @@ pub fn RestorePoints(editor: Editor, room: String, token: Option<String>) -> imp
                 <h2>"Restore points"</h2>
                 <button class="ghost" id="restore-refresh" title="Reload the list" on:click=move |_| refresh(state)>"Refresh"</button>
             </div>
-            <div class="restore-new">
-                <input id="restore-name" type="text" placeholder="Name this point" maxlength="200"
-                    prop:value=move || name.get()
-                    on:input=move |ev| name.set(event_target_value(&ev))
-                    on:keydown=move |ev| if ev.key() == "Enter" { create() } />
-                <button class="tool" id="restore-create" title="Save the room's current content as a restore point"
-                    disabled=move || state.busy.get() on:click=move |_| create()>"Save point"</button>
-            </div>
+            <Show when=move || editor.access.can_edit()>
+                <div class="restore-new">
+                    <input id="restore-name" type="text" placeholder="Name this point" maxlength="200"
+                        prop:value=move || name.get()
+                        on:input=move |ev| name.set(event_target_value(&ev))
+                        on:keydown=move |ev| if ev.key() == "Enter" { create() } />
+                    <button class="tool" id="restore-create" title="Save the room's current content as a restore point"
+                        disabled=move || state.busy.get() on:click=move |_| create()>"Save point"</button>
+                </div>
+            </Show>
             <ul id="restore-list" class="restore-list">
                 <For each=move || state.points.get() key=|p| p.id children=move |point| point_row(editor, state, point) />
             </ul>
@@ -97,6 +99,7 @@ fn point_row(editor: Editor, state: PanelState, point: Point) -> impl IntoView {
             <button class="ghost restore-preview" title="Show what restoring this point would change"
                 on:click=move |_| preview(editor, state, id)>"Preview"</button>
             <button class="tool restore-apply" title="Bring the scene back to this point (undo takes it back)"
+                disabled=move || !editor.access.can_edit()
                 on:click=move |_| restore(editor, state, id, label.clone())>"Restore"</button>
         </li>
     }
@@ -122,7 +125,8 @@ fn preview_view(state: PanelState, editor: Editor, preview: Preview) -> impl Int
                 {line("changed", "change", names.2)}
             </ul>
             {(!diff.is_empty()).then(|| {
-                view! { <button class="tool" id="restore-diff-apply" on:click=move |_| restore(editor, state, point, format!("#{point}"))>"Restore"</button> }
+                view! { <button class="tool" id="restore-diff-apply" disabled=move || !editor.access.can_edit()
+                    on:click=move |_| restore(editor, state, point, format!("#{point}"))>"Restore"</button> }
             })}
         </div>
     }
@@ -152,7 +156,9 @@ fn preview(editor: Editor, state: PanelState, id: i64) {
 fn restore(editor: Editor, state: PanelState, id: i64, label: String) {
     run(state, async move {
         let target = fetch_point(state, id).await?;
-        editor.edit(|_, txn| revert::revert_to(txn, &target));
+        if editor.edit(|_, txn| revert::revert_to(txn, &target)).is_none() {
+            return Err("View only: restoring is for people who can edit".to_owned());
+        }
         state.preview.set(None);
         Ok(format!("Restored “{label}”. Undo (Ctrl+Z) takes it back."))
     });

@@ -79,6 +79,6 @@ pub fn Cursors(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
 /// Where a world point shows on my canvas, if in front of me and near the canvas.
 fn on_screen(editor: Editor, p: shared::scene::Vec3) -> Option<(f64, f64)> {
     let (w, h) = editor.ui.canvas_size.get();
-    let (x, y, _) = editor.camera.get().to_screen(p, w, h)?;
+    let (x, y, _) = editor.camera.get().screen_position(p, w, h)?;
     (x >= -20.0 && y >= -20.0 && x <= w + 20.0 && y <= h + 20.0).then_some((x, y))
 }

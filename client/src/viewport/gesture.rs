@@ -9,7 +9,8 @@
 //! - two fingers pan and pinch-zoom; the wheel zooms to the pointer.
 //!
 //! An edit is previewed (and published to peers) while it moves and written at pointerup,
-//! as one undo step. Any camera gesture of my own stops following a peer.
+//! as one undo step. Any camera gesture of my own stops following a peer. On a view-only
+//! page no edit ever starts: no gizmo shows, and dragging an object orbits.
 
 use leptos::prelude::*;
 use shared::math::{mat3, Mat3};
@@ -67,8 +68,12 @@ impl Context {
     }
 
     /// The gizmo the selection shows now, if any: its roots (unlocked), pivot and axes.
+    /// None on a view-only page: nothing to drag.
     pub fn gizmo(&self) -> Option<(Gizmo, Vec<NodeId>)> {
         let editor = self.editor;
+        if !editor.can_edit() {
+            return None;
+        }
         let ids: Vec<NodeId> = editor.selection_roots();
         let (ids, origins, first_axes) = self.drawables.with_value(|d| {
             let ids: Vec<NodeId> = ids.into_iter().filter(|id| d.get(id).is_some_and(|n| !n.locked && n.shown)).collect();
@@ -112,7 +117,9 @@ impl Context {
             from: at,
             world_axes,
         };
-        self.editor.begin_gesture();
+        if !self.editor.begin_gesture() {
+            return false;
+        }
         self.gesture.set_value(Gesture::Edit(Box::new(start)));
         true
     }
@@ -160,7 +167,8 @@ impl Context {
                 }
                 let camera = editor.camera.get_untracked();
                 match hit {
-                    Some(id) if !shift => {
+                    // On a view-only page dragging an object orbits, as empty space does.
+                    Some(id) if !shift && editor.can_edit() => {
                         if !editor.selection.with_untracked(|s| s.contains(&id)) {
                             editor.select(vec![id.clone()]);
                         }

@@ -198,8 +198,19 @@ pub fn Viewport(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
     };
     let pacing = pacing::Pacing::new();
     Effect::new(move |_| {
-        (resized.track(), editor.tree.track(), editor.camera.track(), editor.preview.track(), editor.mode.track(), editor.space.track());
-        (editor.selection.track(), peers.track(), hover.track(), hot.track(), canvas_ref.track(), gpu.track(), settle_request.track());
+        resized.track();
+        editor.tree.track();
+        editor.camera.track();
+        editor.preview.track();
+        editor.mode.track();
+        editor.space.track();
+        editor.selection.track();
+        peers.track();
+        hover.track();
+        hot.track();
+        canvas_ref.track();
+        gpu.track();
+        settle_request.track();
         pacing.request(paint);
     });
 

@@ -42,7 +42,7 @@ fn hit(view: &View, ray: &Ray, d: &Drawable, pointer: (f64, f64)) -> Option<f64>
             shape.intersect(local.point(ray.origin), local.vector(ray.dir)).map(|h| h.t)
         }
         (NodeKind::Light | NodeKind::Camera, _) => {
-            let (x, y, _) = view.camera.to_screen(d.world.t, view.width, view.height)?;
+            let (x, y, _) = view.camera.screen_position(d.world.t, view.width, view.height)?;
             let close = (x - pointer.0).hypot(y - pointer.1) <= ICON_PX;
             close.then(|| dot(sub(d.world.t, ray.origin), ray.dir) / dot(ray.dir, ray.dir))
         }
@@ -109,7 +109,7 @@ fn screen_bounds(d: &Drawable, view: &View) -> Option<(f64, f64, f64, f64)> {
             if i & 2 == 0 { b.min[1] } else { b.max[1] },
             if i & 4 == 0 { b.min[2] } else { b.max[2] },
         ];
-        let (x, y, _) = view.camera.to_screen(corner, view.width, view.height)?;
+        let (x, y, _) = view.camera.screen_position(corner, view.width, view.height)?;
         out = Some(out.map_or((x, y, x, y), |(a, c, e, f)| (a.min(x), c.min(y), e.max(x), f.max(y))));
     }
     out

@@ -2,6 +2,10 @@
 //! workload × target) into the Markdown tables of BENCHMARKS.md's generated section: one
 //! table per workload and size, a column per server, and the ratios of our figure to each
 //! other server's (so "0.5×" on a cost means we spend half of what that server spends).
+//!
+//! `bench-table --one-core DIR`: the one-core run's fan-out reports as one table: server CPU
+//! per delivered update for each server at each observer count, and its ratio to the
+//! ceiling's (the bare broadcast relay), so "1.15×" means 15 % above the ceiling.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -31,7 +35,7 @@ fn layout(workload: &str) -> Option<(&'static str, &'static [&'static str])> {
 
 #[derive(Debug, thiserror::Error)]
 enum TableError {
-    #[error("usage: bench-table DIR")]
+    #[error("usage: bench-table [--one-core] DIR")]
     Usage,
     #[error("{0}: {1}")]
     Read(String, std::io::Error),
@@ -39,7 +43,8 @@ enum TableError {
 
 type Cell = (f64, String);
 /// (workload, size) → figure → target → (value, unit)
-type Grid = BTreeMap<(String, u64), BTreeMap<String, BTreeMap<String, Cell>>>;
+type Figures = BTreeMap<String, BTreeMap<String, Cell>>;
+type Grid = BTreeMap<(String, u64), Figures>;
 
 fn main() -> std::process::ExitCode {
     match run() {
@@ -55,7 +60,12 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<String, TableError> {
-    let dir = std::env::args().nth(1).ok_or(TableError::Usage)?;
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let one_core = args.first().is_some_and(|a| a == "--one-core");
+    if one_core {
+        args.remove(0);
+    }
+    let dir = args.first().cloned().ok_or(TableError::Usage)?;
     let mut grid = Grid::new();
     let entries = std::fs::read_dir(&dir).map_err(|e| TableError::Read(dir.clone(), e))?;
     for entry in entries.flatten().take(10_000) {
@@ -64,7 +74,58 @@ fn run() -> Result<String, TableError> {
             add_report(&mut grid, &path);
         }
     }
-    Ok(render(&grid))
+    Ok(if one_core { render_one_core(&grid) } else { render(&grid) })
+}
+
+/// The one-core run's servers, in column order.
+const ONE_CORE_TARGETS: [&str; 5] = ["ours", "ours-memory", "ceiling", "y-websocket", "hocuspocus"];
+const PER_DELIVERY: &str = "server cpu per update per observer";
+
+fn render_one_core(grid: &Grid) -> String {
+    let rows: Vec<(&u64, &Figures)> =
+        grid.iter().filter(|((workload, _), _)| workload == "fan-out").map(|((_, size), figures)| (size, figures)).collect();
+    let present: Vec<&str> = ONE_CORE_TARGETS
+        .iter()
+        .copied()
+        .filter(|t| rows.iter().any(|(_, f)| f.get(PER_DELIVERY).is_some_and(|by| by.contains_key(*t))))
+        .collect();
+    let compared: Vec<&str> = present.iter().copied().filter(|t| *t != "ceiling").collect();
+    let mut out = String::from("\nServer CPU per delivered update (µs), and ÷ the ceiling's:\n\n| observers |");
+    for t in &present {
+        out.push_str(&format!(" {t} |"));
+    }
+    for t in &compared {
+        out.push_str(&format!(" {t} ÷ ceiling |"));
+    }
+    out.push_str(&format!("\n|---:|{}\n", "---:|".repeat(present.len() + compared.len())));
+    for (size, figures) in &rows {
+        let by_target = figures.get(PER_DELIVERY);
+        let value = |t: &str| by_target.and_then(|by| by.get(t)).map_or(f64::NAN, |c| c.0);
+        out.push_str(&format!("| {size} |"));
+        for t in &present {
+            out.push_str(&format!(" {} |", number(value(t))));
+        }
+        let ceiling = value("ceiling");
+        for t in &compared {
+            let ratio = value(t) / ceiling;
+            out.push_str(&if ratio.is_finite() { format!(" {ratio:.2}× |") } else { " – |".into() });
+        }
+        out.push('\n');
+    }
+    out.push_str("\nDeliveries lost and errors (whole run), latency p50 / p99 (ms):\n\n| observers | server | lost | errors | p50 | p99 |\n|---:|---|---:|---:|---:|---:|\n");
+    for (size, figures) in &rows {
+        for t in &present {
+            let get = |name: &str| figures.get(name).and_then(|by| by.get(*t)).map_or(f64::NAN, |c| c.0);
+            out.push_str(&format!(
+                "| {size} | {t} | {} | {} | {} | {} |\n",
+                number(get("deliveries lost (whole run)")),
+                number(get("errors")),
+                number(get("latency p50")),
+                number(get("latency p99"))
+            ));
+        }
+    }
+    out
 }
 
 fn add_report(grid: &mut Grid, path: &Path) {

@@ -54,6 +54,7 @@ pub async fn run(relay_bin: &Path, args: Args) -> Result<Report, LoadError> {
     report.add("server cpu % of one core", 100.0 * stretch.cpu_seconds / stretch.seconds, "%");
     let per = stretch.cpu_seconds * 1e6 / (stretch.sent.max(1) as f64 * args.observers.max(1) as f64);
     report.add("server cpu per update per observer", per, "us");
+    report.add("server store thread cpu per update", stretch.store_writer_cpu_seconds * 1e6 / stretch.sent.max(1) as f64, "us");
     report.add("server rss", stretch.after.rss_bytes as f64 / 1048576.0, "MiB");
     target.stop()?;
     if let Some(e) = first_error {

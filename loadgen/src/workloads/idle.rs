@@ -98,7 +98,7 @@ async fn hold(mut peer: Peer, tally: std::sync::Arc<Tally>, mut stop: watch::Rec
         tokio::select! {
             _ = stop.changed() => return,
             _ = tokio::time::sleep_until(deadline.into()) => return,
-            r = client::next_messages(&mut peer.rx, framing) => if let Err(e) = r { return tally.error(&e) },
+            r = client::next_messages(&mut peer.rx, framing) => if let Err(e) = r { return tally.error(&peer.doc, &e) },
         }
     }
 }

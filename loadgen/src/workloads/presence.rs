@@ -126,11 +126,11 @@ async fn cursor(
                 update.clients.insert(ClientID::new(id), AwarenessUpdateEntry { clock, json: state.into() });
                 match peer.send(protocol::awareness(update)).await {
                     Ok(()) => { tally.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed); }
-                    Err(e) => return tally.error(&e),
+                    Err(e) => return tally.error(&format!("client {id}"), &e),
                 }
             }
             messages = peer.next_messages() => {
-                let messages = match messages { Ok(m) => m, Err(e) => return tally.error(&e) };
+                let messages = match messages { Ok(m) => m, Err(e) => return tally.error(&format!("client {id}"), &e) };
                 let now = now_us();
                 for message in messages {
                     let Message::Awareness(update) = message else { continue };

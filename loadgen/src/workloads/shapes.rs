@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::report::{add_latency, progress, quantiles_ms, LoadError, Report};
+use crate::workloads::endurance;
 use crate::workloads::swarm::{Layout, Swarm};
 use crate::workloads::target::{Target, TargetArgs};
 
@@ -61,7 +62,7 @@ pub struct Args {
     pub spike_factor: f64,
     #[arg(long, default_value_t = 3)]
     pub spike_secs: u64,
-    /// Endurance: seconds between memory samples.
+    /// Endurance: seconds between samples (RSS, CPU, latency, errors), one table row each.
     #[arg(long, default_value_t = 5)]
     pub sample_secs: u64,
 }
@@ -79,40 +80,34 @@ pub async fn run(relay_bin: &Path, args: Args) -> Result<Report, LoadError> {
         "observers_per_room": args.observers, "rate_per_writer": args.rate,
     });
     params["target"] = target.describe();
+    params["relay_args"] = json!(args.target.relay_args);
     let mut report = Report::new(&format!("{:?}", args.shape).to_lowercase(), params);
     let writers = (args.rooms * args.writers) as f64;
     match args.shape {
-        Shape::Sustained | Shape::Endurance => {
-            let sample = if args.shape == Shape::Endurance { args.sample_secs.max(1) } else { args.duration_secs.max(1) };
-            let bar = progress(args.duration_secs, &format!("{:?}", args.shape).to_lowercase());
-            let (mut rss, mut sent, mut delivered, mut errors, mut secs) = (Vec::new(), 0, 0, 0, 0.0);
-            let mut all = crate::report::histogram();
-            for _ in 0..args.duration_secs.div_ceil(sample) {
-                let s = swarm.run_for(&target, sample as f64, None).await;
-                bar.inc(sample);
-                rss.push(s.after.rss_bytes);
-                let _ = all.add(&s.latency);
-                (sent, delivered, errors, secs) = (sent + s.sent, delivered + s.delivered, errors + s.errors, secs + s.seconds);
-            }
+        Shape::Endurance => {
+            let plan = endurance::Plan {
+                duration_secs: args.duration_secs,
+                sample_secs: args.sample_secs,
+                asked_per_sec: writers * args.rate,
+                receivers,
+            };
+            endurance::run(swarm, &target, plan, &mut report).await;
+        }
+        Shape::Sustained => {
+            let bar = progress(args.duration_secs, "sustained");
+            let s = swarm.run_for(&target, args.duration_secs as f64, Some(&bar)).await;
             bar.finish_and_clear();
-            add_latency(&mut report, "latency", &all);
+            add_latency(&mut report, "latency", &s.latency);
             report.add("updates asked per second", writers * args.rate, "/s");
-            report.add("updates sent per second", sent as f64 / secs, "/s");
-            report.add("deliveries per second", delivered as f64 / secs, "/s");
-            report.add("errors", errors as f64, "");
-            if args.shape == Shape::Endurance {
-                let mib = |b: u64| b as f64 / 1048576.0;
-                let (first, last) = (rss.first().copied().unwrap_or(0), rss.last().copied().unwrap_or(0));
-                report.add("server rss first sample", mib(first), "MiB");
-                report.add("server rss last sample", mib(last), "MiB");
-                report.add("server rss max", mib(rss.iter().copied().max().unwrap_or(0)), "MiB");
-                report.add("server rss drift", mib(last) - mib(first), "MiB");
-                report.add("server rss drift per hour (linear)", (mib(last) - mib(first)) * 3600.0 / secs.max(1.0), "MiB/h");
-            }
+            report.add("updates sent per second", s.sent as f64 / s.seconds, "/s");
+            report.add("deliveries per second", s.delivered as f64 / s.seconds, "/s");
+            report.add("errors", s.errors as f64, "");
+            let tally = swarm.tally.clone();
             let lost = swarm.finish(Duration::from_secs(5)).await;
             report.add("deliveries lost", lost as f64, "");
-            let expected = (sent as f64 * receivers).max(1.0);
-            report.add("error rate (errors + lost) / expected deliveries", 100.0 * (errors + lost) as f64 / expected, "%");
+            let expected = (s.sent as f64 * receivers).max(1.0);
+            report.add("error rate (errors + lost) / expected deliveries", 100.0 * (s.errors + lost) as f64 / expected, "%");
+            endurance::add_incidents(&mut report, &tally.incidents);
         }
         Shape::Stress => {
             let bar = progress(args.step_secs * args.max_steps as u64, "stress");
@@ -149,7 +144,9 @@ pub async fn run(relay_bin: &Path, args: Args) -> Result<Report, LoadError> {
             let (broke, why) = broke_at.unwrap_or((f64::NAN, 0.0));
             report.add("breaking rate (NaN: not reached)", broke, "updates/s");
             report.add("broke on (1 p99, 2 errors, 3 lost or send rate short)", why, "");
+            let tally = swarm.tally.clone();
             swarm.finish(Duration::from_secs(5)).await;
+            endurance::add_incidents(&mut report, &tally.incidents);
         }
         Shape::Spike => {
             let base = swarm.run_for(&target, args.duration_secs as f64, None).await;
@@ -179,8 +176,10 @@ pub async fn run(relay_bin: &Path, args: Args) -> Result<Report, LoadError> {
             report.add("recovery threshold p99", threshold, "ms");
             report.add("time to recover after the spike (NaN: not within 60 s)", recovered.unwrap_or(f64::NAN), "ms");
             report.add("errors", errors as f64, "");
+            let tally = swarm.tally.clone();
             let lost = swarm.finish(Duration::from_secs(5)).await;
             report.add("deliveries lost", lost as f64, "");
+            endurance::add_incidents(&mut report, &tally.incidents);
         }
     }
     target.stop()?;

@@ -21,6 +21,7 @@ use yrs::types::EntryChange;
 use yrs::{Any, Doc, Map, Number, Observable, Out, Transact};
 
 use crate::client::{self, Framing, Peer, Receiver, Sender};
+use crate::incidents::Incidents;
 use crate::relay_process::ProcFigures;
 use crate::report::{histogram, LoadError};
 use crate::workloads::target::Target;
@@ -42,7 +43,8 @@ pub struct Tally {
     pub delivered: AtomicU64,
     pub errors: AtomicU64,
     recording: AtomicBool,
-    first_error: Mutex<Option<String>>,
+    /// Every error: when, which client, why.
+    pub incidents: Incidents,
 }
 
 impl Tally {
@@ -53,7 +55,7 @@ impl Tally {
             delivered: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             recording: AtomicBool::new(false),
-            first_error: Mutex::new(None),
+            incidents: Incidents::new(),
         }
     }
 
@@ -68,15 +70,15 @@ impl Tally {
         }
     }
 
-    pub fn error(&self, error: &LoadError) {
+    /// An error of the client named `client` (e.g. "shape-3 observer 7").
+    pub fn error(&self, client: &str, error: &LoadError) {
         self.errors.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut first) = self.first_error.lock() {
-            first.get_or_insert_with(|| error.to_string());
-        }
+        self.incidents.record(client, error);
     }
 
+    /// The first error, with when and which client.
     pub fn first_error(&self) -> Option<String> {
-        self.first_error.lock().ok().and_then(|e| e.clone())
+        self.incidents.first()
     }
 
     /// Starts (or pauses) recording latencies, e.g. after a warm-up.
@@ -130,6 +132,8 @@ pub struct Stretch {
     pub errors: u64,
     pub seconds: f64,
     pub cpu_seconds: f64,
+    /// CPU of the relay's store thread over the stretch (0 for other servers).
+    pub store_writer_cpu_seconds: f64,
     pub after: ProcFigures,
 }
 
@@ -143,14 +147,14 @@ impl Swarm {
         let mut plan = Vec::new();
         for room in 0..layout.rooms {
             let name = format!("{}-{room}", layout.room_prefix);
-            plan.extend((0..layout.observers).map(|_| (name.clone(), None)));
-            plan.extend((0..layout.writers).map(|w| (name.clone(), Some(format!("w{w}")))));
+            plan.extend((0..layout.observers).map(|o| (name.clone(), None, format!("{name} observer {o}"))));
+            plan.extend((0..layout.writers).map(|w| (name.clone(), Some(format!("w{w}")), format!("{name} writer w{w}"))));
         }
         let framing = target.framing;
         let joined: Vec<_> = futures_util::stream::iter(plan)
-            .map(|(room, key)| {
+            .map(|(room, key, who)| {
                 let url = target.url(&room);
-                async move { Peer::join(&url, framing, &room, JOIN_LIMIT).await.map(|(peer, _)| (peer, key)) }
+                async move { Peer::join(&url, framing, &room, JOIN_LIMIT).await.map(|(peer, _)| (peer, key, who)) }
             })
             .buffer_unordered(JOIN_CONCURRENCY)
             .collect()
@@ -159,13 +163,13 @@ impl Swarm {
         let total_writers = (layout.rooms * layout.writers).max(1);
         let mut writer_index = 0;
         for result in joined {
-            let (peer, key) = result?;
+            let (peer, key, who) = result?;
             let Peer { tx, rx, framing, doc } = peer;
-            tasks.spawn(observe(rx, framing, key.clone(), tally.clone(), stop_rx.clone(), deadline));
+            tasks.spawn(observe(rx, framing, key.clone(), who.clone(), tally.clone(), stop_rx.clone(), deadline));
             if let Some(key) = key {
                 let phase = writer_index as f64 / total_writers as f64;
                 writer_index += 1;
-                let ctx = WriterCtx { framing, doc, key, phase, tally: tally.clone(), deadline };
+                let ctx = WriterCtx { framing, doc, key, who, phase, tally: tally.clone(), deadline };
                 tasks.spawn(write(tx, ctx, rate_rx.clone(), stop_rx.clone()));
             }
         }
@@ -181,7 +185,8 @@ impl Swarm {
     /// happened in that stretch, including the target's CPU time over it.
     pub async fn run_for(&self, target: &Target, seconds: f64, bar: Option<&indicatif::ProgressBar>) -> Stretch {
         let (sent0, delivered0, errors0) = self.tally.counts();
-        let cpu0 = target.figures().cpu_seconds;
+        let before = target.figures();
+        let cpu0 = before.cpu_seconds;
         self.tally.take_window();
         let began = Instant::now();
         let end = began + Duration::from_secs_f64(seconds);
@@ -203,6 +208,7 @@ impl Swarm {
             errors: errors1 - errors0,
             seconds: began.elapsed().as_secs_f64(),
             cpu_seconds: after.cpu_seconds - cpu0,
+            store_writer_cpu_seconds: after.store_writer_cpu_seconds - before.store_writer_cpu_seconds,
             after,
         }
     }
@@ -231,6 +237,7 @@ async fn observe(
     mut rx: Receiver,
     framing: Framing,
     own_key: Option<String>,
+    who: String,
     tally: Arc<Tally>,
     mut stop: watch::Receiver<bool>,
     deadline: Instant,
@@ -261,7 +268,7 @@ async fn observe(
         };
         let messages = match messages {
             Ok(messages) => messages,
-            Err(e) => return tally.error(&e),
+            Err(e) => return tally.error(&who, &e),
         };
         for message in messages {
             let update = match message {
@@ -272,7 +279,7 @@ async fn observe(
                 .map_err(|e| LoadError::Client(e.to_string()))
                 .and_then(|u| doc.transact_mut().apply_update(u).map_err(|e| LoadError::Client(e.to_string())));
             if let Err(e) = applied {
-                return tally.error(&e);
+                return tally.error(&who, &e);
             }
             let now = now_us();
             let stamps = found.lock().map(|mut f| std::mem::take(&mut *f)).unwrap_or_default();
@@ -287,6 +294,8 @@ struct WriterCtx {
     framing: Framing,
     doc: String,
     key: String,
+    /// The client's name in error reports.
+    who: String,
     /// Where in the period this writer sends (0..1), so writers do not all fire at once.
     phase: f64,
     tally: Arc<Tally>,
@@ -325,7 +334,7 @@ async fn write(mut tx: Sender, ctx: WriterCtx, mut rate: watch::Receiver<f64>, m
                 };
                 match client::send(&mut tx, ctx.framing.wrap(&ctx.doc, protocol::update(update))).await {
                     Ok(()) => { ctx.tally.sent.fetch_add(1, Ordering::Relaxed); }
-                    Err(e) => return ctx.tally.error(&e),
+                    Err(e) => return ctx.tally.error(&ctx.who, &e),
                 }
             }
         }

@@ -5,13 +5,13 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
 use crate::client::Framing;
-use crate::relay_process::{proc_figures, ProcFigures, RelayProcess};
+use crate::relay_process::{pinned, proc_figures, ProcFigures, RelayProcess};
 use crate::report::LoadError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -47,6 +47,14 @@ pub struct TargetArgs {
     /// Our relay's store: sqlite (durable, what ships) or memory (like the peers).
     #[arg(long, default_value = "sqlite")]
     pub relay_store: String,
+    /// Our relay: one more flag for it (repeatable), e.g. `--relay-arg=--ping-interval-secs=1`;
+    /// it replaces loadgen's default for that flag.
+    #[arg(long = "relay-arg", allow_hyphen_values = true)]
+    pub relay_args: Vec<String>,
+    /// Our relay or the ceiling: the CPUs to pin it to (taskset's list, e.g. `0`), for
+    /// one-core figures; run loadgen itself on the others (`taskset -c 1 loadgen …`).
+    #[arg(long)]
+    pub server_cpus: Option<String>,
 }
 
 /// A started or attached target.
@@ -67,11 +75,13 @@ impl Target {
         let (kind, framing, default_label) = match args.target {
             TargetKind::Ours => {
                 let data = tempfile::tempdir().map_err(|e| LoadError::Relay(e.to_string()))?;
-                let relay = RelayProcess::start(relay_bin, data.path(), &["--store", &args.relay_store])?;
+                let mut extra = vec!["--store", args.relay_store.as_str()];
+                extra.extend(args.relay_args.iter().map(String::as_str));
+                let relay = RelayProcess::start_on(args.server_cpus.as_deref(), relay_bin, data.path(), &extra)?;
                 (Kind::Ours { relay, _data: data }, Framing::Yws, "ours".to_owned())
             }
             TargetKind::Ceiling => {
-                let mut child = Command::new(&args.ceiling_bin)
+                let mut child = pinned(args.server_cpus.as_deref(), &args.ceiling_bin)
                     .args(["--listen", "127.0.0.1:0"])
                     .stdout(Stdio::piped())
                     .stderr(Stdio::inherit())
@@ -123,7 +133,8 @@ impl Target {
 
     /// What to put in a report's parameters about the target.
     pub fn describe(&self) -> Value {
-        json!({ "target": self.label, "framing": self.framing, "pid_known": self.pid().is_some() })
+        let cpus = self.pid().and_then(allowed_cpus);
+        json!({ "target": self.label, "framing": self.framing, "pid_known": self.pid().is_some(), "server_cpus": cpus })
     }
 
     pub fn stop(self) -> Result<(), LoadError> {
@@ -136,6 +147,12 @@ impl Target {
             Kind::External { .. } => Ok(()),
         }
     }
+}
+
+/// The CPUs process `pid` may run on (`Cpus_allowed_list` in /proc), e.g. `0` or `0-1`.
+fn allowed_cpus(pid: u32) -> Option<String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find_map(|line| line.strip_prefix("Cpus_allowed_list:")).map(|list| list.trim().to_owned())
 }
 
 /// A child process that is killed when dropped (also when a workload fails half-way).

@@ -168,4 +168,8 @@ pub trait RoomBackend: Send + Sync + 'static {
 
     /// Durability figures of this relay's store, if it commits to disk.
     fn durability(&self) -> Option<DurabilityStats>;
+
+    /// Whether writes can be stored now (`/readyz`): the store commits, and in cluster mode
+    /// Redis answers. Bounded by the caller.
+    async fn ready(&self) -> Result<(), BackendError>;
 }

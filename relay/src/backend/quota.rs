@@ -7,8 +7,9 @@
 //! bytes cannot both get in (see [`super::LocalBlobs`]). A blob the room already holds (same id)
 //! costs nothing.
 //!
-//! In cluster mode each relay counts the blobs of its own store (those uploaded to it and
-//! those it copied from Redis), not the cluster's total.
+//! In cluster mode the quota is the cluster's: Redis counts each room's blobs, whichever
+//! relay they were uploaded to, with the same check-then-store in one script (see the
+//! cluster's `blobs.rs`); [`BlobQuota::check`]'s rule is not used there.
 
 use tokio::sync::{Mutex, MutexGuard};
 

@@ -141,4 +141,10 @@ impl RoomBackend for Standalone {
     fn durability(&self) -> Option<DurabilityStats> {
         self.log.durability()
     }
+
+    async fn ready(&self) -> Result<(), BackendError> {
+        // A flush is an empty commit round through the store's writer: it fails once the
+        // journal failed (it then refuses every write) and hangs while the disk does.
+        Ok(self.archive.run(|store| store.flush()).await?)
+    }
 }

@@ -1,7 +1,7 @@
 //! The Redis backend: `crate::backend::RoomBackend` over [`Cluster`]. Room content,
 //! snapshots, deletions and restore points live in Redis; this relay's store keeps only its
 //! copies of the rooms' blobs (uploaded here, or fetched from Redis when another relay
-//! received them), counted against the quota where they were uploaded.
+//! received them); the blob quota is counted in Redis, per room across the cluster.
 
 use std::sync::Arc;
 
@@ -9,12 +9,14 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 use super::entry::{parse_id, Kind};
+use super::blobs::SharedBlobError;
 use super::points::PointError;
 use super::{Cluster, ClusterError, ClusterSettings};
 use crate::backend::{
     blob_id, BackendError, BlobRefusal, Change, ChangeKind, Compacted, Fold, LoadedRoom, LocalBlobs, RoomBackend, RoomContent,
     RoomSink, CONTENT_TYPES,
 };
+use crate::instruments::Instruments;
 use crate::lifecycle::Lifecycle;
 use crate::store::{Archive, DurabilityStats, RestorePoint, RoomInfo, SharedStore, StoreError, StoredRoom, UpdateLog};
 
@@ -22,20 +24,30 @@ pub struct ClusterBackend {
     cluster: Arc<Cluster>,
     archive: Archive,
     blobs: LocalBlobs,
+    /// Most bytes one room's blobs may take in Redis, whichever relay they were uploaded to.
+    blob_quota: u64,
     /// This relay's store, for its durability figures only.
     local: Arc<dyn UpdateLog>,
 }
 
 impl ClusterBackend {
     /// Connects to Redis at `url` (fails if it cannot be reached now); `store` keeps this
-    /// relay's copies of blobs, each room's within `blob_quota` bytes. The reader and the
-    /// rooms' publishers run on `lifecycle`.
-    pub async fn connect(url: &str, settings: ClusterSettings, store: SharedStore, blob_quota: u64, lifecycle: Lifecycle) -> Result<Self, ClusterError> {
+    /// relay's copies of blobs; each room's blobs in Redis stay within `blob_quota` bytes. The reader and the
+    /// rooms' publishers run on `lifecycle`; round trips and errors go to `instruments`.
+    pub async fn connect(
+        url: &str,
+        settings: ClusterSettings,
+        store: SharedStore,
+        blob_quota: u64,
+        lifecycle: Lifecycle,
+        instruments: Arc<Instruments>,
+    ) -> Result<Self, ClusterError> {
         let archive = store.clone().archive();
-        let cluster = Cluster::connect(url, settings, archive.clone(), lifecycle).await?;
+        let cluster = Cluster::connect(url, settings, archive.clone(), lifecycle, instruments).await?;
         Ok(ClusterBackend {
             cluster: Arc::new(cluster),
             blobs: LocalBlobs::new(archive.clone(), blob_quota),
+            blob_quota,
             archive,
             local: store.update_log(),
         })
@@ -50,7 +62,7 @@ fn unreachable(error: ClusterError) -> BackendError {
 #[async_trait]
 impl RoomBackend for ClusterBackend {
     async fn load(&self, room: &str) -> Result<LoadedRoom, BackendError> {
-        let loaded = self.cluster.load(room).await.map_err(|error| match error {
+        let loaded = self.cluster.timed("load", self.cluster.load(room)).await.map_err(|error| match error {
             ClusterError::Redis(_) => BackendError::Unreachable(error.to_string()),
             ClusterError::Damaged { .. } => BackendError::Damaged(error.to_string()),
         })?;
@@ -78,7 +90,7 @@ impl RoomBackend for ClusterBackend {
     }
 
     async fn compact(&self, room: &str, fold: &mut (dyn FnMut() -> Option<Fold> + Send)) -> Result<Compacted, BackendError> {
-        self.cluster.compact(room, fold).await.map_err(unreachable)
+        self.cluster.timed("compact", self.cluster.compact(room, fold)).await.map_err(unreachable)
     }
 
     async fn record_deletion(&self, room: &str, history: Option<Vec<u8>>) -> Result<(), BackendError> {
@@ -115,9 +127,14 @@ impl RoomBackend for ClusterBackend {
     }
 
     async fn put_blob(&self, room: &str, id: &str, content_type: &'static str, data: Bytes) -> Result<(), BlobRefusal> {
-        self.blobs.put(room, id, content_type, data.to_vec()).await?;
-        // The other relays serve it from Redis (`super::blobs`).
-        self.cluster.put_blob(room, id, content_type, &data).await.map_err(blob_store_unavailable)?;
+        // Redis holds the room's blobs for every relay and counts them against the room's
+        // quota (`super::blobs`); this relay's store keeps a copy to serve it from.
+        match self.cluster.put_blob(room, id, content_type, &data, self.blob_quota).await {
+            Ok(()) => {}
+            Err(SharedBlobError::OverQuota(over)) => return Err(BlobRefusal::OverQuota(over)),
+            Err(SharedBlobError::Cluster(error)) => return Err(blob_store_unavailable(error)),
+        }
+        self.blobs.keep(room, id, content_type, data.to_vec()).await.map_err(BackendError::from)?;
         Ok(())
     }
 
@@ -156,6 +173,12 @@ impl RoomBackend for ClusterBackend {
     fn durability(&self) -> Option<DurabilityStats> {
         self.local.durability()
     }
+
+    async fn ready(&self) -> Result<(), BackendError> {
+        self.cluster.ping().await.map_err(unreachable)?;
+        // This relay's store keeps the blobs: it must commit too.
+        Ok(self.archive.run(|store| store.flush()).await?)
+    }
 }
 
 fn blob_store_unavailable(error: ClusterError) -> BlobRefusal {
@@ -187,7 +210,7 @@ impl ClusterBackend {
     /// `RoomSink::check_behind`). One Redis round trip for all of them.
     async fn rooms_behind_trim_points(&self, rooms: &[Arc<dyn RoomSink>]) -> Vec<bool> {
         let names: Vec<&str> = rooms.iter().map(|room| room.name()).collect();
-        let points = match self.cluster.trim_points(&names).await {
+        let points = match self.cluster.timed("trim_check", self.cluster.trim_points(&names)).await {
             Ok(points) => points,
             Err(error) => {
                 tracing::warn!(%error, "could not read the rooms' trim points");
@@ -201,6 +224,7 @@ impl ClusterBackend {
                 let Some((trimmed, trim)) = trimmed.and_then(|t| parse_id(&t).map(|at| (t, at))) else { return false };
                 let left = room.check_behind(&|position| parse_id(position).is_some_and(|at| at < trim));
                 if left {
+                    self.cluster.instruments.redis_rooms_behind.inc();
                     tracing::warn!(room = room.name(), trimmed, "the stream reader fell behind the trim point");
                 }
                 left

@@ -1,16 +1,16 @@
 //! Deleting a room in cluster mode, for every relay at once.
 //!
-//! Deleting only this relay's copy would not delete anything: the room lives in Redis, and
-//! the other relays hold it in memory and would hand it to the next joiner. So a delete is
-//! one script, atomic for the room's keys: it appends a `Deleted` entry to the room's stream
-//! (see [`super::entry`]), removes the snapshot, the compaction lease and the restore points
-//! (see [`super::points`]), and trims the stream to that entry. The entry carries the room's
-//! deletion history (see the room's `deletion.rs`), so copies of the deleted content stay
-//! refused on every relay. Every relay's reader meets the entry, closes the room's members
-//! with "room deleted" and drops its own copy (blobs); loading starts after the last such
-//! entry, so a snapshot that a compaction racing the delete wrote from the old content is
-//! ignored. The blobs shared through Redis are removed after the script (SCAN: their ids are
-//! not known; they would also expire with their TTL).
+//! Deleting only this relay's copy would not delete anything: the room lives in Redis, and the
+//! other relays hold it in memory and would hand it to the next joiner. So a delete is one
+//! script, atomic for the room's keys: it appends a `Deleted` entry to the room's stream (see
+//! [`super::entry`]), removes the snapshot, the compaction lease and the restore points (see
+//! [`super::points`]) and the blob ledger (see [`super::blobs`]), and trims the stream to that
+//! entry. The entry carries the room's deletion history (see the room's `deletion.rs`), so
+//! copies of the deleted content stay refused on every relay. Every relay's reader meets the
+//! entry, closes the room's members with "room deleted" and drops its own copy (blobs);
+//! loading starts after the last such entry, so a snapshot that a compaction racing the delete
+//! wrote from the old content is ignored. The blobs shared through Redis are removed after the
+//! script (SCAN: their ids are not known; they would also expire with their TTL).
 
 use redis::Script;
 
@@ -19,7 +19,7 @@ use super::{Cluster, ClusterError, Keys, PREFIX};
 
 const DELETE: &str = r#"
 local id = redis.call('XADD', KEYS[1], '*', 'o', ARGV[1], 'k', 'x', 'n', 0, 'd', ARGV[2])
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8])
 redis.call('XTRIM', KEYS[1], 'MINID', id)
 return id
 "#;
@@ -32,6 +32,7 @@ impl Cluster {
         let mut conn = self.conn();
         let origin = format!("{}/admin", self.relay_id);
         let [point_seq, point_metas, point_data] = super::points::point_keys(room);
+        let [blob_sizes, blob_expiries] = super::blobs::ledger_keys(room);
         let id: String = Script::new(DELETE)
             .key(&keys.log)
             .key(&keys.snap)
@@ -39,6 +40,8 @@ impl Cluster {
             .key(&point_seq)
             .key(&point_metas)
             .key(&point_data)
+            .key(&blob_sizes)
+            .key(&blob_expiries)
             .arg(&origin)
             .arg(history.unwrap_or_default())
             .invoke_async(&mut conn)

@@ -32,7 +32,7 @@ pub struct ClusterLink {
 impl ClusterLink {
     /// Queues a change for the publisher; false if the publisher has stopped (Redis failed).
     fn send(&self, kind: Kind, n: u64, data: Vec<u8>) -> bool {
-        self.tx.send(Outgoing { kind, n, data }).is_ok()
+        self.tx.send(Outgoing { kind, n, data, queued: std::time::Instant::now() }).is_ok()
     }
 }
 

@@ -4,7 +4,9 @@
 //! relay's store would show only the rooms that relay happens to hold restore points of. A
 //! room is listed when its stream exists and its newest entry is not a deletion (see
 //! [`super::delete`]). Sizes come from Redis: the snapshot's bytes plus the stream's memory
-//! (`MEMORY USAGE`, sampled); the last activity is the time in the newest entry's id.
+//! (`MEMORY USAGE`, sampled); the last activity is the time in the newest entry's id. In a
+//! Redis Cluster the streams are found on every master, and each room's figures come from
+//! its own slot's master.
 
 use redis::streams::StreamRangeReply;
 
@@ -25,15 +27,23 @@ impl Cluster {
         names.dedup();
         let mut rooms = Vec::with_capacity(names.len());
         for chunk in names.chunks(BATCH) {
-            let mut pipe = redis::pipe();
-            for name in chunk {
-                let keys = Keys::of(name);
-                pipe.cmd("XLEN").arg(&keys.log);
-                pipe.cmd("XREVRANGE").arg(&keys.log).arg("+").arg("-").arg("COUNT").arg(1);
-                pipe.cmd("HSTRLEN").arg(&keys.snap).arg("data");
-                pipe.cmd("MEMORY").arg("USAGE").arg(&keys.log);
-            }
-            let replies: Vec<(u64, StreamRangeReply, u64, Option<u64>)> = pipe.query_async(&mut conn).await?;
+            let replies: Vec<Figures> = if conn.is_sharded() {
+                // A pipeline may not span slots: one per room, sent together.
+                let reads = chunk.iter().map(|name| {
+                    let mut conn = conn.clone();
+                    let mut pipe = redis::pipe();
+                    figures(&mut pipe, name);
+                    async move { pipe.query_async::<Figures>(&mut conn).await }
+                });
+                let answers = futures_util::future::join_all(reads).await;
+                answers.into_iter().collect::<Result<Vec<_>, _>>()?
+            } else {
+                let mut pipe = redis::pipe();
+                for name in chunk {
+                    figures(&mut pipe, name);
+                }
+                pipe.query_async(&mut conn).await?
+            };
             for (name, (entries, newest, snapshot_bytes, log_bytes)) in chunk.iter().zip(replies) {
                 let Some(newest) = newest.ids.first() else { continue };
                 if Entry::decode(newest).is_ok_and(|entry| entry.kind == Kind::Deleted) {
@@ -50,6 +60,19 @@ impl Cluster {
         }
         Ok(rooms)
     }
+}
+
+/// A room's stream length, newest entry, snapshot bytes and stream memory.
+type Figures = (u64, StreamRangeReply, u64, Option<u64>);
+
+/// Asks for a room's [`Figures`] (its keys share one slot: one pipeline per room is fine in
+/// a Redis Cluster).
+fn figures(pipe: &mut redis::Pipeline, room: &str) {
+    let keys = Keys::of(room);
+    pipe.cmd("XLEN").arg(&keys.log);
+    pipe.cmd("XREVRANGE").arg(&keys.log).arg("+").arg("-").arg("COUNT").arg(1);
+    pipe.cmd("HSTRLEN").arg(&keys.snap).arg("data");
+    pipe.cmd("MEMORY").arg("USAGE").arg(&keys.log);
 }
 
 /// The room a stream key belongs to (`scene:{room}:log`).

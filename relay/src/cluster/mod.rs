@@ -15,28 +15,56 @@
 //! Redis closes its members with 4503 (store unavailable) instead of diverging. Snapshots
 //! (`scene:{room}:snap`, a hash with the stream id they cover and a CRC-32) are written by
 //! one relay at a time under a lease (`scene:{room}:lease`, SET NX PX), and the stream is
-//! trimmed behind them (see [`snapshot`]). The keys of one room share a hash tag (its
-//! scripts touch one slot), but the relay talks to one Redis server: the reader's XREAD
-//! spans every room, which a Redis Cluster would refuse.
+//! trimmed behind them (see [`snapshot`]). The keys of one room share a hash tag, so its
+//! commands, pipelines and scripts touch one slot.
+//!
+//! `--redis` is one Redis server (`redis://…`) or a Redis Cluster (`redis+cluster://a:p,b:p`,
+//! see [`conn`]): room commands then go through a cluster connection that routes by slot and
+//! follows MOVED/ASK, and the streams are read by one reader per master node
+//! ([`shards`]; the one-server reader's multi-key XREAD would be refused across slots).
+//! What spans rooms (the trim-point check, the room list, SCAN) goes slot by slot or node by
+//! node. A failed node closes only the rooms whose slots it served (4503).
+//!
+//! **What "durable" means** (`?acks=1`, `relay_durable_ack_seconds`): the update's XADD was
+//! answered by the Redis that owns the room's stream, i.e. it is in that server's memory (and
+//! in its append-only file as its `appendfsync` says). With one server and `appendfsync
+//! always`, an acknowledged update survives a Redis crash. In a Redis Cluster replication is
+//! asynchronous: a master that acknowledged an XADD and died before its replica received it
+//! loses that update when the replica is promoted. Nothing is lost for good from the room as
+//! long as a member that made the update reconnects: the member's document still holds it,
+//! and the reconnect handshake uploads it again (the members of a room on a failed master
+//! are closed with 4503 for exactly that). An update whose author never comes back can be
+//! lost in that window (about the replication lag, typically under a millisecond).
+//! `--redis-wait-replicas N` closes it: the publisher sends `WAIT N` after the XADDs (same
+//! connection, so the same master), an update is released and acknowledged only once N
+//! replicas have it, and a Redis that cannot confirm that within the command timeout takes
+//! the room offline (4503) rather than acknowledge less (see [`tasks`]).
 
 mod backend;
 mod blobs;
+mod conn;
 mod delete;
 mod entry;
+mod follow;
 mod link;
 mod list;
 mod points;
 mod reader;
+mod shards;
 mod snapshot;
 mod tasks;
+mod topology;
 
 pub use backend::ClusterBackend;
+pub use conn::RedisConn;
+use conn::slot_of;
+use conn::Target;
 
 use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-
+use crate::instruments::Instruments;
 use crate::lifecycle::Lifecycle;
 use crate::store::Archive;
 
@@ -56,14 +84,20 @@ pub struct ClusterSettings {
     pub trim_slack: Duration,
     /// How long a compaction lease lasts; at most one compaction per room per lease.
     pub lease: Duration,
-    /// How long one XREAD blocks.
+    /// How long one XREAD blocks (one Redis server).
     pub block: Duration,
+    /// A Redis Cluster's readers poll: how long one waits after a round that found nothing
+    /// (see [`shards`]).
+    pub poll: Duration,
     /// How long a command may take before Redis counts as unavailable.
     pub timeout: Duration,
     /// How long a presence state learnt from another relay lives without a renewal (stock
     /// clients renew theirs every 15 s and drop peers' after 30 s). A relay that dies cannot
     /// send its users' removals; this is what removes them. `None` keeps them.
     pub remote_presence_timeout: Option<Duration>,
+    /// Replicas that must hold a local update (WAIT) before it is released and acknowledged;
+    /// 0: the master's answer is enough.
+    pub wait_replicas: u32,
 }
 
 impl Default for ClusterSettings {
@@ -72,15 +106,18 @@ impl Default for ClusterSettings {
             trim_slack: Duration::from_secs(60),
             lease: Duration::from_secs(10),
             block: Duration::from_secs(2),
+            poll: Duration::from_millis(10),
             timeout: Duration::from_secs(3),
             remote_presence_timeout: Some(Duration::from_secs(30)),
+            wait_replicas: 0,
         }
     }
 }
 
 /// This relay's handle on Redis.
 pub struct Cluster {
-    conn: ConnectionManager,
+    conn: RedisConn,
+    target: Target,
     relay_id: String,
     next_instance: AtomicU64,
     pub settings: ClusterSettings,
@@ -88,6 +125,8 @@ pub struct Cluster {
     reader: reader::RoomReader,
     /// Where the reader, the publishers and their requests run.
     lifecycle: Lifecycle,
+    /// Round trips, errors and the reader's lag are recorded here.
+    instruments: Arc<Instruments>,
 }
 
 pub(crate) const PREFIX: &str = "scene:";
@@ -113,48 +152,86 @@ impl Keys {
 impl Cluster {
     /// Connects to Redis at `url` (fails if it cannot be reached now). `archive` is this
     /// relay's store, whose copy of a room the reader drops when the room is deleted; the
-    /// reader and the publishers run on `lifecycle`.
-    pub async fn connect(url: &str, settings: ClusterSettings, archive: Archive, lifecycle: Lifecycle) -> Result<Cluster, ClusterError> {
-        let client = redis::Client::open(url)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(settings.timeout))
-            .set_response_timeout(Some(settings.timeout))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_millis(500));
-        let conn = tokio::time::timeout(settings.timeout * 2, ConnectionManager::new_with_config(client.clone(), config))
-            .await
-            .map_err(|_| redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut)))??;
+    /// reader and the publishers run on `lifecycle` and record into `instruments`.
+    pub async fn connect(
+        url: &str,
+        settings: ClusterSettings,
+        archive: Archive,
+        lifecycle: Lifecycle,
+        instruments: Arc<Instruments>,
+    ) -> Result<Cluster, ClusterError> {
+        let target = Target::parse(url)?;
+        let conn = RedisConn::connect(&target, &settings).await?;
         let relay_id = format!("{:016x}", random_u64());
-        tracing::info!(relay_id, "rooms shared through redis");
-        let reader = reader::RoomReader::start(client, conn.clone(), settings, &relay_id, archive, lifecycle.clone());
-        Ok(Cluster { conn, relay_id, next_instance: AtomicU64::new(1), settings, reader, lifecycle })
+        tracing::info!(relay_id, sharded = conn.is_sharded(), "rooms shared through redis");
+        let context = follow::ReaderContext { settings, archive, lifecycle: lifecycle.clone(), instruments: instruments.clone() };
+        let reader = reader::RoomReader::start(&target, conn.clone(), &relay_id, context)?;
+        Ok(Cluster { conn, target, relay_id, next_instance: AtomicU64::new(1), settings, reader, lifecycle, instruments })
     }
 
-    /// A clone of the shared, auto-reconnecting connection (short commands only).
-    pub fn conn(&self) -> ConnectionManager {
+    /// Whether Redis answers a PING within the command timeout (`/readyz`).
+    pub async fn ping(&self) -> Result<(), ClusterError> {
+        let mut conn = self.conn();
+        let ping = redis::cmd("PING");
+        crate::instruments::timed(&self.instruments, "ping", ping.query_async::<String>(&mut conn)).await?;
+        Ok(())
+    }
+
+    /// Times `request` as operation `op` (its round trip, or an error).
+    pub(crate) async fn timed<T>(&self, op: &'static str, request: impl std::future::Future<Output = Result<T, ClusterError>>) -> Result<T, ClusterError> {
+        crate::instruments::timed(&self.instruments, op, request).await
+    }
+
+    /// A clone of the shared, auto-reconnecting connection (short commands only; in a
+    /// Redis Cluster, a pipeline or script must keep to one room's keys).
+    pub fn conn(&self) -> RedisConn {
         self.conn.clone()
     }
 
     /// Every key matching `pattern` (a Redis glob), only those of type `kind` if given.
     /// SCAN walks the keyspace in bounded steps, so Redis never blocks on it.
     pub(crate) async fn scan_keys(&self, pattern: &str, kind: Option<&str>) -> Result<Vec<String>, ClusterError> {
-        const STEP: usize = 500;
-        let mut conn = self.conn();
-        let (mut keys, mut cursor) = (Vec::new(), 0u64);
-        loop {
-            let mut scan = redis::cmd("SCAN");
-            scan.arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(STEP);
-            if let Some(kind) = kind {
-                scan.arg("TYPE").arg(kind);
-            }
-            let (next, found): (u64, Vec<String>) = scan.query_async(&mut conn).await?;
-            keys.extend(found);
-            if next == 0 {
-                return Ok(keys);
-            }
-            cursor = next;
+        let conn = self.conn();
+        if !conn.is_sharded() {
+            return Ok(scan(conn, pattern, kind).await?);
         }
+        // A Redis Cluster: SCAN walks one node's keys; walk every master's.
+        let mut shared = conn;
+        let mut keys = Vec::new();
+        for master in topology::slot_map(&mut shared).await?.masters() {
+            let client = redis::Client::open(self.target.node_url(&master))?;
+            let config = redis::AsyncConnectionConfig::new()
+                .set_connection_timeout(Some(self.settings.timeout))
+                .set_response_timeout(Some(self.settings.timeout));
+            let node = client.get_multiplexed_async_connection_with_config(&config).await?;
+            keys.extend(scan(node, pattern, kind).await?);
+        }
+        Ok(keys)
     }
+}
+
+/// Every key of one Redis server (or node) matching `pattern`, of type `kind` if given.
+async fn scan(mut conn: impl redis::aio::ConnectionLike, pattern: &str, kind: Option<&str>) -> Result<Vec<String>, redis::RedisError> {
+    const STEP: usize = 500;
+    let (mut keys, mut cursor) = (Vec::new(), 0u64);
+    loop {
+        let mut scan = redis::cmd("SCAN");
+        scan.arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(STEP);
+        if let Some(kind) = kind {
+            scan.arg("TYPE").arg(kind);
+        }
+        let (next, found): (u64, Vec<String>) = scan.query_async(&mut conn).await?;
+        keys.extend(found);
+        if next == 0 {
+            return Ok(keys);
+        }
+        cursor = next;
+    }
+}
+
+/// The Redis Cluster slot every key of `room` hashes to (they share the `{room}` tag).
+pub fn room_slot(room: &str) -> u16 {
+    slot_of(&Keys::of(room).log)
 }
 
 /// A random id for this relay process (std's randomly seeded hasher: no extra crate).

@@ -72,7 +72,7 @@ impl Cluster {
                 }
             })
             .collect();
-        points.sort_by(|a, b| b.id.cmp(&a.id));
+        points.sort_by_key(|point| std::cmp::Reverse(point.id));
         Ok(points)
     }
 

@@ -1,4 +1,5 @@
-//! One stream reader per relay for all of its clustered rooms.
+//! One stream reader per relay for all of its clustered rooms, with one Redis server; a Redis
+//! Cluster gets one reader per master node instead ([`super::shards`], started from here).
 //!
 //! Every room in memory must follow its Redis stream. A reader per room held one Redis
 //! connection per room, each in its own blocking XREAD: thousands of rooms per relay meant
@@ -16,70 +17,65 @@
 //! once and the next one includes the new room.
 //!
 //! Redis failing takes every registered room offline with 4503 (as a room's own reader did);
-//! rooms loaded afterwards register again, and the task reconnects for them.
+//! rooms loaded afterwards register again, and the task reconnects for them. What both
+//! kinds of reader share (a room's registration, handing entries over) is in
+//! [`super::follow`].
 
 use std::collections::HashMap;
 use std::sync::Weak;
-use std::time::Duration;
 
-use redis::aio::{ConnectionManager, MultiplexedConnection};
+use redis::aio::MultiplexedConnection;
 use redis::streams::{StreamReadOptions, StreamReadReply};
 use redis::AsyncConnectionConfig;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::entry::{Entry, Kind};
-use super::{ClusterSettings, PREFIX};
-use crate::backend::{Change, ChangeKind, Delivery, RoomSink};
+use super::conn::{RedisConn, Target};
+use super::follow::{fail_all, hand_over, Following, ReaderContext, Registration, READ_COUNT, RECONNECT_PAUSE};
+use super::{shards, ClusterSettings, PREFIX};
+use crate::backend::RoomSink;
 use crate::lifecycle::Lifecycle;
-use crate::store::Archive;
 
-/// Most entries read from one stream in one XREAD.
-const READ_COUNT: usize = 512;
 /// How long the wake-up stream lives after its last use (a relay that dies leaves it behind).
 const WAKE_TTL_SECS: i64 = 3600;
-/// Pause before reconnecting after Redis failed.
-const RECONNECT_PAUSE: Duration = Duration::from_millis(500);
 
-/// A room following its stream.
-struct Following {
-    position: String,
-    /// This room instance's origin: its own entries release its held updates.
-    origin: String,
-    room: Weak<dyn RoomSink>,
-    stop: CancellationToken,
-}
-
-struct Registration {
-    key: String,
-    following: Following,
-}
 
 /// The handle rooms register with; the reading task runs until the relay stops (or the
 /// handle is dropped).
 pub struct RoomReader {
     tx: mpsc::UnboundedSender<Registration>,
-    wake_key: String,
-    conn: ConnectionManager,
+    /// One Redis server: the wake-up stream that interrupts the blocking XREAD. A Redis
+    /// Cluster's readers poll (see [`super::shards`]) and take registrations between polls.
+    wake: Option<Wake>,
+}
+
+struct Wake {
+    key: String,
+    conn: RedisConn,
     lifecycle: Lifecycle,
 }
 
+
 impl RoomReader {
-    /// Starts the reading task of the relay `relay_id` on `lifecycle`; `archive` is this
-    /// relay's store, whose copy of a deleted room it drops.
-    pub fn start(
-        client: redis::Client,
-        conn: ConnectionManager,
-        settings: ClusterSettings,
-        relay_id: &str,
-        archive: Archive,
-        lifecycle: Lifecycle,
-    ) -> RoomReader {
-        let wake_key = format!("{PREFIX}relay:{{{relay_id}}}:wake");
+    /// Starts the reading of the relay `relay_id` on the context's lifecycle: for one Redis
+    /// server one task with one blocking XREAD; for a Redis Cluster one reader per master
+    /// ([`super::shards`]). `conn` is the relay's shared connection.
+    pub(super) fn start(target: &Target, conn: RedisConn, relay_id: &str, context: ReaderContext) -> Result<RoomReader, redis::RedisError> {
         let (tx, rx) = mpsc::unbounded_channel();
-        let reading = Reading { client, settings, wake_key: wake_key.clone(), archive, lifecycle: lifecycle.clone() };
-        lifecycle.spawn(read(reading, rx));
-        RoomReader { tx, wake_key, conn, lifecycle }
+        let lifecycle = context.lifecycle.clone();
+        match target {
+            Target::Single(url) => {
+                let client = redis::Client::open(url.as_str())?;
+                let wake_key = format!("{PREFIX}relay:{{{relay_id}}}:wake");
+                let reading = Reading { client, wake_key: wake_key.clone(), context };
+                lifecycle.spawn(read(reading, rx));
+                Ok(RoomReader { tx, wake: Some(Wake { key: wake_key, conn, lifecycle }) })
+            }
+            Target::Sharded(_) => {
+                lifecycle.spawn(shards::read(shards::Sharded { conn, target: target.clone(), context }, rx));
+                Ok(RoomReader { tx, wake: None })
+            }
+        }
     }
 
     /// Follows `key` (a room's stream) after id `position`, handing entries to `room` (whose
@@ -89,8 +85,9 @@ impl RoomReader {
         if self.tx.send(Registration { key, following }).is_err() {
             return;
         }
-        let (mut conn, wake_key) = (self.conn.clone(), self.wake_key.clone());
-        self.lifecycle.spawn(async move {
+        let Some(wake) = &self.wake else { return };
+        let (mut conn, wake_key) = (wake.conn.clone(), wake.key.clone());
+        wake.lifecycle.spawn(async move {
             let woken = redis::pipe()
                 .cmd("XADD")
                 .arg(&wake_key)
@@ -117,15 +114,13 @@ impl RoomReader {
 /// What the reading task works with.
 struct Reading {
     client: redis::Client,
-    settings: ClusterSettings,
     wake_key: String,
-    archive: Archive,
-    lifecycle: Lifecycle,
+    context: ReaderContext,
 }
 
 /// The reading task: until the relay stops, or nobody can register any more.
 async fn read(reading: Reading, mut rx: mpsc::UnboundedReceiver<Registration>) {
-    let stopping = reading.lifecycle.clone();
+    let stopping = reading.context.lifecycle.clone();
     tokio::select! {
         biased;
         _ = stopping.stopping() => {}
@@ -134,7 +129,8 @@ async fn read(reading: Reading, mut rx: mpsc::UnboundedReceiver<Registration>) {
 }
 
 async fn read_streams(reading: &Reading, rx: &mut mpsc::UnboundedReceiver<Registration>) {
-    let Reading { client, settings, wake_key, archive, lifecycle } = reading;
+    let Reading { client, wake_key, context } = reading;
+    let ReaderContext { settings, instruments, .. } = context;
     let mut rooms: HashMap<String, Following> = HashMap::new();
     let mut wake_position = "0-0".to_owned();
     let options = StreamReadOptions::default().block(settings.block.as_millis() as usize).count(READ_COUNT);
@@ -149,7 +145,7 @@ async fn read_streams(reading: &Reading, rx: &mut mpsc::UnboundedReceiver<Regist
             // A newer instance of a room replaces the old one, which has left service.
             rooms.insert(registration.key, registration.following);
         }
-        rooms.retain(|_, following| !following.stop.is_cancelled() && following.room.strong_count() > 0);
+        rooms.retain(|_, following| following.live());
         if rooms.is_empty() {
             continue;
         }
@@ -159,6 +155,7 @@ async fn read_streams(reading: &Reading, rx: &mut mpsc::UnboundedReceiver<Regist
             None => match connect(client, settings).await {
                 Ok(connection) => conn.insert(connection),
                 Err(error) => {
+                    instruments.redis_error("read");
                     tracing::error!(%error, "cannot open the stream reader's connection");
                     fail_all(&mut rooms, "redis unreachable");
                     tokio::time::sleep(RECONNECT_PAUSE).await;
@@ -178,6 +175,7 @@ async fn read_streams(reading: &Reading, rx: &mut mpsc::UnboundedReceiver<Regist
         let reply = match reply {
             Ok(reply) => reply,
             Err(error) => {
+                instruments.redis_error("read");
                 tracing::error!(%error, rooms = rooms.len(), "XREAD failed: the rooms go offline until redis is back");
                 fail_all(&mut rooms, "redis unreachable");
                 conn = None;
@@ -194,27 +192,8 @@ async fn read_streams(reading: &Reading, rx: &mut mpsc::UnboundedReceiver<Regist
                 continue;
             }
             let Some(following) = rooms.get_mut(&stream.key) else { continue };
-            let mut changes = Vec::with_capacity(stream.ids.len());
-            for raw in &stream.ids {
-                following.position = raw.id.clone();
-                match Entry::decode(raw) {
-                    Ok(entry) => changes.extend(change(entry, &following.origin)),
-                    Err(error) => tracing::warn!(stream = stream.key, %error, "stream entry ignored"),
-                }
-            }
-            let Some(room) = following.room.upgrade() else {
+            if !hand_over(following, &stream, context) {
                 rooms.remove(&stream.key);
-                continue;
-            };
-            match room.deliver(&changes, &following.position) {
-                Delivery::Following => {}
-                Delivery::Stopped => {
-                    rooms.remove(&stream.key);
-                }
-                Delivery::Deleted => {
-                    rooms.remove(&stream.key);
-                    drop_local_copy(archive, lifecycle, room.name());
-                }
             }
         }
     }
@@ -226,41 +205,4 @@ async fn connect(client: &redis::Client, settings: &ClusterSettings) -> Result<M
         .set_connection_timeout(Some(settings.timeout))
         .set_response_timeout(Some(settings.block + settings.timeout));
     client.get_multiplexed_async_connection_with_config(&config).await
-}
-
-fn fail_all(rooms: &mut HashMap<String, Following>, why: &str) {
-    for (_, following) in rooms.drain() {
-        if let Some(room) = following.room.upgrade() {
-            room.unavailable(why);
-        }
-    }
-}
-
-/// What an entry means to the room following the stream: another relay's change, the
-/// release of its own held updates (its own awareness changes mean nothing to it), or the
-/// room's deletion.
-fn change(entry: Entry, own: &str) -> Option<Change> {
-    let kind = match entry.kind {
-        Kind::Deleted => ChangeKind::Deleted,
-        Kind::Update if entry.origin == own => ChangeKind::Own(entry.n),
-        Kind::Awareness if entry.origin == own => return None,
-        Kind::Update => ChangeKind::Update(entry.data.into()),
-        Kind::Awareness => ChangeKind::Awareness(entry.data.into()),
-    };
-    Some(Change { id: entry.id, kind })
-}
-
-/// Drops this relay's own copy of a room deleted through some relay (its blobs).
-fn drop_local_copy(archive: &Archive, lifecycle: &Lifecycle, room: &str) {
-    let (archive, room) = (archive.clone(), room.to_owned());
-    lifecycle.spawn(async move {
-        if let Err(error) = archive.run({
-            let room = room.clone();
-            move |store| store.delete_room(&room)
-        })
-        .await
-        {
-            tracing::warn!(room, %error, "the deleted room's local copy could not be removed");
-        }
-    });
 }

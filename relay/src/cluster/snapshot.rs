@@ -97,16 +97,25 @@ impl Cluster {
     }
 
     /// Where each room's stream was last trimmed (`None`: never, or no snapshot), one round
-    /// trip for all of them.
+    /// trip for all of them (one per node in a Redis Cluster).
     pub async fn trim_points(&self, rooms: &[&str]) -> Result<Vec<Option<String>>, ClusterError> {
         if rooms.is_empty() {
             return Ok(Vec::new());
+        }
+        let mut conn = self.conn();
+        if conn.is_sharded() {
+            // A pipeline may not span slots: one HGET each, sent together (the cluster
+            // connection multiplexes them over its node connections).
+            let reads = rooms.iter().map(|room| {
+                let (mut conn, key) = (conn.clone(), Keys::of(room).snap);
+                async move { redis::cmd("HGET").arg(key).arg("trimmed").query_async::<Option<String>>(&mut conn).await }
+            });
+            return Ok(futures_util::future::join_all(reads).await.into_iter().collect::<Result<_, _>>()?);
         }
         let mut pipe = redis::pipe();
         for room in rooms {
             pipe.hget(Keys::of(room).snap, "trimmed");
         }
-        let mut conn = self.conn();
         Ok(pipe.query_async(&mut conn).await?)
     }
 

@@ -43,9 +43,9 @@ pub enum ApiError {
     BadRequest(String),
     #[error("admin token required")]
     Unauthorized,
-    /// No valid room token (restore points, when the relay has an auth key).
+    /// No access to the room (401, 403, or 503 when the auth webhook failed).
     #[error("{0}")]
-    NoRoomAccess(String),
+    Access(admission::HttpRefusal),
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -88,7 +88,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized | ApiError::NoRoomAccess(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Access(ref refusal) => StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::FORBIDDEN),
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Damaged(_) => StatusCode::CONFLICT,
@@ -128,15 +129,12 @@ fn require_admin(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
     }
 }
 
-/// Restore points follow the rules for joining the room (`admission::http_role`): reading
-/// them takes any room token, changing the room (create, restore) an editor's.
-fn room_access(state: &AppState, room: &str, headers: &HeaderMap, query: &TokenQuery, need: Role) -> ApiResult<()> {
+/// Restore points follow the rules for joining the room (`admission::http_grant`): reading
+/// them takes any member's access, changing the room (create, restore) an editor's.
+async fn room_access(state: &AppState, room: &str, headers: &HeaderMap, query: &TokenQuery, need: Role) -> ApiResult<()> {
     room_name(room)?;
-    let role = admission::http_role(&state.config, state.token_key.as_ref(), room, headers, query.token.as_deref()).map_err(|refusal| match refusal {
-        admission::HttpRefusal::Forbidden(why) => ApiError::Forbidden(why),
-        admission::HttpRefusal::Unauthorized(error) => ApiError::NoRoomAccess(error.to_string()),
-    })?;
-    if need == Role::Editor && role != Role::Editor {
+    let grant = admission::http_grant(&state.config, &state.access, room, headers, query.token.as_deref()).await.map_err(ApiError::Access)?;
+    if need == Role::Editor && grant.role != Role::Editor {
         return Err(ApiError::Forbidden("viewers cannot change the room".into()));
     }
     Ok(())
@@ -187,7 +185,7 @@ async fn list_points(
     Query(query): Query<TokenQuery>,
     Path(room): Path<String>,
 ) -> ApiResult<Json<Vec<RestorePoint>>> {
-    room_access(&state, &room, &headers, &query, Role::Viewer)?;
+    room_access(&state, &room, &headers, &query, Role::Viewer).await?;
     Ok(Json(state.rooms.backend().restore_points(&room).await?))
 }
 
@@ -203,7 +201,7 @@ async fn create_point(
     Path(room): Path<String>,
     Json(request): Json<NewPoint>,
 ) -> ApiResult<(StatusCode, Json<RestorePoint>)> {
-    room_access(&state, &room, &headers, &query, Role::Editor)?;
+    room_access(&state, &room, &headers, &query, Role::Editor).await?;
     let name = request.name.trim().to_owned();
     if name.is_empty() || name.len() > 200 {
         return Err(ApiError::BadRequest("name must be 1 to 200 bytes".into()));
@@ -232,7 +230,7 @@ async fn point_state(
     Query(query): Query<TokenQuery>,
     Path((room, id)): Path<(String, i64)>,
 ) -> ApiResult<Response> {
-    room_access(&state, &room, &headers, &query, Role::Viewer)?;
+    room_access(&state, &room, &headers, &query, Role::Viewer).await?;
     let bytes = state.rooms.backend().restore_point_state(&room, id).await?;
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
 }
@@ -243,7 +241,7 @@ async fn diff_point(
     Query(query): Query<TokenQuery>,
     Path((room, id)): Path<(String, i64)>,
 ) -> ApiResult<Json<SceneDiff>> {
-    room_access(&state, &room, &headers, &query, Role::Viewer)?;
+    room_access(&state, &room, &headers, &query, Role::Viewer).await?;
     let target = point_doc(&state, &room, id).await?;
     let opened = state.rooms.open(&room).await?;
     let current = opened.snapshot_doc()?;
@@ -265,7 +263,7 @@ async fn restore_point(
     Query(query): Query<TokenQuery>,
     Path((room, id)): Path<(String, i64)>,
 ) -> ApiResult<Json<Restored>> {
-    room_access(&state, &room, &headers, &query, Role::Editor)?;
+    room_access(&state, &room, &headers, &query, Role::Editor).await?;
     let target = point_doc(&state, &room, id).await?;
     let opened = state.rooms.open(&room).await?;
     let before = opened.encode_state()?;

@@ -33,7 +33,8 @@ use axum::{Json, Router};
 use crate::admission::{self, TokenQuery};
 use super::check_room_name;
 use crate::state::AppState;
-use crate::auth::{AuthError, Role};
+use crate::admission::HttpRefusal;
+use crate::auth::Role;
 use crate::backend::{BackendError, BlobRefusal, OverQuota, CONTENT_TYPES};
 use crate::store::StoreError;
 
@@ -47,8 +48,9 @@ pub const MAX_BLOB_BYTES: usize = 16 * 1024 * 1024;
 pub enum BlobError {
     #[error("{0}")]
     BadRequest(String),
+    /// No access to the room (401, 403, or 503 when the auth webhook failed).
     #[error("{0}")]
-    Unauthorized(AuthError),
+    Access(HttpRefusal),
     #[error("{0}")]
     Forbidden(String),
     #[error("no such blob")]
@@ -79,7 +81,7 @@ impl IntoResponse for BlobError {
     fn into_response(self) -> Response {
         let status = match &self {
             BlobError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            BlobError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            BlobError::Access(refusal) => StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::FORBIDDEN),
             BlobError::Forbidden(_) => StatusCode::FORBIDDEN,
             BlobError::NotFound => StatusCode::NOT_FOUND,
             BlobError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -108,11 +110,9 @@ pub fn routes(state: &AppState) -> Router<Arc<AppState>> {
 }
 
 /// The role a request has in `room`, by the rules for joining it.
-fn role(state: &AppState, room: &str, headers: &HeaderMap, query_token: Option<&str>) -> Result<Role, BlobError> {
-    admission::http_role(&state.config, state.token_key.as_ref(), room, headers, query_token).map_err(|refusal| match refusal {
-        admission::HttpRefusal::Forbidden(why) => BlobError::Forbidden(why),
-        admission::HttpRefusal::Unauthorized(error) => BlobError::Unauthorized(error),
-    })
+async fn role(state: &AppState, room: &str, headers: &HeaderMap, query_token: Option<&str>) -> Result<Role, BlobError> {
+    let grant = admission::http_grant(&state.config, &state.access, room, headers, query_token).await.map_err(BlobError::Access)?;
+    Ok(grant.role)
 }
 
 fn check_room(room: &str) -> Result<(), BlobError> {
@@ -142,7 +142,7 @@ async fn upload(
     body: Body,
 ) -> Result<Response, BlobError> {
     check_room(&room)?;
-    if role(&state, &room, &headers, params.token.as_deref())? != Role::Editor {
+    if role(&state, &room, &headers, params.token.as_deref()).await? != Role::Editor {
         return Err(BlobError::Forbidden("viewers cannot upload".into()));
     }
     let (content_type, magic) = *declared_type(&headers)?;
@@ -180,7 +180,7 @@ async fn fetch(
     headers: HeaderMap,
 ) -> Result<Response, BlobError> {
     check_room(&room)?;
-    role(&state, &room, &headers, params.token.as_deref())?;
+    role(&state, &room, &headers, params.token.as_deref()).await?;
     if !valid_id(&id) {
         return Err(BlobError::BadRequest("a blob id is 64 lower-case hex digits".into()));
     }

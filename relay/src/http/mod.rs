@@ -5,11 +5,16 @@
 //! process is up; `{base}/readyz` says it accepts new connections (it turns 503 while
 //! shutting down); `{base}/api/stats`, `{base}/api/stats/stream` and `{base}/metrics` are
 //! the relay's figures ([`telemetry`]); `{base}/api/rooms/…` are restore points and
-//! administration ([`api`]) and scene job blobs ([`blobs`]); everything else under `{base}/`
-//! is the built browser client.
+//! administration ([`api`]), scene job blobs ([`blobs`]) and share links ([`share`]);
+//! everything else under `{base}/` is the built browser client ([`client_files`]:
+//! precompressed copies, content-hashed files cached for good). Every request is logged once
+//! ([`access_log`]).
 
+pub mod access_log;
 pub mod api;
 pub mod blobs;
+pub mod client_files;
+pub mod share;
 pub mod telemetry;
 pub mod ws;
 
@@ -18,7 +23,6 @@ use std::sync::Arc;
 use axum::response::Redirect;
 use axum::routing::get;
 use axum::Router;
-use tower_http::services::{ServeDir, ServeFile};
 
 use crate::state::AppState;
 
@@ -33,12 +37,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(&format!("{base}/api/stats/stream"), get(telemetry::stats_stream))
         .route(&format!("{base}/metrics"), get(telemetry::metrics))
         .merge(api::routes(&state))
-        .merge(blobs::routes(&state));
+        .merge(blobs::routes(&state))
+        .merge(share::routes(&state));
     if let Some(dir) = &state.config.static_dir {
-        let index = dir.join("index.html");
-        // scripts/build-client.sh writes a gzip copy beside each file (`.gz`): served to
-        // browsers that accept it (the wasm goes out at ~40 % of its size), at no CPU cost.
-        let client = ServeDir::new(dir).precompressed_gzip().fallback(ServeFile::new(index).precompressed_gzip());
+        let client = client_files::service(dir);
         router = if base.is_empty() {
             router.fallback_service(client)
         } else {
@@ -48,7 +50,8 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .nest_service(&format!("{base}/"), client)
         };
     }
-    router.with_state(state)
+    let access_log = access_log::layer(state.clone());
+    router.with_state(state).layer(access_log)
 }
 
 /// The shared room-name rule, with the reason as a response body.

@@ -24,6 +24,9 @@ pub struct ConnectParams {
     /// A room token (when the relay requires them).
     #[serde(default)]
     pub token: Option<String>,
+    /// `access=1`: tell the client its role first (see `shared::protocol::MSG_ACCESS`).
+    #[serde(default)]
+    pub access: Option<String>,
 }
 
 pub async fn upgrade(
@@ -47,17 +50,19 @@ pub async fn upgrade(
     let ip = admission::client_ip(&state.config, peer, &headers);
     let admitted = admission::admit(
         &state.config,
-        state.token_key.as_ref(),
+        &state.access,
         &state.address_counts,
         &room,
         params.token.as_deref(),
         &headers,
         ip,
-    );
+    )
+    .await;
     let protocol = admitted.subprotocol.clone();
     let joining = connection::Joining {
         room,
         wants_acks: matches!(params.acks.as_deref(), Some("1" | "true")),
+        wants_access: matches!(params.access.as_deref(), Some("1" | "true")),
         admission: admitted,
     };
     let max = state.config.max_frame_bytes;

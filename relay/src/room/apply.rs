@@ -22,8 +22,8 @@ impl Room {
     /// it and sends it to every member.
     pub fn apply_external(&self, update: Vec<u8>) -> Result<(), CloseReason> {
         let mut state = self.state.lock();
-        if state.closed {
-            return Err(CloseReason::new(close::RESYNC, "room was reloaded"));
+        if state.closed.is_some() {
+            return Err(state.closed_reason());
         }
         state.last_active = Instant::now();
         self.apply_update(&mut state, None, update, None, false)
@@ -120,7 +120,7 @@ impl Room {
         update: LocalUpdate,
     ) -> Result<Option<(Bytes, Option<ConnId>)>, CloseReason> {
         let Some(link) = &state.link else {
-            return Err(CloseReason::new(close::RESYNC, "room was reloaded: reconnect"));
+            return Err(state.closed_reason());
         };
         match link.append(update) {
             Ok(Accepted::Now { frame }) => Ok(Some((frame, from))),
@@ -161,11 +161,6 @@ impl Room {
     /// room from the store.
     pub(super) fn poison(&self, state: &mut RoomState, culprit: Option<ConnId>, why: &str) {
         tracing::warn!(room = %self.name, conn = ?culprit, why, "room leaves memory and reloads from the store");
-        state.go_out_of_service();
-        for (id, member) in &state.members {
-            if Some(*id) != culprit {
-                member.outbox.close(CloseReason::new(close::RESYNC, "room reloaded: reconnect"));
-            }
-        }
+        state.go_out_of_service(CloseReason::new(close::RESYNC, "room reloaded: reconnect"), culprit);
     }
 }

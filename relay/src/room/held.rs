@@ -90,13 +90,10 @@ impl Room {
     /// with 4503, so nobody writes where the other relays cannot see it. The next joiner
     /// loads the room afresh.
     pub(super) fn fail(&self, state: &mut RoomState, why: &str) {
-        if state.closed {
+        if state.closed.is_some() {
             return;
         }
         tracing::warn!(room = %self.name, why, "room offline: its backend is unavailable");
-        state.go_out_of_service();
-        for member in state.members.values() {
-            member.outbox.close(unavailable(why));
-        }
+        state.go_out_of_service(unavailable(why), None);
     }
 }

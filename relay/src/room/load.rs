@@ -76,7 +76,7 @@ impl Room {
                 awareness: Awareness::with_clock(doc, super::remote_presence::presence_clock),
                 members: HashMap::new(),
                 link: Some(link),
-                closed: false,
+                closed: None,
                 last_active: Instant::now(),
                 last_seq: stored.last_seq,
                 log: LogShape {

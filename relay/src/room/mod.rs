@@ -49,6 +49,7 @@ mod apply;
 mod deletion;
 mod guard;
 mod held;
+mod identity;
 mod load;
 mod presence;
 mod remote_presence;
@@ -71,8 +72,10 @@ struct RoomState {
     members: HashMap<ConnId, Member>,
     /// Where the room's changes go; `None` once the room is out of service.
     link: Option<Box<dyn RoomLink>>,
-    /// Set once the room left memory (evicted, deleted, poisoned or offline).
-    closed: bool,
+    /// Set once the room left memory (evicted, deleted, poisoned or offline): why, as its
+    /// members were told. A frame that arrives afterwards gets the same reason, so a member
+    /// learns the real cause (e.g. the store is unavailable), not whichever close came first.
+    closed: Option<CloseReason>,
     last_active: Instant,
     /// Sequence number of the newest update handed to the store.
     last_seq: u64,
@@ -102,11 +105,19 @@ pub struct Member {
     updates_sent: u64,
     /// Writes refused because the member is a viewer.
     denied_writes: u32,
+    /// Who the relay knows this is, stamped into its awareness states (`identity.rs`).
+    identity: Option<Arc<identity::Identity>>,
 }
 
 impl Member {
     pub fn new(outbox: Outbox, wants_acks: bool, role: Role) -> Self {
-        Member { outbox, role, controlled: HashSet::new(), wants_acks, updates_sent: 0, denied_writes: 0 }
+        Member { outbox, role, controlled: HashSet::new(), wants_acks, updates_sent: 0, denied_writes: 0, identity: None }
+    }
+
+    /// The member's id and name as the relay knows them (a token's `sub`, the webhook's).
+    pub fn with_identity(mut self, id: Option<String>, name: Option<String>) -> Self {
+        self.identity = identity::Identity::new(id, name).map(Arc::new);
+        self
     }
 }
 
@@ -116,7 +127,7 @@ impl Room {
     }
 
     pub fn is_closed(&self) -> bool {
-        self.state.lock().closed
+        self.state.lock().closed.is_some()
     }
 
     pub fn member_count(&self) -> usize {
@@ -150,7 +161,7 @@ impl Room {
     /// room lacks) and every current awareness state, each in its own frame.
     pub fn join(&self, conn: ConnId, member: Member, max_members: usize) -> Result<(), JoinError> {
         let mut state = self.state.lock();
-        if state.closed {
+        if state.closed.is_some() {
             return Err(JoinError::Evicted);
         }
         if state.members.len() >= max_members {
@@ -187,8 +198,8 @@ impl Room {
         let messages = protocol::decode_frame(&frame).map_err(invalid)?;
         let single = messages.len() == 1;
         let mut state = self.state.lock();
-        if state.closed {
-            return Err(CloseReason::new(close::RESYNC, "room was reloaded: reconnect"));
+        if let Some(reason) = &state.closed {
+            return Err(reason.clone());
         }
         state.last_active = Instant::now();
         for message in messages {
@@ -232,8 +243,11 @@ impl Room {
             Message::Sync(SyncMessage::Update(bytes)) => {
                 self.apply_update(state, Some(conn), bytes, frame, false)?;
             }
-            Message::Awareness(update) => {
+            Message::Awareness(mut update) => {
                 protocol::validate_awareness(&update).map_err(invalid)?;
+                let who = state.members.get(&conn).and_then(|m| m.identity.clone());
+                // A stamped state must be encoded again: the client's frame no longer says it.
+                let frame = frame.filter(|_| !who.is_some_and(|who| identity::stamp(&mut update, &who)));
                 if let Some(member) = state.members.get_mut(&conn) {
                     for (client, entry) in &update.clients {
                         if &*entry.json == "null" {
@@ -293,22 +307,28 @@ impl Room {
 
     /// Closes every member and takes the room out of memory (delete, shutdown).
     pub fn close_all(&self, reason: &CloseReason) {
-        let mut state = self.state.lock();
-        state.go_out_of_service();
-        for member in state.members.values() {
-            member.outbox.close(reason.clone());
-        }
+        self.state.lock().go_out_of_service(reason.clone(), None);
     }
 }
 
 impl RoomState {
     /// The room leaves service: no more changes, its link and held updates are dropped (the
-    /// backend stops what it ran for the room). Members are closed by the caller, each
-    /// with its reason.
-    fn go_out_of_service(&mut self) {
-        self.closed = true;
+    /// backend stops what it ran for the room), and every member but `spared` (the one whose
+    /// own frame caused it, answered by its caller) is closed with `reason`.
+    fn go_out_of_service(&mut self, reason: CloseReason, spared: Option<ConnId>) {
+        for (id, member) in &self.members {
+            if Some(*id) != spared {
+                member.outbox.close(reason.clone());
+            }
+        }
+        self.closed = Some(reason);
         self.link = None;
         self.held.clear();
+    }
+
+    /// Why a change cannot be made now that the room is out of service.
+    fn closed_reason(&self) -> CloseReason {
+        self.closed.clone().unwrap_or_else(|| CloseReason::new(close::RESYNC, "room was reloaded: reconnect"))
     }
 }
 

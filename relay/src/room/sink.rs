@@ -22,7 +22,7 @@ impl RoomSink for Room {
 
     fn deliver(&self, changes: &[Change], position: &str) -> Delivery {
         let mut state = self.state.lock();
-        if state.closed {
+        if state.closed.is_some() {
             return Delivery::Stopped;
         }
         for change in changes {
@@ -39,7 +39,7 @@ impl RoomSink for Room {
                     if let Err(reason) = self.apply_elsewhere(&mut state, &change.kind) {
                         // The shared log holds something this room cannot follow: reload.
                         tracing::warn!(room = %self.name, change = change.id, reason = %reason.reason, "a change from another relay was refused");
-                        if !state.closed {
+                        if state.closed.is_none() {
                             self.poison(&mut state, None, "a stream entry was refused");
                         }
                         return Delivery::Stopped;
@@ -64,7 +64,7 @@ impl RoomSink for Room {
 
     fn check_behind(&self, behind: &dyn Fn(&str) -> bool) -> bool {
         let mut state = self.state.lock();
-        if state.closed {
+        if state.closed.is_some() {
             return false;
         }
         let now = behind(&state.held.position);
@@ -118,10 +118,6 @@ impl Room {
     /// relay's copy of it.
     fn deleted(&self, state: &mut RoomState) {
         tracing::info!(room = %self.name, "room deleted through another relay");
-        state.go_out_of_service();
-        let reason = CloseReason::new(close::ROOM_UNAVAILABLE, close::ROOM_DELETED);
-        for member in state.members.values() {
-            member.outbox.close(reason.clone());
-        }
+        state.go_out_of_service(CloseReason::new(close::ROOM_UNAVAILABLE, close::ROOM_DELETED), None);
     }
 }

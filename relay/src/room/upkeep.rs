@@ -5,7 +5,10 @@ use std::time::Instant;
 
 use yrs::StateVector;
 
+use shared::close;
+
 use super::{Room, RoomState};
+use crate::close_reason::CloseReason;
 use crate::backend::Fold;
 use crate::compaction::{CompactionPolicy, LogShape};
 
@@ -53,10 +56,10 @@ impl Room {
     /// Takes the room out of memory if nobody is in it and `evictable` agrees.
     pub fn evict_if(&self, evictable: impl FnOnce(Instant) -> bool) -> bool {
         let mut state = self.state.lock();
-        if state.closed || !state.members.is_empty() || !evictable(state.last_active) {
+        if state.closed.is_some() || !state.members.is_empty() || !evictable(state.last_active) {
             return false;
         }
-        state.go_out_of_service();
+        state.go_out_of_service(CloseReason::new(close::RESYNC, "room was reloaded: reconnect"), None);
         true
     }
 }

@@ -25,6 +25,8 @@ pub use sqlite::{DurabilityStats, SqliteStore};
 
 use std::sync::Arc;
 
+use crate::instruments::Instruments;
+
 /// Why the store could not do what was asked.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
@@ -99,6 +101,10 @@ pub trait UpdateLog: Send + Sync + 'static {
     fn durability(&self) -> Option<DurabilityStats> {
         None
     }
+
+    /// Hands the store the relay's instruments, to record its commits, durability latency
+    /// and failures in (a store that commits nothing records nothing).
+    fn instrument(&self, _instruments: Arc<Instruments>) {}
 }
 
 /// The part of a store that may block (reads, snapshots, restore points, blobs, deletes).

@@ -1,16 +1,24 @@
 //! The Prometheus side of telemetry: one registry per relay (no process-global state, so
-//! several relays in one test process keep their own figures), filled by the sampler.
-
-use std::sync::atomic::AtomicU64;
+//! several relays in one test process keep their own figures). The sampler fills the
+//! counters and gauges from the relay's own counters once a second; the histograms are
+//! observed where things happen (message handling here, the rest in `instruments.rs`); the
+//! process metrics are read at each scrape (`process.rs`). Every metric has help text.
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
-use prometheus_client::registry::Registry;
+use prometheus_client::metrics::info::Info;
+use prometheus_client::registry::{Registry, Unit};
+
+use crate::instruments::Instruments;
 
 type Labels = Vec<(&'static str, &'static str)>;
+
+/// The relay's version, and the commit it was built from (`build.rs`).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub const COMMIT: &str = env!("RELAY_COMMIT");
 
 pub struct Metrics {
     registry: Registry,
@@ -26,16 +34,17 @@ pub struct Metrics {
     pub joins: Family<Labels, Counter>,
     pub cache_bytes: Gauge,
     pub handling_seconds: Histogram,
-    pub durable_latency_seconds: Family<Labels, Gauge<f64, AtomicU64>>,
     pub store_bytes_written: Family<Labels, Counter>,
-    pub resident_memory_bytes: Gauge,
     pub stream_subscribers: Gauge,
     pub blob_quota_refusals: Counter,
 }
 
-impl Default for Metrics {
-    fn default() -> Self {
-        let mut registry = Registry::with_prefix("relay");
+impl Metrics {
+    /// The relay's metrics, the `instruments` the rest of the relay records into, the build
+    /// information and the process metrics, in one registry.
+    pub fn new(instruments: &Instruments) -> Self {
+        let mut root = Registry::default();
+        let registry = root.sub_registry_with_prefix("relay");
         let m = Metrics {
             connections: Gauge::default(),
             connections_opened: Counter::default(),
@@ -49,9 +58,7 @@ impl Default for Metrics {
             joins: Family::default(),
             cache_bytes: Gauge::default(),
             handling_seconds: Histogram::new(exponential_buckets(0.000_01, 2.0, 20)),
-            durable_latency_seconds: Family::default(),
             store_bytes_written: Family::default(),
-            resident_memory_bytes: Gauge::default(),
             stream_subscribers: Gauge::default(),
             blob_quota_refusals: Counter::default(),
             registry: Registry::default(),
@@ -67,34 +74,64 @@ impl Default for Metrics {
         registry.register("queued_frames", "Frames waiting in outbound queues, by queue", m.queued_frames.clone());
         registry.register("room_joins", "Joins, by where the room came from (memory or store)", m.joins.clone());
         registry.register("cache_bytes", "Approximate bytes of the rooms held in memory", m.cache_bytes.clone());
-        registry.register(
-            "message_handling_seconds",
+        registry.register_with_unit(
+            "message_handling",
             "Receipt of a message to every member's queue holding what it caused",
+            Unit::Seconds,
             m.handling_seconds.clone(),
         );
-        registry.register(
-            "durable_latency_seconds",
-            "Receipt of an update to its durable commit, by quantile, since start",
-            m.durable_latency_seconds.clone(),
-        );
         registry.register("store_bytes_written", "Bytes the store wrote, by file kind", m.store_bytes_written.clone());
-        registry.register("resident_memory_bytes", "Resident set size of the relay process", m.resident_memory_bytes.clone());
         registry.register("stats_stream_subscribers", "Live subscribers of the stats stream", m.stream_subscribers.clone());
         registry.register(
             "blob_uploads_over_quota",
             "Blob uploads refused because the room's blobs would exceed --max-room-blob-bytes",
             m.blob_quota_refusals.clone(),
         );
-        Metrics { registry, ..m }
+        registry.register(
+            "build",
+            "The relay's version and the commit it was built from",
+            Info::new(vec![("version", VERSION), ("commit", COMMIT)]),
+        );
+        instruments.register(registry);
+        super::process::register(root.sub_registry_with_prefix("process"));
+        Metrics { registry: root, ..m }
+    }
+}
+
+impl Default for Metrics {
+    /// Metrics with instruments nobody else records into (tests of telemetry alone).
+    fn default() -> Self {
+        Metrics::new(&Instruments::default())
     }
 }
 
 impl Metrics {
-    /// The registry in the Prometheus / OpenMetrics text format.
+    /// `relay_auth_webhook_answers{outcome="allowed|refused|failed|cached"}`, counted by
+    /// `auth::Access` (which exists before the telemetry does).
+    pub fn register_auth_webhook(&mut self, answers: Family<Labels, Counter>) {
+        // Known outcomes start at zero, like the other labelled series.
+        for outcome in ["allowed", "refused", "failed", "cached"] {
+            let _ = answers.get_or_create(&vec![("outcome", outcome)]);
+        }
+        // The registry kept here is the root (the `relay` prefix is a sub-registry's), so the
+        // name carries the prefix itself.
+        self.registry.register("relay_auth_webhook_answers", "Auth webhook answers by outcome (failed: the request was refused, fail closed)", answers);
+    }
+
+    /// The registry in the OpenMetrics text format.
     pub fn render(&self) -> Result<String, std::fmt::Error> {
         let mut out = String::new();
         encode(&mut out, &self.registry)?;
         Ok(out)
+    }
+
+    /// The registry in `format`.
+    pub fn render_as(&self, format: super::exposition::Format) -> Result<String, std::fmt::Error> {
+        let text = self.render()?;
+        Ok(match format {
+            super::exposition::Format::OpenMetrics => text,
+            super::exposition::Format::Prometheus => super::exposition::to_prometheus_text(&text),
+        })
     }
 }
 

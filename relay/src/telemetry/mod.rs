@@ -3,13 +3,18 @@
 //! Once a second the [`sampler`] turns the relay's plain counters into a [`Sample`]
 //! (rates, latency quantiles, queue depths, cache hit rate, store latency, memory), keeps
 //! the last five minutes of them, pushes each to live subscribers, and mirrors the figures
-//! into a Prometheus registry ([`metrics`]). The HTTP routes that serve them (`{base}/metrics`,
+//! into a Prometheus registry ([`metrics`]), which also holds the latency histograms and
+//! counters recorded elsewhere (`crate::instruments`), the build information and the
+//! standard process metrics ([`process`]), served in the format the scraper asks for
+//! ([`exposition`]). The HTTP routes that serve them (`{base}/metrics`,
 //! `{base}/api/stats/stream`) are with the other handlers, in `http/telemetry.rs`.
 //!
 //! The hot path only bumps atomics and records one histogram value per handled message;
 //! everything derived is computed by the sampler.
 
+pub mod exposition;
 pub mod metrics;
+mod process;
 pub mod sampler;
 
 use std::collections::VecDeque;
@@ -37,11 +42,12 @@ pub struct Telemetry {
     handling_us: Mutex<Option<Histogram<u64>>>,
 }
 
-impl Default for Telemetry {
-    fn default() -> Self {
+impl Telemetry {
+    /// Telemetry whose registry also holds `instruments` (what the rest of the relay records).
+    pub fn new(instruments: &crate::instruments::Instruments) -> Self {
         let (live, _) = broadcast::channel(16);
         Telemetry {
-            metrics: metrics::Metrics::default(),
+            metrics: metrics::Metrics::new(instruments),
             history: Mutex::new(VecDeque::with_capacity(HISTORY)),
             live,
             handling_us: Mutex::new(Histogram::new_with_bounds(1, 60_000_000, 3).ok()),

@@ -128,12 +128,9 @@ fn take(c: &Counters, telemetry: &Telemetry, rooms: &Rooms, (then, before): (Ins
     catch_up(&m.joins.get_or_create(&vec![("from", "store")]), cache.joins_from_store);
     m.cache_bytes.set(cache.bytes_in_memory as i64);
     if let Some(d) = &durability {
-        m.durable_latency_seconds.get_or_create(&vec![("quantile", "0.5")]).set(d.latency_p50_us as f64 / 1e6);
-        m.durable_latency_seconds.get_or_create(&vec![("quantile", "0.99")]).set(d.latency_p99_us as f64 / 1e6);
         catch_up(&m.store_bytes_written.get_or_create(&vec![("file", "journal")]), d.journal_bytes_written);
         catch_up(&m.store_bytes_written.get_or_create(&vec![("file", "room")]), d.room_file_bytes_written);
     }
-    m.resident_memory_bytes.set(rss_bytes as i64);
     m.stream_subscribers.set(sample.subscribers as i64);
     sample
 }

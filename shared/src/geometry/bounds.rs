@@ -17,7 +17,8 @@ impl Aabb {
     pub const EMPTY: Aabb = Aabb { min: [f64::INFINITY; 3], max: [f64::NEG_INFINITY; 3] };
 
     pub fn is_empty(&self) -> bool {
-        (0..3).any(|a| !(self.min[a] <= self.max[a]))
+        // NaN bounds count as empty: `partial_cmp` is `None` for them.
+        (0..3).any(|a| !matches!(self.min[a].partial_cmp(&self.max[a]), Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)))
     }
 
     /// The smallest box holding both.

@@ -172,8 +172,8 @@ mod tests {
             assert!(coarse.positions.len() <= m.positions.len(), "{p:?}");
             assert!(outward(&coarse) && coarse.bounds() == m.bounds(), "{p:?}");
             let b = m.bounds();
-            for i in 0..3 {
-                assert!((b.max[i] - half[i]).abs() < 1e-5 && (b.min[i] + half[i]).abs() < 1e-5, "{p:?}");
+            for (i, h) in half.iter().enumerate() {
+                assert!((b.max[i] - h).abs() < 1e-5 && (b.min[i] + h).abs() < 1e-5, "{p:?}");
             }
             assert!(outward(&m), "{p:?}");
             assert!(m.indices.iter().all(|&i| (i as usize) < m.positions.len()));

@@ -104,7 +104,7 @@ impl TriMesh {
         if self.indices.len() > MAX_INDICES {
             return Err(MeshError::TooManyIndices(self.indices.len() as u64));
         }
-        if self.indices.len() % 3 != 0 {
+        if !self.indices.len().is_multiple_of(3) {
             return Err(MeshError::NotTriangles(self.indices.len() as u64));
         }
         if (!self.normals.is_empty() && self.normals.len() != v) || (!self.uvs.is_empty() && self.uvs.len() != v) {

@@ -165,7 +165,7 @@ fn triangle_meshes_export_and_import_losslessly_and_are_stored_once() {
     let scene = Scene::new(&doc);
     import_gltf(&scene, &mut doc.transact_mut(), &mut IdGen::new(3), None, cube_gltf().as_bytes(), |_| {}).expect("imports again");
     assert_eq!(flat(&doc).len(), 2);
-    assert_eq!(scene.mesh_ids(&doc.transact()), [first.clone()]);
+    assert_eq!(scene.mesh_ids(&doc.transact()), std::slice::from_ref(&first));
     let glb = export(&doc);
     let parsed = gltf::Gltf::from_slice(&glb).expect("a valid glb");
     assert_eq!(parsed.meshes().count(), 1, "both nodes share one glTF mesh");

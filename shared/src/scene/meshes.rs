@@ -117,7 +117,7 @@ mod tests {
         let mut txn = doc.transact_mut();
         let id = scene.add_mesh(&mut txn, &triangle()).expect("a valid mesh");
         assert_eq!(scene.add_mesh(&mut txn, &triangle()).expect("again"), id);
-        assert_eq!(scene.mesh_ids(&txn), [id.clone()]);
+        assert_eq!(scene.mesh_ids(&txn), std::slice::from_ref(&id));
         scene.add_node(&mut txn, "a".into(), "A", NodeKind::Mesh, None);
         scene.set_mesh(&mut txn, &"a".into(), Some(&id)).expect("the node exists");
         assert_eq!(scene.node(&txn, &"a".into()).and_then(|n| n.mesh), Some(id.clone()));

@@ -29,8 +29,13 @@ pub fn repo_root() -> PathBuf {
 /// The built client (`CLIENT_DIST`, default `dist/`). Missing is a failure, never a skip.
 pub fn dist_dir() -> PathBuf {
     let dist = std::env::var_os("CLIENT_DIST").map(PathBuf::from).unwrap_or_else(|| repo_root().join("dist"));
+    // The build names the wasm after its content: client_bg.HASH.wasm.
+    let has_wasm = std::fs::read_dir(&dist).into_iter().flatten().flatten().any(|entry| {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        name.starts_with("client_bg.") && name.ends_with(".wasm")
+    });
     assert!(
-        dist.join("index.html").is_file() && dist.join("client_bg.wasm").is_file(),
+        dist.join("index.html").is_file() && has_wasm,
         "no built client in {}: run scripts/build-client.sh (scripts/browser-test.sh does)",
         dist.display()
     );

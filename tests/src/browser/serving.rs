@@ -19,12 +19,17 @@ pub struct Relay {
 
 impl Relay {
     pub async fn start(base: &'static str) -> Relay {
+        Self::start_with(base, Vec::new()).await
+    }
+
+    /// Started with extra flags (e.g. `--auth-key-file`).
+    pub async fn start_with(base: &'static str, extra: Vec<String>) -> Relay {
         let data = tempfile::tempdir().expect("temp data dir");
-        let relay = Self::spawn("127.0.0.1:0".to_owned(), data.path().to_path_buf(), base).await;
+        let relay = Self::spawn("127.0.0.1:0".to_owned(), data.path().to_path_buf(), base, extra).await;
         Relay { relay, _data: data, base }
     }
 
-    async fn spawn(listen: String, data_path: PathBuf, base: &'static str) -> ChildRelay {
+    async fn spawn(listen: String, data_path: PathBuf, base: &'static str, extra: Vec<String>) -> ChildRelay {
         let dist = dist_dir();
         // Building the relay binary on first use blocks: keep it off the async workers.
         tokio::task::spawn_blocking(move || {
@@ -33,6 +38,7 @@ impl Relay {
             if !base.is_empty() {
                 args.extend(["--base-path", base]);
             }
+            args.extend(extra.iter().map(String::as_str));
             ChildRelay::start_at(&listen, &data_path, &args)
         })
         .await
@@ -69,7 +75,7 @@ pub struct StoppedRelay {
 impl StoppedRelay {
     /// Starts the relay again on the same address with the same data directory.
     pub async fn restart(self) -> Relay {
-        let relay = Relay::spawn(self.addr.to_string(), self.data.path().to_path_buf(), self.base).await;
+        let relay = Relay::spawn(self.addr.to_string(), self.data.path().to_path_buf(), self.base, Vec::new()).await;
         Relay { relay, _data: self.data, base: self.base }
     }
 }

@@ -76,9 +76,16 @@ async fn editor_performance_panel_shows_relay_stats_and_round_trip() {
         wait_js(&page, "bytes counted both ways", "const v = (k) => Number(document.querySelector(`[data-series='local.${k}']`)?.getAttribute('data-value')); \
             return v('doc_bytes') > 0 && (v('bytes_out') > 0 || v('bytes_in') > 0);", vec![]).await;
         // An edit goes out, and once the relay has stored it nothing is left unconfirmed.
+        // `updates_out` is a per-second figure shown for one second: an observer sees it
+        // however slowly this test's polls reach a busy browser.
+        let watching = js(&page, "const e = document.querySelector(\"[data-series='local.updates_out']\"); if (!e) return false; \
+            window.__sawOut = false; new MutationObserver(() => { if (Number(e.getAttribute('data-value')) > 0) window.__sawOut = true; }) \
+            .observe(e, { attributes: true, attributeFilter: ['data-value'] }); return true;", vec![]).await;
+        assert_eq!(watching, json!(true), "the outgoing updates line is shown");
         click(&page, "#add-node").await;
-        wait_js(&page, "the edit counted and then confirmed", "const v = (k) => document.querySelector(`[data-series='local.${k}']`)?.getAttribute('data-value'); \
-            window.__sawOut = window.__sawOut || Number(v('updates_out')) > 0; return window.__sawOut && v('unsynced') === '0';", vec![]).await;
+        wait_js(&page, "the edit counted as an outgoing update", "return window.__sawOut === true;", vec![]).await;
+        wait_js(&page, "nothing left unconfirmed once the relay stored the edit",
+            "return document.querySelector(\"[data-series='local.unsynced']\")?.getAttribute('data-value') === '0';", vec![]).await;
         screenshot(&page, "performance").await;
 
         // The button closes it, and the stream with it: opened again, the relay counts one

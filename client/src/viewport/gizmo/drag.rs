@@ -47,7 +47,7 @@ impl DragStart {
     }
 
     fn screen(&self, p: Vec3) -> Option<(f64, f64)> {
-        self.camera.to_screen(p, self.view.0, self.view.1).map(|(x, y, _)| (x, y))
+        self.camera.screen_position(p, self.view.0, self.view.1).map(|(x, y, _)| (x, y))
     }
 
     fn toward_eye(&self) -> Vec3 {

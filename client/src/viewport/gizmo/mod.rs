@@ -228,7 +228,7 @@ impl Gizmo {
         };
         self.handles(camera)
             .into_iter()
-            .filter_map(|h| camera.to_screen(point(h), width, height).map(|(x, y, _)| (h, (x, y))))
+            .filter_map(|h| camera.screen_position(point(h), width, height).map(|(x, y, _)| (h, (x, y))))
             .filter(|(h, at)| self.pick(camera, width, height, at.0, at.1) == Some(*h))
             .collect()
     }
@@ -237,7 +237,7 @@ impl Gizmo {
     /// radius), the pivot and the ends of its three unit axes on screen, and a grab point per
     /// handle.
     pub fn describe(&self, camera: &Camera, width: f64, height: f64) -> serde_json::Value {
-        let screen = |p: Vec3| camera.to_screen(p, width, height).map(|(x, y, _)| [x, y]);
+        let screen = |p: Vec3| camera.screen_position(p, width, height).map(|(x, y, _)| [x, y]);
         let handles: serde_json::Map<String, serde_json::Value> =
             self.grab_points(camera, width, height).into_iter().map(|(h, (x, y))| (h.as_str(), serde_json::json!([x, y]))).collect();
         let ends = [0, 1, 2].map(|i| screen(self.at(i, 1.0)));
@@ -251,7 +251,7 @@ impl Gizmo {
 
     /// The handle under screen point (x, y) of a `width × height` view.
     pub fn pick(&self, camera: &Camera, width: f64, height: f64, x: f64, y: f64) -> Option<Handle> {
-        let screen = |p: Vec3| camera.to_screen(p, width, height).map(|(sx, sy, _)| (sx, sy));
+        let screen = |p: Vec3| camera.screen_position(p, width, height).map(|(sx, sy, _)| (sx, sy));
         let pivot = screen(self.pivot)?;
         let pointer = (x, y);
         let mut best: Option<(f64, Handle)> = None;
@@ -334,7 +334,7 @@ mod tests {
         let camera = Camera::default();
         let (w, h) = (800.0, 600.0);
         let gizmo = Gizmo::new(Mode::Move, [0.0; 3], mat3::IDENTITY, &camera, h);
-        let on_screen = |p: Vec3| camera.to_screen(p, w, h).map(|(x, y, _)| (x, y)).unwrap_or_default();
+        let on_screen = |p: Vec3| camera.screen_position(p, w, h).map(|(x, y, _)| (x, y)).unwrap_or_default();
         let (x, y) = on_screen(gizmo.at(0, 0.7));
         assert_eq!(gizmo.pick(&camera, w, h, x, y), Some(Handle::Axis(0)));
         let (x, y) = on_screen(gizmo.at(1, 1.1));
@@ -354,8 +354,8 @@ mod tests {
         // The arrow is RADIUS_PX long on screen, whatever the distance.
         let far = Camera { distance: 100.0, ..camera };
         let g = Gizmo::new(Mode::Move, [0.0; 3], mat3::IDENTITY, &far, h);
-        let a = far.to_screen(g.pivot, w, h).unwrap_or_default();
-        let b = far.to_screen(g.at(1, 1.0), w, h).unwrap_or_default();
+        let a = far.screen_position(g.pivot, w, h).unwrap_or_default();
+        let b = far.screen_position(g.at(1, 1.0), w, h).unwrap_or_default();
         assert!(((a.1 - b.1).abs() - RADIUS_PX * (far.pitch.cos())).abs() < 8.0, "{a:?} {b:?}");
     }
 

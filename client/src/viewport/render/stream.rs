@@ -145,7 +145,7 @@ impl Renderer {
                             let row = &s[r * 4..r * 4 + 4];
                             f64::from(row[3]) + f64::from(row[0]) * sign(1) + f64::from(row[1]) * sign(2) + f64::from(row[2]) * sign(4)
                         });
-                        if let Some((x, y, _)) = frame.camera.to_screen(p, frame.width, frame.height) {
+                        if let Some((x, y, _)) = frame.camera.screen_position(p, frame.width, frame.height) {
                             bounds = Some(bounds.map_or((x, y, x, y), |(a, b, c, d)| (a.min(x), b.min(y), c.max(x), d.max(y))));
                         } else {
                             // Partly behind the eye: outline the whole view.

@@ -88,21 +88,35 @@ impl Index {
             .collect()
     }
 
-    /// The live batches in `segment`, with their rooms, in segment order.
-    pub fn live_in(&self, segment: u64) -> Vec<(String, BatchLoc)> {
-        let mut live: Vec<(String, BatchLoc)> = self
+    /// The rooms with live batches in `segment`, by name.
+    pub fn rooms_in(&self, segment: u64) -> Vec<String> {
+        let mut rooms: Vec<String> = self
             .rooms
             .iter()
-            .flat_map(|(room, log)| log.batches.iter().filter(|b| b.segment == segment).map(move |b| (room.clone(), *b)))
+            .filter(|(_, log)| log.batches.iter().any(|b| b.segment == segment))
+            .map(|(room, _)| room.clone())
             .collect();
-        live.sort_by_key(|(_, b)| b.offset);
+        rooms.sort_unstable();
+        rooms
+    }
+
+    /// `room`'s live batches in `segment`, in offset order.
+    pub fn live_of(&self, room: &str, segment: u64) -> Vec<BatchLoc> {
+        let mut live: Vec<BatchLoc> =
+            self.rooms.get(room).map(|log| log.batches.iter().filter(|b| b.segment == segment).copied().collect()).unwrap_or_default();
+        live.sort_by_key(|b| b.offset);
         live
     }
 
-    /// A batch moved (copied forward into a newer segment).
-    pub fn relocate(&mut self, room: &str, from: BatchLoc, to: BatchLoc) {
-        if let Some(log) = self.rooms.get_mut(room) {
-            for batch in log.batches.iter_mut().filter(|b| **b == from) {
+    /// Batches of `room` were copied forward out of segment `from`: each of `moved` (the
+    /// copy, same sequence numbers and length) replaces the room's batch in `from` with the
+    /// same first sequence number. One pass over the room's batches; a batch a snapshot
+    /// covered meanwhile (a load or a compaction folds on another thread) stays gone.
+    pub fn relocate(&mut self, room: &str, from: u64, moved: &[BatchLoc]) {
+        let Some(log) = self.rooms.get_mut(room) else { return };
+        let by_seq: HashMap<u64, &BatchLoc> = moved.iter().map(|m| (m.first_seq, m)).collect();
+        for batch in log.batches.iter_mut().filter(|b| b.segment == from) {
+            if let Some(&&to) = by_seq.get(&batch.first_seq).filter(|to| to.len == batch.len && to.last_seq == batch.last_seq) {
                 *batch = to;
             }
         }
@@ -138,15 +152,32 @@ mod tests {
     }
 
     #[test]
-    fn live_batches_of_a_segment_come_in_offset_order() {
+    fn live_batches_of_a_segment_are_listed_by_room_in_offset_order() {
         let mut index = Index::default();
         index.add("b", batch(1, 20, 1, 1), 0);
-        index.add("a", batch(1, 0, 1, 1), 0);
-        index.add("a", batch(2, 0, 2, 2), 0);
-        let rooms: Vec<_> = index.live_in(1).into_iter().map(|(room, b)| (room, b.offset)).collect();
-        assert_eq!(rooms, [("a".to_owned(), 0), ("b".to_owned(), 20)]);
+        index.add("a", batch(1, 30, 1, 1), 0);
+        index.add("a", batch(1, 0, 2, 2), 0);
+        index.add("a", batch(2, 0, 3, 3), 0);
+        assert_eq!(index.rooms_in(1), ["a".to_owned(), "b".to_owned()]);
+        assert_eq!(index.live_of("a", 1), [batch(1, 0, 2, 2), batch(1, 30, 1, 1)]);
         index.forget("a");
-        assert_eq!(index.live_in(2), []);
+        assert_eq!(index.rooms_in(2), Vec::<String>::new());
+        assert_eq!(index.live_of("a", 1), []);
         assert_eq!(index.unknown_folds_in(1), ["b".to_owned()]);
+    }
+
+    #[test]
+    fn relocation_moves_the_copied_batches_and_keeps_what_was_folded_meanwhile_gone() {
+        let mut index = Index::default();
+        for seq in 1..=4 {
+            index.add("r", batch(1, seq * 10, seq, seq), 0);
+        }
+        index.add("r", batch(2, 0, 5, 5), 0);
+        let moved: Vec<BatchLoc> = index.live_of("r", 1).iter().map(|b| BatchLoc { segment: 3, offset: b.offset + 1000, ..*b }).collect();
+        index.fold("r", 2); // a load folded the first two while they were being copied
+        index.relocate("r", 1, &moved);
+        assert_eq!(index.room("r").unwrap().batches, [batch(3, 1030, 3, 3), batch(3, 1040, 4, 4), batch(2, 0, 5, 5)]);
+        index.relocate("gone", 1, &moved);
+        assert!(index.room("gone").is_none());
     }
 }

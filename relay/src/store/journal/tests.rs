@@ -100,3 +100,61 @@ fn cleaning_asks_the_snapshot_for_rooms_not_folded_since_start() {
     assert_eq!(read(&journal, "cold"), [], "its snapshot covers it: nothing copied forward");
     assert_eq!(journal.reader().totals(), (0, 0));
 }
+
+#[test]
+fn cleaning_copies_in_bounded_rounds_room_by_room() {
+    let dir = tempfile::tempdir().unwrap();
+    let segment_bytes = 4096;
+    let mut journal = Journal::open(dir.path(), segment_bytes).unwrap();
+    journal.copy_round_bytes = 200; // a few records per round
+    let rooms = ["r0", "r1", "r2"];
+    let payload = |room: &str, seq: u64| format!("{room}-update-{seq:03}").into_bytes();
+    // Interleaved rounds, one batch per room each, until the segment is full.
+    let mut seq = 0;
+    while journal.shape().1 < segment_bytes {
+        seq += 1;
+        let updates: Vec<Vec<u8>> = rooms.iter().map(|room| payload(room, seq)).collect();
+        let entries: Vec<Entry> = rooms.iter().zip(&updates).map(|(room, u)| batch(room, seq, &[u.as_slice()])).collect();
+        journal.append(&entries, seq as i64).unwrap();
+    }
+    journal.fold("r1", seq / 2);
+    let (first, _) = journal.shape();
+    let written = journal.bytes_written();
+    journal.maintain(|_| None).unwrap();
+    assert!(!segment_path(&dir.path().join(JOURNAL_DIR), first).exists(), "the sealed segment is cleaned away");
+    let (_, len) = journal.shape();
+    assert!(len > 1000 && journal.bytes_written() - written == len, "{len} bytes copied forward");
+    let expect = |room: &str, from: u64| (from..=seq).map(|s| (s, payload(room, s))).collect::<Vec<_>>();
+    for journal in [journal, Journal::open(dir.path(), segment_bytes).unwrap()] {
+        assert_eq!(read(&journal, "r0"), expect("r0", 1));
+        assert_eq!(read(&journal, "r1"), expect("r1", seq / 2 + 1), "what the snapshot covers is not copied");
+        assert_eq!(read(&journal, "r2"), expect("r2", 1));
+    }
+}
+
+#[test]
+fn live_records_larger_than_a_segment_are_copied_once_per_segment_of_new_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let segment_bytes = 512;
+    let mut journal = Journal::open(dir.path(), segment_bytes).unwrap();
+    let big = [3u8; 200];
+    // ~1.2 KB of records no snapshot covers: more than a segment.
+    for seq in 1..=5 {
+        journal.append(&[batch("live", seq, &[&big])], 0).unwrap();
+        journal.maintain(|_| None).unwrap();
+    }
+    let (before, _) = journal.shape();
+    let written = journal.bytes_written();
+    // Twenty small rounds, ~900 bytes of new records: under two segments' worth.
+    for seq in 6..=25 {
+        journal.append(&[batch("live", seq, &[b"x"])], 0).unwrap();
+        journal.maintain(|_| None).unwrap();
+    }
+    let (after, _) = journal.shape();
+    assert!(after - before <= 2, "sealed {} times for two segments of new records", after - before);
+    assert!(journal.bytes_written() - written < 4000, "copied {} bytes", journal.bytes_written() - written);
+    let expect: Vec<(u64, Vec<u8>)> = (1..=25).map(|seq| (seq, if seq <= 5 { big.to_vec() } else { b"x".to_vec() })).collect();
+    assert_eq!(read(&journal, "live"), expect);
+    drop(journal);
+    assert_eq!(read(&Journal::open(dir.path(), segment_bytes).unwrap(), "live"), expect);
+}

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use super::files::room_file;
 use crate::store::StoreError;
 
-const DELETED_DIR: &str = "deleted";
+pub const DELETED_DIR: &str = "deleted";
 
 /// One delete at a time reads, merges and writes a history.
 static WRITING: Mutex<()> = Mutex::new(());

@@ -18,7 +18,9 @@ mod schema;
 mod shared;
 mod writer;
 
+pub use deleted::DELETED_DIR;
 pub use files::{room_file, ROOMS_DIR};
+pub use schema::read_meta;
 pub use shared::DurabilityStats;
 
 use std::path::Path;
@@ -30,6 +32,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use super::journal::{Journal, DEFAULT_SEGMENT_BYTES};
+use crate::instruments::Instruments;
 use super::{BlobUsage, OnDurable, RestorePoint, RoomArchive, RoomInfo, StoreError, StoredRoom, UpdateLog};
 use job::Job;
 use reads::Reads;
@@ -49,7 +52,8 @@ impl SqliteStore {
         Self::open_with_segments(data_dir, commit_window, DEFAULT_SEGMENT_BYTES)
     }
 
-    /// [`SqliteStore::open`] with journal segments of `segment_bytes` (tests use small ones).
+    /// [`SqliteStore::open`] with journal segments of `segment_bytes` (`--journal-segment-bytes`;
+    /// tests and the soak use small ones).
     pub fn open_with_segments(data_dir: &Path, commit_window: Duration, segment_bytes: u64) -> Result<Self, StoreError> {
         let rooms = data_dir.join(ROOMS_DIR);
         std::fs::create_dir_all(&rooms).map_err(|e| StoreError::Io(format!("creating {}: {e}", rooms.display())))?;
@@ -120,6 +124,12 @@ impl UpdateLog for SqliteStore {
 
     fn durability(&self) -> Option<DurabilityStats> {
         Some(self.durability_stats())
+    }
+
+    fn instrument(&self, instruments: Arc<Instruments>) {
+        // A relay hands its instruments over once; a second relay on the same store (tests)
+        // keeps recording into the first's.
+        let _ = self.shared.instruments.set(instruments);
     }
 }
 

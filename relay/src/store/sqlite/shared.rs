@@ -3,10 +3,13 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
 use parking_lot::Mutex;
+
+use crate::instruments::Instruments;
 
 /// State the writer thread shares with the store's callers.
 #[derive(Default)]
@@ -23,6 +26,9 @@ pub struct Shared {
     /// before the filesystem rounds it up to pages).
     pub journal_bytes: AtomicU64,
     pub room_file_bytes: AtomicU64,
+    /// The relay's instruments, once it hands them over (a store opened for a test or a
+    /// backup has none and records nothing there).
+    pub instruments: OnceLock<Arc<Instruments>>,
 }
 
 impl Shared {
@@ -53,6 +59,11 @@ impl Shared {
     pub fn record_latencies(&self, latencies: &[Duration]) {
         if latencies.is_empty() {
             return;
+        }
+        if let Some(instruments) = self.instruments.get() {
+            for latency in latencies {
+                instruments.durable_ack.observe(latency.as_secs_f64());
+            }
         }
         let mut slot = self.latency_us.lock();
         if slot.is_none() {

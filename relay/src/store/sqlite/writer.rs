@@ -93,6 +93,7 @@ fn journal_entries(batch: &[Job]) -> Vec<Entry<'_>> {
 
 impl Writer {
     fn commit_round(&mut self, batch: Vec<Job>) {
+        let started = Instant::now();
         // 1. Room files, each room's jobs in queue order.
         let mut file_rooms: Vec<Arc<str>> = Vec::new();
         for room in batch.iter().filter_map(Job::file_room) {
@@ -129,6 +130,10 @@ impl Writer {
         if let Err(reason) = &journaled {
             tracing::error!(error = %reason, "the journal failed; refusing every later write");
             self.shared.fail_journal(reason.clone());
+            self.count_error("journal");
+        }
+        if let Some(instruments) = self.shared.instruments.get() {
+            instruments.store_commit.observe(started.elapsed().as_secs_f64());
         }
 
         // 3. Answers.
@@ -196,17 +201,25 @@ impl Writer {
         }
         let mut outcome = self.files.write(room, jobs);
         if let Err(first) = &outcome {
+            self.count_error("room_file");
             tracing::warn!(room = %room, error = %first, "room file commit failed; retrying once");
             self.files.forget(room);
             std::thread::sleep(Duration::from_millis(50));
             outcome = self.files.write(room, jobs);
         }
         outcome.map_err(|reason| {
+            self.count_error("room_file");
             tracing::error!(room = %room, error = %reason, "room file commit failed twice; refusing its writes");
             self.files.forget(room);
             self.shared.fail_room(room, reason.clone());
             StoreError::Unavailable(reason)
         })
+    }
+
+    fn count_error(&self, kind: &'static str) {
+        if let Some(instruments) = self.shared.instruments.get() {
+            instruments.store_error(kind);
+        }
     }
 
     /// Creates the room's file on its first append (it names the room for listings and
