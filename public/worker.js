@@ -1,10 +1,15 @@
-// The scene jobs' Web Worker (client/src/jobs/): the same WASM module as the page, without
-// the page. main() sees no window and mounts nothing; the page sends one request at a time
-// ({op, ...}) and gets one answer back ({op, ...} or {op: 'error', message}); export also
-// sends {op: 'progress', fraction} while it works. Pixels and files come back transferred.
-import init, { worker_load, worker_render_tile, worker_check_phase, worker_export } from './client.js';
+// The tools worker (client/src/tools_worker.rs): the scene jobs (render preview, scene check,
+// .glb export) and the file conversions (glTF import, scene JSON open and save), in the
+// `worker` crate's own WASM module, which the editor's page never loads itself. The page
+// sends the scene once ({op: 'load', update}), then one request at a time ({op, ...}) and gets
+// one answer back ({op, ...} or {op: 'error', message}); export also sends
+// {op: 'progress', fraction} while it works. Pixels and files come back transferred.
+import init, {
+  worker_load, worker_render_tile, worker_check_phase, worker_export,
+  worker_import_gltf, worker_open_json, worker_save_json,
+} from './scene_tools.js';
 
-const ready = init({ module_or_path: new URL('./client_bg.wasm', import.meta.url) });
+const ready = init({ module_or_path: new URL('./scene_tools_bg.wasm', import.meta.url) });
 
 self.onmessage = async ({ data }) => {
   try {
@@ -27,6 +32,19 @@ self.onmessage = async ({ data }) => {
         self.postMessage({ op: 'export', bytes }, [bytes.buffer]);
         break;
       }
+      case 'import': {
+        const answer = worker_import_gltf(data.bytes);
+        self.postMessage({ op: 'import', ...answer }, [answer.update.buffer]);
+        break;
+      }
+      case 'open-json': {
+        const answer = worker_open_json(data.text);
+        self.postMessage({ op: 'open-json', ...answer }, [answer.update.buffer]);
+        break;
+      }
+      case 'save-json':
+        self.postMessage({ op: 'save-json', text: worker_save_json() });
+        break;
       default:
         self.postMessage({ op: 'error', message: 'unknown request ' + data.op });
     }

@@ -46,6 +46,16 @@ for file in $files; do
     total_chromium=$((total_chromium + chromium))
 done
 printf '%-44s %10d %10d %10d %10d\n' total "$total_id" "$total_gz" "$total_br" "$total_chromium"
+# What the editor needs before it shows anything: the page, the styles, the editor's glue and
+# its wasm. The tools worker's module (scene_tools*) and worker.js are fetched on the first
+# job or file, or by the service worker's install in the background once the editor runs.
+start_br=0
+for file in $files; do
+    case "$file" in
+    / | /style.*.css | /client.*.js | /client_bg.*.wasm) start_br=$((start_br + $(bytes br "$file"))) ;;
+    esac
+done
+printf '%-44s %10s %10s %10d\n' 'to start the editor (/, styles, glue, wasm)' '' '' "$start_br"
 
 if [ -x /usr/bin/chromium ]; then
     # The access log: one JSON line per request, its path in the span, its bytes in the event.

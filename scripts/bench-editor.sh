@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The editor's benchmark (issue 3): a 5,000-node scene in headless Chromium — time from
+# The editor's benchmarks (issues 3, 14 and 20): navigation to the first render of a 1,000-node
+# scene (fresh browsers and reloads), and a 5,000-node scene in headless Chromium — time from
 # navigation to the first render showing the whole synced scene, frame times while another
 # client edits a node 30 times a second — and the compressed size of what the browser loads
 # (wasm + JS: the Brotli and gzip copies the build writes, which the relay sends). Uses a release relay. Prints the figures; BENCHMARKS.md quotes a run.
@@ -20,3 +21,6 @@ done
 
 step "5,000 nodes in headless Chromium"
 BROWSER_TEST_LIMIT_SECS=600 RELAY_BIN="$PWD/target/release/relay" scripts/browser-test.sh bench_editor_5000_nodes --ignored --nocapture
+
+step "Navigation to the first render of 1,000 nodes (fresh browsers, then a reload each)"
+BROWSER_TEST_LIMIT_SECS=600 RELAY_BIN="$PWD/target/release/relay" scripts/browser-test.sh bench_first_render_1000_nodes --ignored --nocapture

@@ -32,7 +32,7 @@ fi
 
 # The client is built from client/, shared/ and public/ (plus the lock file and manifests).
 if [ -f dist/index.html ] && compgen -G "dist/client_bg.*.wasm" >/dev/null &&
-    [ -z "$(find client shared public Cargo.toml Cargo.lock scripts/build-client.sh \
+    [ -z "$(find client worker shared public Cargo.toml Cargo.lock scripts/build-client.sh \
         -newer dist/index.html -print -quit)" ]; then
     step "Browser client in dist/ is up to date"
 else

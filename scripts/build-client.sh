@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Builds the browser client into dist/: compiles client/ to wasm32 with the wasm-release
-# profile, generates the JavaScript glue with wasm-bindgen (--target web), shrinks the wasm
-# with wasm-opt -Oz, copies the hand-written files from public/, names the wasm, its glue and
-# the styles after their content (NAME.HASH.EXT), and writes a Brotli and a gzip copy beside
-# each file. The relay serves dist/ with --static-dir dist: hashed files cached for good, the
+# Builds the browser client into dist/: compiles client/ (the editor) and worker/ (the tools
+# worker's module: jobs and file conversions, loaded only when someone runs a job or opens a
+# file) to wasm32 with the wasm-release profile, generates the JavaScript glue of each with
+# wasm-bindgen (--target web), shrinks each wasm with wasm-opt -Oz, copies the hand-written
+# files from public/, names the wasm files, their glue and the styles after their content
+# (NAME.HASH.EXT), and writes a Brotli and a gzip copy beside each file. The relay serves dist/ with --static-dir dist: hashed files cached for good, the
 # rest revalidated (relay/src/http/client_files.rs).
 #
 # Installs Debian's brotli when the brotli command is missing (needs root, or sudo).
@@ -36,23 +37,29 @@ profile_dir="$profile"
 [ "$profile" = dev ] && profile_dir=debug
 
 echo "==> cargo build (wasm32-unknown-unknown, $profile)"
-CARGO_TARGET_DIR="$target_dir" cargo build --locked -p client \
+CARGO_TARGET_DIR="$target_dir" cargo build --locked -p client -p worker \
     --target wasm32-unknown-unknown --profile "$profile"
 
 echo "==> wasm-bindgen"
 rm -rf "$out"
 mkdir -p "$out"
+# The editor's module is client_bg.wasm (glue client.js); the tools worker's is
+# scene_tools_bg.wasm (glue scene_tools.js, imported by public/worker.js).
 tools/bin/wasm-bindgen --target web --no-typescript --out-dir "$out" --out-name client \
     "$target_dir/wasm32-unknown-unknown/$profile_dir/client.wasm"
+tools/bin/wasm-bindgen --target web --no-typescript --out-dir "$out" --out-name scene_tools \
+    "$target_dir/wasm32-unknown-unknown/$profile_dir/worker.wasm"
 
 if [ "$profile" = wasm-release ]; then
     echo "==> wasm-opt -Oz"
     # wasm-bindgen's output uses these post-MVP features; telling wasm-opt keeps it from refusing
     # or lowering them.
-    tools/bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-        --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
-        "$out/client_bg.wasm" -o "$out/client_bg.wasm.opt"
-    mv "$out/client_bg.wasm.opt" "$out/client_bg.wasm"
+    for module in client_bg scene_tools_bg; do
+        tools/bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+            --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+            "$out/$module.wasm" -o "$out/$module.wasm.opt"
+        mv "$out/$module.wasm.opt" "$out/$module.wasm"
+    done
 fi
 
 cp -R public/. "$out/"
@@ -67,13 +74,19 @@ mv "$out/client_bg.wasm" "$out/$wasm"
 sed -i "s|'client_bg\.wasm'|'$wasm'|g" "$out/client.js"
 js="client.$(hash16 "$out/client.js").js"
 mv "$out/client.js" "$out/$js"
+tools_wasm="scene_tools_bg.$(hash16 "$out/scene_tools_bg.wasm").wasm"
+mv "$out/scene_tools_bg.wasm" "$out/$tools_wasm"
+sed -i "s|'scene_tools_bg\.wasm'|'$tools_wasm'|g" "$out/scene_tools.js"
+tools_js="scene_tools.$(hash16 "$out/scene_tools.js").js"
+mv "$out/scene_tools.js" "$out/$tools_js"
 css="style.$(hash16 "$out/style.css").css"
 mv "$out/style.css" "$out/$css"
-# The page and the jobs' worker (whose own name client/src/jobs/worker.rs fixes) refer to them.
+# The page and the tools worker (whose own name client/src/tools_worker.rs fixes) refer to them.
 sed -i -e "s|\./client\.js'|./$js'|g" -e "s|\./client\.js\"|./$js\"|g" \
     -e "s|\./client_bg\.wasm'|./$wasm'|g" -e "s|\./client_bg\.wasm\"|./$wasm\"|g" \
+    -e "s|\./scene_tools\.js'|./$tools_js'|g" -e "s|\./scene_tools_bg\.wasm'|./$tools_wasm'|g" \
     -e "s|\./style\.css\"|./$css\"|g" "$out/index.html" "$out/worker.js"
-for name in client.js client_bg.wasm style.css; do
+for name in client.js client_bg.wasm scene_tools.js scene_tools_bg.wasm style.css; do
     if grep -qF "./$name" "$out/index.html" "$out/worker.js"; then
         echo "build-client: $name is still named in index.html or worker.js" >&2
         exit 1
@@ -94,5 +107,7 @@ find "$out" -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.html' -o -name
     -exec gzip -9 -k -f {} \; -exec brotli -q 11 -k -f {} \;
 
 size() { printf '%d KiB' $(( ($(wc -c < "$1") + 1023) / 1024 )); }
-printf '==> %s/%s: %s, %s gzipped, %s Brotli\n' "$out" "$wasm" \
-    "$(size "$out/$wasm")" "$(size "$out/$wasm.gz")" "$(size "$out/$wasm.br")"
+for module in "$wasm" "$tools_wasm"; do
+    printf '==> %s/%s: %s, %s gzipped, %s Brotli\n' "$out" "$module" \
+        "$(size "$out/$module")" "$(size "$out/$module.gz")" "$(size "$out/$module.br")"
+done

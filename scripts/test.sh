@@ -21,14 +21,14 @@ step() {
         "$(df -h --output=avail . 2>/dev/null | tail -1 | tr -d ' ')"
 }
 
-step "No circular imports among the files of relay/src and client/src"
+step "No circular imports among the files of relay/src, client/src and worker/src"
 if ! command -v python3 >/dev/null; then
     sudo=()
     [ "$(id -u)" -ne 0 ] && sudo=(sudo)
     export DEBIAN_FRONTEND=noninteractive
     "${sudo[@]}" apt-get install -y python3 || { "${sudo[@]}" apt-get update && "${sudo[@]}" apt-get install -y python3; }
 fi
-python3 scripts/check-cycles.py relay/src client/src
+python3 scripts/check-cycles.py relay/src client/src worker/src
 
 step "Rust unit and integration tests (shared, relay, tests, loadgen)"
 cargo test --locked

@@ -1,6 +1,6 @@
 //! Entry point of the browser client: installs the panic hook so a Rust panic shows up in the
-//! browser console with its message, then mounts the app on the page's `<body>` (not in the
-//! jobs' Web Worker, which loads the same module).
+//! browser console with its message, then mounts the app on the page's `<body>`. (The jobs'
+//! and files' Web Worker runs a module of its own, the `worker` crate.)
 
 mod access;
 mod app;
@@ -27,14 +27,10 @@ mod room;
 mod share;
 mod snapping;
 mod toolbar;
+mod tools_worker;
 mod viewport;
 
 fn main() {
     console_error_panic_hook::set_once();
-    // The scene jobs' Web Worker (public/worker.js) runs this same module without a page:
-    // it only calls the exported worker functions (jobs::entry), so mount nothing there.
-    if web_sys::window().is_none() {
-        return;
-    }
     leptos::mount::mount_to_body(app::App);
 }

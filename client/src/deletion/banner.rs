@@ -24,11 +24,13 @@ pub fn DeletedBanner(deletion: Deletion, editor: Editor) -> impl IntoView {
     let saved = RwSignal::new(None::<Result<(usize, String), String>>);
     let leaving = RwSignal::new(false);
     let save = move |_| {
-        let outcome = crate::files::download_json(editor).map_err(|e| e.to_string());
-        if let Some(Ok((_, previous))) = saved.get_untracked() {
-            let _ = web_sys::Url::revoke_object_url(&previous);
-        }
-        saved.set(Some(outcome));
+        leptos::task::spawn_local(async move {
+            let outcome = crate::files::download_json(editor).await.map_err(|e| e.to_string());
+            if let Some(Ok((_, previous))) = saved.get_untracked() {
+                let _ = web_sys::Url::revoke_object_url(&previous);
+            }
+            saved.set(Some(outcome));
+        })
     };
     let start_again = move |_| {
         leaving.set(true);

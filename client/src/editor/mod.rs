@@ -229,19 +229,6 @@ impl Editor {
         self.access.can_edit_now()
     }
 
-    /// [`Editor::edit`] with this editor's id generator at hand, for edits that create many
-    /// nodes at once (importing a file, opening a scene JSON). `None` if the editor is gone
-    /// or the page may only view.
-    pub fn edit_with_ids<R>(&self, f: impl FnOnce(&Scene, &mut TransactionMut, &mut IdGen) -> R) -> Option<R> {
-        if !self.can_edit() {
-            return None;
-        }
-        let mut ids = self.ids.try_update_value(|ids| std::mem::replace(ids, IdGen::new(0)))?;
-        let result = self.edit(|scene, txn| f(scene, txn, &mut ids));
-        self.ids.set_value(ids);
-        result
-    }
-
     /// One discrete edit (a button, a field, a shortcut): one transaction, one undo step.
     /// Don't read [`Editor::tree`] inside `f`: the document is being written. `None` (and
     /// nothing written) while the page may only view.

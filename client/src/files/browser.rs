@@ -54,8 +54,3 @@ pub async fn canvas_png(canvas_id: &str) -> Result<Blob, FileError> {
     drop(callback);
     value.dyn_into::<Blob>().map_err(|_| FileError::Browser("the canvas gave no image".into()))
 }
-
-/// Lets the page paint (the progress shown so far) before the next step.
-pub async fn next_frame() {
-    gloo_timers::future::sleep(std::time::Duration::from_millis(16)).await;
-}

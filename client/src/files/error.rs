@@ -2,18 +2,18 @@
 
 use std::fmt;
 
-use shared::interchange::{ExportError, ImportError, SceneJsonError};
-
 #[derive(Debug)]
 pub enum FileError {
     /// The browser could not read the chosen file.
     Read(String),
-    /// The glTF file was refused.
-    Import(ImportError),
+    /// The glTF file was refused (the tools worker says why).
+    Import(String),
     /// The scene JSON was refused.
-    Json(SceneJsonError),
-    /// The scene could not be written as glTF.
-    Export(ExportError),
+    Json(String),
+    /// The scene could not be written as glTF or JSON.
+    Export(String),
+    /// The tools worker could not be started or answered nonsense.
+    Worker(String),
     /// A browser call failed (Blob, URL, canvas).
     Browser(String),
 }
@@ -26,6 +26,7 @@ impl fmt::Display for FileError {
             FileError::Json(e) => write!(f, "cannot open the scene JSON: {e}"),
             FileError::Export(e) => write!(f, "cannot export the scene: {e}"),
             FileError::Browser(e) => write!(f, "the browser refused: {e}"),
+            FileError::Worker(e) => write!(f, "the file tools could not run: {e}"),
         }
     }
 }

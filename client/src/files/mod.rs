@@ -1,8 +1,10 @@
 //! Files: import glTF 2.0 (`.gltf` with embedded data, or `.glb`), export the scene as
 //! `.glb`, save and open the scene as JSON, and save the viewport as a PNG. The conversions
-//! are `shared::interchange`; this module reads what the user chose, applies it as one edit
-//! (one undo step, through [`Editor::edit_with_ids`]), and offers results as downloads
-//! through Blob URLs.
+//! are `shared::interchange`, run in the tools worker (`crate::tools_worker`, the `worker`
+//! crate), so the editor's own module does not carry them and a big file does not freeze the
+//! page; this module reads what the user chose, hands it to a fresh worker holding the
+//! scene, applies the change the worker answers (a Yjs update) as one local edit (one undo
+//! step, through [`Editor::edit`]), and offers results as downloads through Blob URLs.
 //!
 //! `#files` carries what the last produced file was (`data-last-kind`, `data-last-bytes`,
 //! `data-last-url`: the Blob URL) and the last import (`data-imported`: nodes created), for
@@ -11,14 +13,16 @@
 mod browser;
 mod error;
 
+use js_sys::{Array, Uint8Array};
 use leptos::prelude::*;
-use shared::interchange::{self, OpenMode};
-use shared::scene::Scene;
-use wasm_bindgen::JsCast;
+use shared::scene::NodeId;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::HtmlInputElement;
-use yrs::Transact;
+use yrs::updates::decoder::Decode;
+use yrs::Update;
 
 use crate::editor::Editor;
+use crate::tools_worker::{message, ToolsWorker};
 pub use error::FileError;
 
 /// The viewport canvas (drawn by `crate::viewport`).
@@ -43,6 +47,13 @@ struct FileState {
     imported: RwSignal<usize>,
 }
 
+/// What a chosen file is opened as.
+#[derive(Clone, Copy)]
+enum Opening {
+    Gltf,
+    SceneJson,
+}
+
 #[component]
 pub fn FileTools(editor: Editor) -> impl IntoView {
     let state = FileState {
@@ -51,7 +62,7 @@ pub fn FileTools(editor: Editor) -> impl IntoView {
         last: RwSignal::new(None),
         imported: RwSignal::new(0),
     };
-    let chosen = move |ev: web_sys::Event, open: fn(Editor, FileState, String, Vec<u8>)| {
+    let chosen = move |ev: web_sys::Event, opening: Opening| {
         let Some(input) = ev.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else { return };
         leptos::task::spawn_local(async move {
             state.busy.set(Some(("Reading the file".to_owned(), 0.1)));
@@ -60,14 +71,36 @@ pub fn FileTools(editor: Editor) -> impl IntoView {
             match read {
                 Ok(Some((name, bytes))) => {
                     state.busy.set(Some((format!("Adding {name}"), 0.5)));
-                    browser::next_frame().await; // show it before the work blocks the page
-                    open(editor, state, name, bytes);
+                    let outcome = match opening {
+                        Opening::Gltf => import_gltf(editor, state, &name, bytes).await,
+                        Opening::SceneJson => open_json(editor, state, &name, bytes).await,
+                    };
+                    if let Err(error) = outcome {
+                        state.message.set(Some(error.to_string()));
+                    }
                 }
                 Ok(None) => {}
                 Err(error) => state.message.set(Some(error.to_string())),
             }
             state.busy.set(None);
         });
+    };
+    let export = move |_| {
+        leptos::task::spawn_local(async move {
+            state.busy.set(Some(("Exporting".to_owned(), 0.0)));
+            if let Err(error) = export_glb(editor, state).await {
+                state.message.set(Some(error.to_string()));
+            }
+            state.busy.set(None);
+        })
+    };
+    let save = move |_| {
+        leptos::task::spawn_local(async move {
+            match download_json(editor).await {
+                Ok((bytes, url)) => produced(state, Produced { kind: "json", bytes: bytes as f64, url }),
+                Err(error) => state.message.set(Some(error.to_string())),
+            }
+        })
     };
     view! {
         <div class="tool-group files" id="files"
@@ -80,16 +113,16 @@ pub fn FileTools(editor: Editor) -> impl IntoView {
                 class:disabled=move || !editor.access.can_edit()>
                 "Open…"
                 <input type="file" id="open-json" class="file-input" accept=".json,application/json"
-                    disabled=move || !editor.access.can_edit() on:change=move |ev| chosen(ev, open_json) />
+                    disabled=move || !editor.access.can_edit() on:change=move |ev| chosen(ev, Opening::SceneJson) />
             </label>
             <label class="tool file-button" title="Import a glTF 2.0 file (.gltf or .glb) into the scene"
                 class:disabled=move || !editor.access.can_edit()>
                 "Import glTF…"
                 <input type="file" id="import-gltf" class="file-input" accept=".gltf,.glb,model/gltf+json,model/gltf-binary"
-                    disabled=move || !editor.access.can_edit() on:change=move |ev| chosen(ev, import_gltf) />
+                    disabled=move || !editor.access.can_edit() on:change=move |ev| chosen(ev, Opening::Gltf) />
             </label>
-            <button class="tool" id="save-json" title="Save the scene as JSON" on:click=move |_| save_json(editor, state)>"Save JSON"</button>
-            <button class="tool" id="export-glb" title="Export the scene as binary glTF (.glb)" on:click=move |_| export_glb(editor, state)>"Export .glb"</button>
+            <button class="tool" id="save-json" title="Save the scene as JSON" on:click=save>"Save JSON"</button>
+            <button class="tool" id="export-glb" title="Export the scene as binary glTF (.glb)" on:click=export>"Export .glb"</button>
             <button class="tool" id="save-png" title="Save the viewport as a PNG image" on:click=move |_| save_png(state)>"PNG"</button>
             {move || state.busy.get().map(|(step, fraction)| view! {
                 <span class="file-progress" id="file-progress">
@@ -104,63 +137,95 @@ pub fn FileTools(editor: Editor) -> impl IntoView {
     }
 }
 
-/// Imports a glTF file at the scene root and selects what it added.
-fn import_gltf(editor: Editor, state: FileState, name: String, bytes: Vec<u8>) {
-    let outcome = editor.edit_with_ids(|scene, txn, ids| interchange::import_gltf(scene, txn, ids, None, &bytes, |_| {}));
-    match outcome {
-        Some(Ok(summary)) => {
-            let warnings = summary.warnings.len();
-            state.imported.set(summary.nodes_created);
-            editor.select(summary.roots);
-            let note = if warnings > 0 { format!(" ({warnings} warnings: see the console)") } else { String::new() };
-            for warning in &summary.warnings {
-                leptos::logging::warn!("{name}: {warning}");
-            }
-            state.message.set(Some(format!("Imported {} nodes from {name}{note}", summary.nodes_created)));
-        }
-        Some(Err(error)) => state.message.set(Some(FileError::Import(error).to_string())),
-        None => {}
+/// A worker holding the scene as it is now.
+async fn worker_with_scene(editor: Editor) -> Result<ToolsWorker, FileError> {
+    ToolsWorker::loaded(&editor.doc()).await.map_err(FileError::Worker)
+}
+
+/// Applies the change a worker answered (`update`) as one local edit. `false` if the page
+/// may not edit (nothing is written).
+fn apply_change(editor: Editor, answer: &JsValue) -> Result<bool, FileError> {
+    let bytes = Uint8Array::new(&ToolsWorker::field(answer, "update")).to_vec();
+    let update = Update::decode_v1(&bytes).map_err(|e| FileError::Worker(format!("the worker answered a bad update: {e}")))?;
+    match editor.edit(|_, txn| txn.apply_update(update)) {
+        None => Ok(false),
+        Some(Ok(())) => Ok(true),
+        Some(Err(e)) => Err(FileError::Worker(format!("the worker's change does not apply: {e}"))),
     }
+}
+
+fn count(answer: &JsValue, key: &str) -> usize {
+    ToolsWorker::field(answer, key).as_f64().unwrap_or(0.0) as usize
+}
+
+fn texts(answer: &JsValue, key: &str) -> Vec<String> {
+    Array::from(&ToolsWorker::field(answer, key)).iter().filter_map(|v| v.as_string()).collect()
+}
+
+/// Imports a glTF file at the scene root and selects what it added.
+async fn import_gltf(editor: Editor, state: FileState, name: &str, bytes: Vec<u8>) -> Result<(), FileError> {
+    if !editor.can_edit() {
+        return Ok(());
+    }
+    let mut worker = worker_with_scene(editor).await?;
+    let answer = worker
+        .call(&message("import", &[("bytes", Uint8Array::from(bytes.as_slice()).into())]))
+        .await
+        .map_err(FileError::Import)?;
+    drop(worker);
+    if !apply_change(editor, &answer)? {
+        return Ok(());
+    }
+    let created = count(&answer, "created");
+    let warnings = texts(&answer, "warnings");
+    state.imported.set(created);
+    editor.select(texts(&answer, "roots").into_iter().map(NodeId).collect());
+    let note = if warnings.is_empty() { String::new() } else { format!(" ({} warnings: see the console)", warnings.len()) };
+    for warning in &warnings {
+        leptos::logging::warn!("{name}: {warning}");
+    }
+    state.message.set(Some(format!("Imported {created} nodes from {name}{note}")));
+    Ok(())
 }
 
 /// Replaces the scene with a scene JSON file (one undo step).
-fn open_json(editor: Editor, state: FileState, name: String, bytes: Vec<u8>) {
-    let text = String::from_utf8_lossy(&bytes);
-    let outcome = editor.edit_with_ids(|scene, txn, ids| interchange::open_scene_json(scene, txn, ids, &text, OpenMode::Replace));
-    match outcome {
-        Some(Ok(created)) => {
-            state.imported.set(created.len());
-            editor.select(Vec::new());
-            state.message.set(Some(format!("Opened {name}: {} nodes", created.len())));
-        }
-        Some(Err(error)) => state.message.set(Some(FileError::Json(error).to_string())),
-        None => {}
+async fn open_json(editor: Editor, state: FileState, name: &str, bytes: Vec<u8>) -> Result<(), FileError> {
+    if !editor.can_edit() {
+        return Ok(());
     }
-}
-
-fn save_json(editor: Editor, state: FileState) {
-    match download_json(editor) {
-        Ok((bytes, url)) => produced(state, Produced { kind: "json", bytes: bytes as f64, url }),
-        Err(error) => state.message.set(Some(error.to_string())),
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let mut worker = worker_with_scene(editor).await?;
+    let answer = worker.call(&message("open-json", &[("text", text.into())])).await.map_err(FileError::Json)?;
+    drop(worker);
+    if !apply_change(editor, &answer)? {
+        return Ok(());
     }
+    let created = count(&answer, "created");
+    state.imported.set(created);
+    editor.select(Vec::new());
+    state.message.set(Some(format!("Opened {name}: {created} nodes")));
+    Ok(())
 }
 
 /// Offers the scene as `scene.json` for download, as "Save JSON" does; answers its size and
 /// Blob URL (valid until revoked). Also the deleted-room banner's "Save my copy".
-pub fn download_json(editor: Editor) -> Result<(usize, String), FileError> {
-    let doc = editor.doc();
-    let json = interchange::save_scene_json(&Scene::new(&doc), &doc.transact());
+pub async fn download_json(editor: Editor) -> Result<(usize, String), FileError> {
+    let mut worker = worker_with_scene(editor).await?;
+    let answer = worker.call(&message("save-json", &[])).await.map_err(FileError::Export)?;
+    let json = ToolsWorker::field(&answer, "text").as_string().unwrap_or_default();
     let blob = browser::blob(json.as_bytes(), "application/json")?;
     Ok((json.len(), browser::download(&blob, "scene.json")?))
 }
 
-fn export_glb(editor: Editor, state: FileState) {
-    let doc = editor.doc();
-    let exported = interchange::export_glb(&Scene::new(&doc), &doc.transact(), |_| {});
-    match exported {
-        Ok(bytes) => offer(state, "glb", &bytes, "model/gltf-binary", "scene.glb"),
-        Err(error) => state.message.set(Some(FileError::Export(error).to_string())),
-    }
+async fn export_glb(editor: Editor, state: FileState) -> Result<(), FileError> {
+    let mut worker = worker_with_scene(editor).await?;
+    let answer = worker
+        .call_with_progress(&message("export", &[]), |fraction| state.busy.set(Some(("Exporting".to_owned(), fraction))))
+        .await
+        .map_err(FileError::Export)?;
+    let bytes = Uint8Array::new(&ToolsWorker::field(&answer, "bytes")).to_vec();
+    offer(state, "glb", &bytes, "model/gltf-binary", "scene.glb");
+    Ok(())
 }
 
 fn save_png(state: FileState) {

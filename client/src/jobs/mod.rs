@@ -3,7 +3,8 @@
 //!
 //! Jobs live in the document (`shared::jobs`, layout in `docs/scene-schema.md`), so every
 //! collaborator, late joiners included, sees the same list. The client that starts a job
-//! runs it ([`runner`]) in a Web Worker ([`worker`], [`entry`]) and writes progress at most
+//! runs it ([`runner`]) in the tools worker (`crate::tools_worker`, whose code is the `worker`
+//! crate's own WebAssembly module) and writes progress at most
 //! four times a second, with the jobs origin (never the editor's undo origin). Results go
 //! to the relay's blob endpoint ([`upload`]).
 //!
@@ -24,11 +25,9 @@
 //! Test knobs (URL parameters, for the browser tests): `jobsize=WxH` sets the render size
 //! (default 480x300) and `jobdelay=MS` waits that long between tiles and check phases.
 
-mod entry;
 mod panel;
 mod runner;
 mod upload;
-mod worker;
 
 use std::collections::{HashMap, HashSet};
 

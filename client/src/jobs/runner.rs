@@ -12,11 +12,10 @@ use shared::jobs::store::{Outcome, Report};
 use shared::jobs::{Finding, JobKind, PhaseTiming, Throttle};
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
-use yrs::{ReadTxn, StateVector, Transact};
 
 use super::upload;
-use super::worker::{message, JobWorker};
 use super::JobsState;
+use crate::tools_worker::{message, ToolsWorker};
 
 /// Why a job stopped early.
 enum Stop {
@@ -115,15 +114,9 @@ pub async fn run(state: JobsState, id: String, kind: JobKind) {
 }
 
 /// A worker holding the current scene.
-async fn loaded_worker(progress: &mut Progress) -> Result<JobWorker, Stop> {
+async fn loaded_worker(progress: &mut Progress) -> Result<ToolsWorker, Stop> {
     progress.phase("loading", 0.0);
-    let mut worker = JobWorker::spawn()?;
-    let update = {
-        let doc = progress.state.doc.get_value();
-        let txn = doc.transact();
-        txn.encode_state_as_update_v1(&StateVector::default())
-    };
-    worker.call(&message("load", &[("update", Uint8Array::from(update.as_slice()).into())])).await?;
+    let worker = ToolsWorker::loaded(&progress.state.doc.get_value()).await?;
     progress.check_cancel()?;
     Ok(worker)
 }
@@ -156,7 +149,7 @@ async fn render(progress: &mut Progress) -> Result<Outcome, Stop> {
             &[("width", width.into()), ("height", height.into()), ("index", tile.index.into())],
         );
         let answer = worker.call(&request).await?;
-        let pixels = Uint8Array::new(&JobWorker::field(&answer, "pixels")).to_vec();
+        let pixels = Uint8Array::new(&ToolsWorker::field(&answer, "pixels")).to_vec();
         let image = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&pixels), tile.width, tile.height)
             .map_err(|e| format!("bad tile {}: {e:?}", tile.index))?;
         context.put_image_data(&image, tile.x as f64, tile.y as f64).map_err(|e| format!("canvas: {e:?}"))?;
@@ -185,7 +178,7 @@ async fn check(progress: &mut Progress) -> Result<Outcome, Stop> {
         progress.check_cancel()?;
         progress.phase(phase, 5.0 + 95.0 * i as f64 / count);
         let answer = worker.call(&message("check", &[("phase", (i as u32).into())])).await?;
-        let json = JobWorker::field(&answer, "findings").as_string().unwrap_or_default();
+        let json = ToolsWorker::field(&answer, "findings").as_string().unwrap_or_default();
         let found: Vec<Finding> = serde_json::from_str(&json).map_err(|e| format!("bad check report: {e}"))?;
         findings.extend(found);
         pause(progress.state.settings.delay_ms).await;
@@ -204,7 +197,7 @@ async fn export(progress: &mut Progress) -> Result<Outcome, Stop> {
     let answer = worker
         .call_with_progress(&message("export", &[]), |fraction| progress.report(5.0 + 80.0 * fraction, None, false))
         .await?;
-    let bytes = Uint8Array::new(&JobWorker::field(&answer, "bytes")).to_vec();
+    let bytes = Uint8Array::new(&ToolsWorker::field(&answer, "bytes")).to_vec();
     drop(worker);
     progress.check_cancel()?;
     progress.phase("uploading", 85.0);

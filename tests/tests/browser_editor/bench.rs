@@ -1,5 +1,7 @@
-//! The editor's benchmark for a 5,000-node scene (issues 3 and 14), run by
-//! `scripts/bench-editor.sh`, not by CI (`#[ignore]`): time from navigation to the first
+//! The editor's benchmarks, run by `scripts/bench-editor.sh`, not by CI (`#[ignore]`).
+//! `bench_first_render_1000_nodes` (issue 20): navigation → the first render showing a
+//! synced 1,000-node scene, in fresh browsers (nothing cached) and on a reload (the
+//! files cached), several times. `bench_editor_5000_nodes` (issues 3 and 14): time from navigation to the first
 //! render that shows the whole synced scene (every node counted, the outliner's visible rows
 //! built) and to the first shaded 3D frame holding it; the 3D view's draw calls, instances
 //! and triangles with everything framed; frame times and the viewport's own paint time per
@@ -10,12 +12,15 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use shared::scene::{IdGen, NumberKey, Scene};
+use shared::scene::{IdGen, NodeId, NumberKey, Scene};
 use tests::browser::*;
 use tests::{eventually, TestClient};
 use yrs::{In, Map, MapPrelim, Transact};
 
 const NODES: usize = 5_000;
+
+/// Fresh browsers `bench_first_render_1000_nodes` measures (each also reloads once).
+const FIRST_RENDER_RUNS: usize = 5;
 
 /// Resolves, inside the page, at the first animation frame whose DOM shows a synced
 /// connection, `want` nodes counted, and the outliner's rows built from the first node
@@ -152,50 +157,94 @@ pub(super) async fn record<F: std::future::Future<Output = ()>>(page: &Page, dur
     (numbers(&recorded[0]), numbers(&recorded[1]))
 }
 
+/// Where a page load's time went before the first render (Navigation and Resource Timing,
+/// ms since navigation): the page's DOMContentLoaded, and when the editor's glue and wasm
+/// finished arriving (from the network or a cache).
+const LOAD_TIMES_JS: &str = r#"
+const nav = performance.getEntriesByType('navigation')[0];
+const end = (part) => { const e = performance.getEntriesByType('resource').find((r) => r.name.includes(part)); return e ? e.responseEnd : null; };
+return { dom_content_loaded: nav ? nav.domContentLoadedEventEnd : null, glue: end('/client.'), wasm: end('/client_bg.') };
+"#;
+
 /// The main-thread tasks over 50 ms seen while recording (Long Tasks API), sorted.
 const LONG_TASKS_JS: &str = "return (window.__longTasks || []).slice().sort((a, b) => a - b);";
+
+/// Writes `count` boxes into `room` through a native client, straight in the documented
+/// layout (docs/scene-schema.md), in 10 transactions (`Scene::add_node` finds the last
+/// sibling's order key by scanning the scene, which is quadratic for a bulk load like this
+/// one), and waits until the relay holds them all. Answers the writer, its scene and the
+/// first node.
+async fn seed(relay: &Relay, room: &str, count: usize) -> (TestClient, Scene, NodeId) {
+    let seeder = TestClient::join(&relay.ws(), room).await;
+    let scene = Scene::new(&seeder.doc);
+    let mut ids = IdGen::new(seeder.client_id().get());
+    let orders = shared::scene::order::keys_between(None, None, count).expect("order keys");
+    let mut first = None;
+    let seeding = Instant::now();
+    for batch in 0..10 {
+        let mut txn = seeder.doc.transact_mut();
+        for i in 0..count / 10 {
+            let n = batch * (count / 10) + i;
+            let id = ids.next();
+            let fields = MapPrelim::from([
+                ("name", In::from(format!("Box {n}"))),
+                ("kind", In::from("mesh")),
+                ("order", In::from(orders[n].as_str())),
+                ("primitive", In::from("box")),
+                ("px", In::from((n % 100) as f64 * 1.5)),
+                ("pz", In::from((n / 100) as f64 * 1.5)),
+            ]);
+            scene.root().insert(&mut txn, id.0.as_str(), fields);
+            first.get_or_insert(id);
+        }
+    }
+    eprintln!("seeded {count} nodes in {:?}", seeding.elapsed());
+    let check = TestClient::join(&relay.ws(), room).await;
+    let check_scene = Scene::new(&check.doc);
+    eventually(WAIT, "the relay holds every node", || {
+        let held = check_scene.node_count(&check.doc.transact());
+        async move { held == count }
+    })
+    .await;
+    (seeder, scene, first.expect("nodes were added"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: scripts/bench-editor.sh runs it"]
+async fn bench_first_render_1000_nodes() {
+    const COUNT: usize = 1_000;
+    with_browsers(|browsers| async move {
+        let relay = Relay::start("").await;
+        let _seeded = seed(&relay, "first-render", COUNT).await;
+        let (mut cold, mut warm) = (Vec::new(), Vec::new());
+        for _ in 0..FIRST_RENDER_RUNS {
+            // A fresh Chromium and profile: the page, the wasm and everything else come from
+            // the relay; then a reload, with the files in the HTTP cache.
+            let page = browsers.open(&relay.page("first-render")).await;
+            let measure = || async {
+                let shown = page.client.execute_async(FIRST_FULL_RENDER_JS, vec![json!(COUNT)]).await.expect("the page shows the scene");
+                let shaded = page.client.execute_async(FIRST_SHADED_FRAME_JS, vec![json!(COUNT)]).await.expect("a shaded frame");
+                let loaded = page.client.execute(LOAD_TIMES_JS, vec![]).await.unwrap_or(Value::Null);
+                json!({ "shown": shown, "shaded": shaded, "loaded": loaded })
+            };
+            cold.push(measure().await);
+            page.client.refresh().await.expect("reload");
+            warm.push(measure().await);
+            page.close().await;
+        }
+        let report = json!({ "nodes": COUNT, "fresh_browser": cold, "reload": warm });
+        println!("first-render-bench {report}");
+        assert!(cold.iter().chain(&warm).all(|run| run["shown"].as_f64().is_some() && run["shaded"].as_f64().is_some()), "{report}");
+    })
+    .await;
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a benchmark: scripts/bench-editor.sh runs it"]
 async fn bench_editor_5000_nodes() {
     with_browsers(|browsers| async move {
         let relay = Relay::start("").await;
-        let seeder = TestClient::join(&relay.ws(), "bench").await;
-        let scene = Scene::new(&seeder.doc);
-        // Written straight in the documented layout (docs/scene-schema.md), in 10
-        // transactions: `Scene::add_node` finds the last sibling's order key by scanning the
-        // scene, which is quadratic for a bulk load like this one.
-        let mut ids = IdGen::new(seeder.client_id().get());
-        let orders = shared::scene::order::keys_between(None, None, NODES).expect("order keys");
-        let mut moving = None;
-        let seeding = Instant::now();
-        for batch in 0..10 {
-            let mut txn = seeder.doc.transact_mut();
-            for i in 0..NODES / 10 {
-                let n = batch * (NODES / 10) + i;
-                let id = ids.next();
-                let fields = MapPrelim::from([
-                    ("name", In::from(format!("Box {n}"))),
-                    ("kind", In::from("mesh")),
-                    ("order", In::from(orders[n].as_str())),
-                    ("primitive", In::from("box")),
-                    ("px", In::from((n % 100) as f64 * 1.5)),
-                    ("pz", In::from((n / 100) as f64 * 1.5)),
-                ]);
-                scene.root().insert(&mut txn, id.0.as_str(), fields);
-                moving.get_or_insert(id);
-            }
-        }
-        eprintln!("seeded {NODES} nodes in {:?}", seeding.elapsed());
-        let moving = moving.expect("nodes were added");
-        let check = TestClient::join(&relay.ws(), "bench").await;
-        let check_scene = Scene::new(&check.doc);
-        eventually(WAIT, "the relay holds every node", || {
-            let count = check_scene.node_count(&check.doc.transact());
-            async move { count == NODES }
-        })
-        .await;
-
+        let (seeder, scene, moving) = seed(&relay, "bench", NODES).await;
         eprintln!("the relay holds them");
         let page = browsers.open(&relay.page("bench")).await;
         let started = Instant::now();

@@ -1,47 +1,12 @@
-//! The Web Worker's side: `#[wasm_bindgen]` functions that `public/worker.js` calls in the
-//! worker, with the same WASM module as the page. The page sends the document's encoded
-//! state once (`worker_load`), then asks for one tile, one check phase or the export at a
-//! time; everything heavy (ray tracing, the check, glTF encoding) runs here, off the page's
-//! main thread.
-
-use std::cell::RefCell;
+//! The scene jobs' work (`client/src/jobs/`): one render tile, one scene-check phase or the
+//! whole .glb export per request, over the loaded scene.
 
 use shared::jobs::check::{self, input::CheckInput};
 use shared::jobs::render::{self, World};
-use shared::scene::Scene;
 use wasm_bindgen::prelude::*;
-use yrs::updates::decoder::Decode;
-use yrs::{Doc, Transact, Update};
+use yrs::Transact;
 
-/// The scene this worker was sent, and what was derived from it.
-struct Loaded {
-    doc: Doc,
-    scene: Scene,
-    world: Option<World>,
-    check: Option<CheckInput>,
-}
-
-thread_local! {
-    static LOADED: RefCell<Option<Loaded>> = const { RefCell::new(None) };
-}
-
-fn with_loaded<R>(f: impl FnOnce(&mut Loaded) -> Result<R, JsError>) -> Result<R, JsError> {
-    LOADED.with(|cell| match cell.borrow_mut().as_mut() {
-        Some(loaded) => f(loaded),
-        None => Err(JsError::new("no scene loaded")),
-    })
-}
-
-/// Takes the scene: a Yjs update holding the whole document.
-#[wasm_bindgen]
-pub fn worker_load(update: &[u8]) -> Result<(), JsError> {
-    let update = Update::decode_v1(update).map_err(|e| JsError::new(&format!("bad scene update: {e}")))?;
-    let doc = Doc::new();
-    let scene = Scene::new(&doc);
-    doc.transact_mut().apply_update(update).map_err(|e| JsError::new(&format!("scene does not apply: {e}")))?;
-    LOADED.with(|cell| *cell.borrow_mut() = Some(Loaded { doc, scene, world: None, check: None }));
-    Ok(())
-}
+use crate::with_loaded;
 
 /// Renders tile `index` of a `width × height` image: RGBA bytes.
 #[wasm_bindgen]

@@ -1,6 +1,9 @@
-//! The page's handle on one job's Web Worker (`public/worker.js`, a module worker running
-//! the same WASM, see [`super::entry`]): one request at a time, answered by one message.
-//! Dropping the handle (or cancelling) terminates the worker, whatever it was doing.
+//! The page's handle on one tools worker (`public/worker.js`, a module worker running the
+//! `worker` crate's WebAssembly: the jobs' ray tracer, scene check and export, and the file
+//! conversions), which jobs (`jobs/runner.rs`) and the file tools (`files/`) start for each
+//! job or file: one request at a time, answered by one message. The editor's own module does
+//! not carry that code, so the first visit does not download it. Dropping the handle (or
+//! cancelling) terminates the worker, whatever it was doing.
 
 use futures_channel::mpsc;
 use futures_util::future::{select, Either};
@@ -11,7 +14,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
 
 /// A running worker.
-pub struct JobWorker {
+pub struct ToolsWorker {
     worker: Worker,
     replies: mpsc::UnboundedReceiver<Result<JsValue, String>>,
     progress: mpsc::UnboundedReceiver<f64>,
@@ -33,9 +36,10 @@ pub fn message(op: &str, fields: &[(&str, JsValue)]) -> Object {
     object
 }
 
-impl JobWorker {
-    /// Starts `worker.js` next to the page.
-    pub fn spawn() -> Result<JobWorker, String> {
+impl ToolsWorker {
+    /// Starts `worker.js` next to the page (its module is fetched, or taken from the HTTP or
+    /// the service worker's cache, the first time).
+    pub fn spawn() -> Result<ToolsWorker, String> {
         let options = WorkerOptions::new();
         options.set_type(WorkerType::Module);
         let worker = Worker::new_with_options("./worker.js", &options).map_err(|e| format!("cannot start a worker: {e:?}"))?;
@@ -63,7 +67,16 @@ impl JobWorker {
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        Ok(JobWorker { worker, replies, progress, _on_message: on_message, _on_error: on_error })
+        Ok(ToolsWorker { worker, replies, progress, _on_message: on_message, _on_error: on_error })
+    }
+
+    /// Starts a worker and sends it the whole of `doc` (the scene its requests work on).
+    pub async fn loaded(doc: &yrs::Doc) -> Result<ToolsWorker, String> {
+        use yrs::{ReadTxn, StateVector, Transact};
+        let mut worker = ToolsWorker::spawn()?;
+        let update = doc.transact().encode_state_as_update_v1(&StateVector::default());
+        worker.call(&message("load", &[("update", js_sys::Uint8Array::from(update.as_slice()).into())])).await?;
+        Ok(worker)
     }
 
     /// Sends one request and waits for its answer.
@@ -91,7 +104,7 @@ impl JobWorker {
     }
 }
 
-impl Drop for JobWorker {
+impl Drop for ToolsWorker {
     fn drop(&mut self) {
         self.worker.set_onmessage(None);
         self.worker.set_onerror(None);
