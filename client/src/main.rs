@@ -14,6 +14,7 @@ mod identity;
 mod header;
 mod idle;
 mod jobs;
+mod marks;
 mod offline;
 mod outliner;
 mod participants;
@@ -32,5 +33,7 @@ mod viewport;
 
 fn main() {
     console_error_panic_hook::set_once();
+    marks::mark(marks::MAIN);
     leptos::mount::mount_to_body(app::App);
+    marks::mark(marks::MOUNTED);
 }

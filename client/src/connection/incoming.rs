@@ -46,6 +46,7 @@ pub fn handle_frame(
             Message::Sync(SyncMessage::SyncStep1(_)) => {}
             Message::Sync(SyncMessage::SyncStep2(update)) => {
                 apply_remote(doc, &update);
+                crate::marks::mark(crate::marks::SYNCED);
                 *synced = true;
                 status.state.set(ConnectionState::Synced);
                 status.problem.set(None);

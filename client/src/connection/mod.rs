@@ -78,6 +78,7 @@ pub fn connect(session: Session) -> Status {
     };
     leptos::task::spawn_local(async move {
         let _ = ready.await;
+        crate::marks::mark(crate::marks::LOCAL_COPY);
         reconnect::run(live, retry_rx, deletion).await
     });
     status

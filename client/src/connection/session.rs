@@ -132,6 +132,7 @@ pub(super) async fn run(live: &mut Live) -> SessionEnd {
     let mut send_error = match opened {
         Ok(()) => {
             end.opened = true;
+            crate::marks::mark(crate::marks::SOCKET_OPEN);
             status.state.set(ConnectionState::Syncing);
             meter.attach(Some(raw.clone()));
             let hello = protocol::sync_step1(&doc.transact().state_vector());

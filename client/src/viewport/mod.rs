@@ -118,8 +118,10 @@ pub fn Viewport(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
 
         let mut fresh = false;
         if renderer.with_value(Option::is_none) && gpu.get_untracked() == GpuState::Ready {
+            crate::marks::mark(crate::marks::GL_START);
             match gl::context(&canvas).and_then(Renderer::new) {
                 Ok(r) => {
+                    crate::marks::mark(crate::marks::GL_READY);
                     renderer.set_value(Some(r));
                     fresh = true;
                 }

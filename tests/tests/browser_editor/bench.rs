@@ -157,13 +157,16 @@ pub(super) async fn record<F: std::future::Future<Output = ()>>(page: &Page, dur
     (numbers(&recorded[0]), numbers(&recorded[1]))
 }
 
-/// Where a page load's time went before the first render (Navigation and Resource Timing,
-/// ms since navigation): the page's DOMContentLoaded, and when the editor's glue and wasm
-/// finished arriving (from the network or a cache).
+/// Where a page load's time went before the first render (ms since navigation): the page's
+/// DOMContentLoaded and when the editor's glue and wasm finished arriving (Navigation and
+/// Resource Timing), then the editor's own marks (`client/src/marks.rs`): its module
+/// running, the page built, the copy on this device loaded, the socket open, synced.
 const LOAD_TIMES_JS: &str = r#"
 const nav = performance.getEntriesByType('navigation')[0];
 const end = (part) => { const e = performance.getEntriesByType('resource').find((r) => r.name.includes(part)); return e ? e.responseEnd : null; };
-return { dom_content_loaded: nav ? nav.domContentLoadedEventEnd : null, glue: end('/client.'), wasm: end('/client_bg.') };
+const mark = (name) => { const m = performance.getEntriesByName('editor:' + name)[0]; return m ? m.startTime : null; };
+return { dom_content_loaded: nav ? nav.domContentLoadedEventEnd : null, glue: end('/client.'), wasm: end('/client_bg.'),
+    main: mark('main'), mounted: mark('mounted'), gl_start: mark('gl-start'), gl_ready: mark('gl-ready'), local_copy: mark('local-copy'), socket_open: mark('socket-open'), synced: mark('synced') };
 "#;
 
 /// The main-thread tasks over 50 ms seen while recording (Long Tasks API), sorted.

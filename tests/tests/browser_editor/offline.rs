@@ -76,6 +76,52 @@ async fn offline_edits_survive_a_reload_and_reach_the_relay() {
     .await;
 }
 
+/// A page reopened with the relay up, holding an edit made offline in an earlier visit,
+/// sends that edit up: browser A edits offline and leaves the page; the relay comes back; A
+/// opens the room again, and a fresh browser B receives both of A's edits. Prints when A's
+/// copy on the device loaded and when it synced (`client/src/marks.rs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offline_edit_from_an_earlier_visit_reaches_the_relay_when_the_page_reopens() {
+    with_browsers(|browsers| async move {
+        let relay = Relay::start("").await;
+        let url = relay.page("reopened");
+        let a = browsers.open(&url).await;
+        a.wait_synced().await;
+        a.add_node().await;
+        a.wait_nodes(1).await;
+        wait_kept(&a).await;
+
+        let stopped = relay.stop().await;
+        wait_offline(&a).await;
+        a.add_node().await;
+        a.wait_nodes(2).await;
+        wait_kept(&a).await;
+        let mut ids = state(&a).await.ids;
+        ids.sort();
+        a.client.goto("about:blank").await.expect("leave the page");
+
+        let relay = stopped.restart().await;
+        a.client.goto(&url).await.expect("open the room again");
+        a.wait_synced().await;
+        a.wait_nodes(2).await;
+        let order = js(
+            &a,
+            "const t = (n) => (performance.getEntriesByName('editor:' + n)[0] || {}).startTime; \
+             return [t('synced'), t('local-copy')];",
+            vec![],
+        )
+        .await;
+        eprintln!("A reopened: its device copy loaded at {} ms, synced at {} ms", order[1], order[0]);
+        let b = browsers.open(&relay.page("reopened")).await;
+        b.wait_synced().await;
+        b.wait_nodes(2).await;
+        let mut seen = state(&b).await.ids;
+        seen.sort();
+        assert_eq!(seen, ids, "B receives the edit A made offline in its earlier visit");
+    })
+    .await;
+}
+
 /// Two windows of one browser in the same room, the relay stopped: an edit in one shows in
 /// the other at once, both ways, and each lists the other as present.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
