@@ -27,6 +27,23 @@ async fn wait_offline(page: &Page) {
     page.wait_until("connection state \"offline\"", |s| s.state.as_deref() == Some("offline")).await;
 }
 
+/// A browser opens `url` on `relay` and adds a node; the relay stops; it adds another. Both
+/// are kept on the device. Answers the browser and the stopped relay.
+async fn one_edit_online_one_offline(browsers: &Browsers, relay: Relay, url: &str) -> (Page, StoppedRelay) {
+    let a = browsers.open(url).await;
+    a.wait_synced().await;
+    a.add_node().await;
+    a.wait_nodes(1).await;
+    wait_kept(&a).await;
+
+    let stopped = relay.stop().await;
+    wait_offline(&a).await;
+    a.add_node().await;
+    a.wait_nodes(2).await;
+    wait_kept(&a).await;
+    (a, stopped)
+}
+
 /// Browser A edits; the relay stops; A edits, reloads (still offline: the shell comes from
 /// the service worker, the scene from IndexedDB) and edits again; the relay restarts on the
 /// same port and data; A uploads everything and a fresh browser B receives every edit. All
@@ -37,17 +54,7 @@ async fn offline_edits_survive_a_reload_and_reach_the_relay() {
         // Under a base path: the service worker and its cache work relative to it.
         let relay = Relay::start("/collab").await;
         let url = relay.page("offline");
-        let a = browsers.open(&url).await;
-        a.wait_synced().await;
-        a.add_node().await;
-        a.wait_nodes(1).await;
-        wait_kept(&a).await;
-
-        let stopped = relay.stop().await;
-        wait_offline(&a).await;
-        a.add_node().await;
-        a.wait_nodes(2).await;
-        wait_kept(&a).await;
+        let (a, stopped) = one_edit_online_one_offline(&browsers, relay, &url).await;
         let before = state(&a).await;
 
         a.client.refresh().await.expect("reload while the relay is down");
@@ -85,17 +92,7 @@ async fn an_offline_edit_from_an_earlier_visit_reaches_the_relay_when_the_page_r
     with_browsers(|browsers| async move {
         let relay = Relay::start("").await;
         let url = relay.page("reopened");
-        let a = browsers.open(&url).await;
-        a.wait_synced().await;
-        a.add_node().await;
-        a.wait_nodes(1).await;
-        wait_kept(&a).await;
-
-        let stopped = relay.stop().await;
-        wait_offline(&a).await;
-        a.add_node().await;
-        a.wait_nodes(2).await;
-        wait_kept(&a).await;
+        let (a, stopped) = one_edit_online_one_offline(&browsers, relay, &url).await;
         let mut ids = state(&a).await.ids;
         ids.sort();
         a.client.goto("about:blank").await.expect("leave the page");
