@@ -170,7 +170,7 @@ impl Presence {
             .iter()
             .filter_map(|(client, entry)| crate::awareness_state::peer(*client, entry.state.as_deref()?))
             .collect();
-        peers.sort_by(|a, b| a.name.cmp(&b.name).then(a.client.cmp(&b.client)));
+        shared::order::sort_by(&mut peers, |a, b| a.name.cmp(&b.name).then(a.client.cmp(&b.client)));
         peers
     }
 }

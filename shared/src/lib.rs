@@ -12,6 +12,7 @@ pub mod fuzzing;
 pub mod interchange;
 pub mod jobs;
 pub mod math;
+pub mod order;
 pub mod protocol;
 pub mod revert;
 pub mod role;

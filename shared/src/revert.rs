@@ -50,9 +50,9 @@ pub fn diff(current: &Doc, target: &Doc) -> SceneDiff {
             out.removed.push(id.to_owned());
         }
     }
-    out.added.sort();
-    out.removed.sort();
-    out.changed.sort();
+    crate::order::sort(&mut out.added);
+    crate::order::sort(&mut out.removed);
+    crate::order::sort(&mut out.changed);
     out
 }
 

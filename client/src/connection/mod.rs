@@ -21,6 +21,7 @@
 //! `Meter`, sends a round-trip probe (`102`) every second, and asks for durable
 //! acknowledgements.
 
+mod early;
 mod incoming;
 mod reconnect;
 mod session;

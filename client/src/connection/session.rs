@@ -15,6 +15,7 @@ use leptos::prelude::*;
 use shared::protocol;
 use yrs::{Doc, ReadTxn, Transact, TransactionMut};
 
+use super::early;
 use super::incoming::{from_relay, handle_frame};
 use super::status::{ConnectionState, Status};
 use crate::access::Access;
@@ -73,12 +74,19 @@ pub(super) async fn run(live: &mut Live) -> SessionEnd {
     let Live { doc, url, token, presence, access, status, presence_rx, meter } = live;
     let (url, token, status, access) = (url.as_str(), token.as_deref(), *status, *access);
     let mut end = SessionEnd::default();
-    // Keep a handle on the browser's socket: gloo's wrapper does not close it when dropped.
-    // Browsers cannot set headers on a WebSocket: the token travels as a subprotocol, which
-    // the relay echoes.
-    let opened = match token {
-        Some(token) => web_sys::WebSocket::new_with_str(url, &format!("token.{token}")),
-        None => web_sys::WebSocket::new(url),
+    // The socket the page opened before the editor ran (the first session only), with what
+    // the relay sent it meanwhile; or a new one. Keep a handle on the browser's socket:
+    // gloo's wrapper does not close it when dropped. Browsers cannot set headers on a
+    // WebSocket: the token travels as a subprotocol, which the relay echoes.
+    let (opened, received) = match early::take(url, token) {
+        Some(early) => (Ok(early.socket), early.received),
+        None => (
+            match token {
+                Some(token) => web_sys::WebSocket::new_with_str(url, &format!("token.{token}")),
+                None => web_sys::WebSocket::new(url),
+            },
+            Vec::new(),
+        ),
     };
     let raw = match opened {
         Ok(raw) => raw,
@@ -103,7 +111,10 @@ pub(super) async fn run(live: &mut Live) -> SessionEnd {
         Either::Left(_) => Err(format!("cannot connect to {url}")),
         Either::Right(_) => Err(format!("no answer from {url} within {} s", OPEN_TIMEOUT_MS / 1000)),
     };
-    let (mut sink, incoming) = socket.split();
+    // Frames go out through the browser's socket itself: gloo's sink sends bytes as a Blob,
+    // which the browser reads asynchronously before sending, and on a page still starting
+    // that delayed the first frames by ~200 ms.
+    let incoming = socket;
 
     // Local changes from here on go to this session. Changes made while we were offline are
     // not lost: the relay's SyncStep1 makes us upload them as a SyncStep2.
@@ -122,7 +133,9 @@ pub(super) async fn run(live: &mut Live) -> SessionEnd {
     }
 
     let mut events = stream::select(
-        incoming.map(Event::Net).chain(stream::once(futures_util::future::ready(Event::NetEnded))),
+        stream::iter(received.into_iter().map(|message| Event::Net(Ok(message))))
+            .chain(incoming.map(Event::Net))
+            .chain(stream::once(futures_util::future::ready(Event::NetEnded))),
         stream::select(
             stream::select(local_rx.map(Event::Local), presence_rx.by_ref().map(Event::Presence)),
             stream::select(IntervalStream::new(TICK_MS).map(|_| Event::Tick), IntervalStream::new(1000).map(|_| Event::Probe)),
@@ -139,10 +152,7 @@ pub(super) async fn run(live: &mut Live) -> SessionEnd {
             let announce = presence.announce(now_ms());
             meter.sent(&hello);
             meter.sent(&announce);
-            match sink.send(WsMessage::Bytes(hello)).await {
-                Ok(()) => sink.send(WsMessage::Bytes(announce)).await.err().map(|e| e.to_string()),
-                Err(error) => Some(error.to_string()),
-            }
+            send(&raw, &hello).and_then(|()| send(&raw, &announce)).err()
         }
         Err(error) => Some(error),
     };
@@ -180,8 +190,8 @@ pub(super) async fn run(live: &mut Live) -> SessionEnd {
         };
         for frame in outgoing {
             meter.sent(&frame);
-            if let Err(error) = sink.send(WsMessage::Bytes(frame)).await {
-                send_error = Some(error.to_string());
+            if let Err(error) = send(&raw, &frame) {
+                send_error = Some(error);
                 break;
             }
         }
@@ -208,4 +218,9 @@ pub(super) async fn run(live: &mut Live) -> SessionEnd {
         }
     }
     end
+}
+
+/// Queues `frame` on the socket as binary.
+fn send(socket: &web_sys::WebSocket, frame: &[u8]) -> Result<(), String> {
+    socket.send_with_u8_array(frame).map_err(|error| format!("cannot send: {error:?}"))
 }

@@ -52,7 +52,9 @@ pub fn install(editor: Editor) {
         let key = ev.key();
         let ctrl = ev.ctrl_key() || ev.meta_key();
         let shift = ev.shift_key();
-        let lower = key.to_lowercase();
+        // Shortcut keys are ASCII letters; ASCII case folding keeps Unicode's case tables (~30 KB)
+        // out of the editor's wasm.
+        let lower = key.to_ascii_lowercase();
         // A viewer's page: the keys that edit (or pick an editing tool) do nothing; viewing
         // keys (views, framing, perf, help, Esc) still work.
         if !editor.can_edit() && writes(ctrl, &lower) {

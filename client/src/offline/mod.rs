@@ -280,7 +280,7 @@ pub fn merged_peers(relay: RwSignal<Vec<Peer>>, tabs: RwSignal<Vec<Peer>>) -> Rw
                 }
             }
         });
-        all.sort_by(|a, b| a.name.cmp(&b.name).then(a.client.cmp(&b.client)));
+        shared::order::sort_by(&mut all, |a, b| a.name.cmp(&b.name).then(a.client.cmp(&b.client)));
         merged.set(all);
     });
     merged

@@ -24,6 +24,9 @@ fn database_name(room: &str) -> String {
 
 pub struct LocalStore {
     db: IdbDatabase,
+    /// The records as the page read them before the editor ran (see `idb::open`), for
+    /// [`LocalStore::load`].
+    read_early: RefCell<Option<idb::Contents>>,
     /// Every record keyed up to this is in the document (loaded at start, or written by this
     /// tab's last compaction). Keys are auto-incremented, so later records are newer.
     known: Cell<f64>,
@@ -35,7 +38,8 @@ pub struct LocalStore {
 impl LocalStore {
     /// Opens the database of `room`.
     pub async fn open(room: &str) -> Result<LocalStore, IdbError> {
-        Ok(LocalStore { db: idb::open(&database_name(room)).await?, known: Cell::new(f64::NEG_INFINITY), own: RefCell::default() })
+        let idb::Opened { db, read_early } = idb::open(&database_name(room)).await?;
+        Ok(LocalStore { db, read_early: RefCell::new(read_early), known: Cell::new(f64::NEG_INFINITY), own: RefCell::default() })
     }
 
     /// Deletes the database of `room`: every tab's records (the room was deleted).
@@ -45,6 +49,10 @@ impl LocalStore {
 
     /// Every stored update, oldest first; they count as known from now on.
     pub async fn load(&self) -> Result<Vec<Vec<u8>>, IdbError> {
+        if let Some(idb::Contents { keys, values }) = self.read_early.take() {
+            self.note_known(&keys);
+            return Ok(idb::all_bytes(&values));
+        }
         let store = idb::updates(&self.db, IdbTransactionMode::Readonly)?;
         let keys = idb::request(&store.get_all_keys()?).await?;
         let values = idb::request(&store.get_all()?).await?;

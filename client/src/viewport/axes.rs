@@ -44,7 +44,7 @@ pub fn AxesWidget(editor: Editor) -> impl IntoView {
                 out.push((axis, sign, SIZE / 2.0 + x * REACH, SIZE / 2.0 + y * REACH, dot(v, forward) * sign));
             }
         }
-        out.sort_by(|a, b| b.4.total_cmp(&a.4));
+        shared::order::sort_by(&mut out, |a, b| b.4.total_cmp(&a.4));
         out
     };
     view! {
@@ -52,7 +52,7 @@ pub fn AxesWidget(editor: Editor) -> impl IntoView {
             {move || ends().into_iter().map(|(axis, sign, x, y, _)| {
                 let color = COLORS[axis];
                 let positive = sign > 0.0;
-                let label = if positive { NAMES[axis].to_uppercase() } else { String::new() };
+                let label = if positive { NAMES[axis].to_ascii_uppercase() } else { String::new() };
                 let title = format!("Look along {}{}", if positive { "−" } else { "+" }, NAMES[axis]);
                 view! {
                     <g class="axis-end" data-axis=format!("{}{}", if positive { "+" } else { "-" }, NAMES[axis])

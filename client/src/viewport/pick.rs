@@ -94,7 +94,7 @@ pub fn inside(drawables: &Drawables, view: &View, (l, t, r, b): (f64, f64, f64, 
         })
         .map(|(id, _)| id.clone())
         .collect();
-    out.sort();
+    shared::order::sort(&mut out);
     out
 }
 

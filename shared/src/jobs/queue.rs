@@ -9,7 +9,7 @@ use super::model::Job;
 /// by creation time, then id.
 pub fn queued_for(jobs: &[Job], runner: u64) -> Vec<&Job> {
     let mut queued: Vec<&Job> = jobs.iter().filter(|j| j.is_queued() && j.runner == runner).collect();
-    queued.sort_by(|a, b| a.created_ms.total_cmp(&b.created_ms).then_with(|| a.id.cmp(&b.id)));
+    crate::order::sort_by(&mut queued, |a, b| a.created_ms.total_cmp(&b.created_ms).then_with(|| a.id.cmp(&b.id)));
     queued
 }
 

@@ -74,7 +74,7 @@ impl Scene {
     /// The ids of every stored mesh, sorted.
     pub fn mesh_ids<T: ReadTxn>(&self, txn: &T) -> Vec<MeshId> {
         let mut ids: Vec<MeshId> = self.meshes.iter(txn).map(|(k, _)| MeshId(k.to_owned())).collect();
-        ids.sort();
+        crate::order::sort(&mut ids);
         ids
     }
 

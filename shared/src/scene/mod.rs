@@ -91,7 +91,7 @@ impl Scene {
     /// [`Scene::tree`] for the hierarchy.
     pub fn nodes<T: ReadTxn>(&self, txn: &T) -> Vec<Node> {
         let mut nodes: Vec<Node> = self.nodes.iter(txn).filter_map(|(id, value)| read::node(id, value, txn)).collect();
-        nodes.sort_by(|a, b| a.id.cmp(&b.id));
+        crate::order::sort_by(&mut nodes, |a, b| a.id.cmp(&b.id));
         nodes
     }
 

@@ -154,7 +154,7 @@ impl SceneTree {
 
 fn sort_siblings(ids: &mut [NodeId], entries: &HashMap<NodeId, TreeEntry>) {
     let order = |id: &NodeId| entries.get(id).map_or("", |e| e.node.order.as_str());
-    ids.sort_by(|a, b| order(a).cmp(order(b)).then_with(|| a.cmp(b)));
+    crate::order::sort_by(ids, |a, b| order(a).cmp(order(b)).then_with(|| a.cmp(b)));
 }
 
 /// Makes the smallest id of every cycle a root. Each node has at most one parent, so each
@@ -167,7 +167,7 @@ fn break_cycles(parent: &mut HashMap<NodeId, Option<NodeId>>) {
     }
     let mut state: HashMap<NodeId, State> = HashMap::with_capacity(parent.len());
     let mut ids: Vec<NodeId> = parent.keys().cloned().collect();
-    ids.sort();
+    crate::order::sort(&mut ids);
     for start in ids {
         let mut path = Vec::new();
         let mut current = Some(start);

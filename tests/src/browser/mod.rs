@@ -153,6 +153,23 @@ impl Browsers {
     }
 }
 
+/// A Chromium DevTools command, sent through chromedriver's `goog/cdp/execute`.
+#[derive(Debug)]
+struct DevToolsCommand {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for DevToolsCommand {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/goog/cdp/execute", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(json!({ "cmd": self.cmd, "params": self.params }).to_string()))
+    }
+}
+
 /// One browser showing the client.
 pub struct Page {
     pub client: Client,
@@ -198,6 +215,15 @@ pub const SNAPSHOT_JS: &str = r#"
 "#;
 
 impl Page {
+    /// Runs `script` in every document this page loads from now on, before the document's
+    /// own scripts (DevTools' `Page.addScriptToEvaluateOnNewDocument`): for measurements that
+    /// must start with the navigation, which a script WebDriver injects after the load
+    /// cannot.
+    pub async fn on_every_document(&self, script: &str) {
+        let command = DevToolsCommand { cmd: "Page.addScriptToEvaluateOnNewDocument", params: json!({ "source": script }) };
+        self.client.issue_cmd(command).await.unwrap_or_else(|e| panic!("{}: cannot add a script to new documents: {e}", self.name));
+    }
+
     pub async fn snapshot(&self) -> Result<Snapshot, String> {
         let value = self.client.execute(SNAPSHOT_JS, Vec::new()).await.map_err(|e| e.to_string())?;
         let s = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);

@@ -22,34 +22,73 @@ const NODES: usize = 5_000;
 /// Fresh browsers `bench_first_render_1000_nodes` measures (each also reloads once).
 const FIRST_RENDER_RUNS: usize = 5;
 
-/// Resolves, inside the page, at the first animation frame whose DOM shows a synced
-/// connection, `want` nodes counted, and the outliner's rows built from the first node
-/// ("Box 0") down past the bottom of the outliner's visible box (the outliner is
-/// virtualised: those are the only rows it builds; before, it built all `want` in the same
-/// update as the count); answers `performance.now()` then (ms since navigation
-/// started). Works with either outliner (`#outliner-scroll` is the virtualised one).
-const FIRST_FULL_RENDER_JS: &str = r#"
-const [want, done] = arguments;
-const rowsShown = () => {
-    const rows = document.querySelectorAll('#node-list li');
-    if (rows.length === 0) return false;
-    const first = rows[0].querySelector('.name');
-    if (!first || first.textContent !== 'Box 0') return false;
-    const box = document.getElementById('outliner-scroll') || document.getElementById('node-list');
-    const bottom = Math.min(window.innerHeight, box.getBoundingClientRect().bottom);
-    return rows.length === want || rows[rows.length - 1].getBoundingClientRect().bottom >= bottom;
-};
-const check = () => {
-    const count = document.getElementById('node-count');
-    const state = document.getElementById('connection-state');
-    if (count && state && count.textContent.trim() === String(want) && state.textContent.includes('synced') && rowsShown()) {
-        done(performance.now());
-    } else {
-        requestAnimationFrame(check);
-    }
-};
-check();
+/// Installed in every document before its own scripts (`Page::on_every_document`), so it
+/// watches from the navigation on: at each animation frame it looks whether the DOM shows a
+/// synced connection, `WANT` nodes counted (replaced by the count), and the outliner's rows built from the
+/// first node ("Box 0") down past the bottom of the outliner's visible box (the outliner is
+/// virtualised: those are the only rows it builds); the first frame that does sets
+/// `window.__firstRender` to `performance.now()` (ms since navigation started). A probe that
+/// WebDriver injects once the page has loaded cannot see a render that came before it: with
+/// the socket and the device copy opened by the page's first script, on a reload it
+/// often had (its figure was then when WebDriver got to it, ~80–300 ms).
+const FIRST_RENDER_PROBE_JS: &str = r#"
+(() => {
+    const want = () => WANT;
+    const rowsShown = () => {
+        const rows = document.querySelectorAll('#node-list li');
+        if (rows.length === 0) return false;
+        const first = rows[0].querySelector('.name');
+        if (!first || first.textContent !== 'Box 0') return false;
+        const box = document.getElementById('outliner-scroll') || document.getElementById('node-list');
+        const bottom = Math.min(window.innerHeight, box.getBoundingClientRect().bottom);
+        return rows.length === want() || rows[rows.length - 1].getBoundingClientRect().bottom >= bottom;
+    };
+    const check = () => {
+        const count = document.getElementById('node-count');
+        const state = document.getElementById('connection-state');
+        if (count && state && count.textContent.trim() === String(want()) && state.textContent.includes('synced') && rowsShown()) {
+            window.__firstRender = performance.now();
+        } else {
+            requestAnimationFrame(check);
+        }
+    };
+    requestAnimationFrame(check);
+    // The first frame after the viewport drew instances with the whole scene counted.
+    const shaded = () => {
+        const count = document.getElementById('node-count');
+        const v = document.getElementById('viewport');
+        if (count && count.textContent.trim() === String(want()) && v && Number(v.getAttribute('data-instances') || 0) > 0) {
+            window.__firstShaded = performance.now();
+        } else {
+            requestAnimationFrame(shaded);
+        }
+    };
+    requestAnimationFrame(shaded);
+})();
 "#;
+
+/// Answers `window.__firstRender` once the probe above has set it.
+const FIRST_RENDER_JS: &str = r#"
+const done = arguments[arguments.length - 1];
+const wait = () => (window.__firstRender !== undefined ? done(window.__firstRender) : setTimeout(wait, 10));
+wait();
+"#;
+
+/// Answers `window.__firstShaded` once the probe above has set it.
+const FIRST_SHADED_JS: &str = r#"
+const done = arguments[arguments.length - 1];
+const wait = () => (window.__firstShaded !== undefined ? done(window.__firstShaded) : setTimeout(wait, 10));
+wait();
+"#;
+
+/// Opens a browser on about:blank with the first-render probe installed for a scene of
+/// `nodes`, then the room's page: navigation timing starts with that page.
+async fn open_probed(browsers: &Browsers, url: &str, nodes: usize) -> Page {
+    let page = browsers.open("about:blank").await;
+    page.on_every_document(&FIRST_RENDER_PROBE_JS.replace("WANT", &nodes.to_string())).await;
+    page.client.goto(url).await.expect("open the room");
+    page
+}
 
 /// Resolves at the first animation frame after the viewport drew a frame with the whole
 /// scene counted; answers `performance.now()`.
@@ -169,6 +208,22 @@ return { dom_content_loaded: nav ? nav.domContentLoadedEventEnd : null, glue: en
     main: mark('main'), mounted: mark('mounted'), gl_start: mark('gl-start'), gl_ready: mark('gl-ready'), local_copy: mark('local-copy'), socket_open: mark('socket-open'), synced: mark('synced') };
 "#;
 
+/// The page's long animation frames so far (over 50 ms, Long Animation Frames API, buffered
+/// from navigation): when each started, how long it took, when its rendering started, and
+/// its longest scripts (what invoked them, how long). Where the start's frames go.
+const LONG_FRAMES_JS: &str = r#"
+const done = arguments[arguments.length - 1];
+const seen = [];
+try {
+    new PerformanceObserver((list) => {
+        seen.push(...list.getEntries().map((e) => ({ start: Math.round(e.startTime), ms: Math.round(e.duration),
+            render_at: Math.round(e.renderStart), layout_at: Math.round(e.styleAndLayoutStart),
+            scripts: e.scripts.filter((s) => s.duration >= 5).map((s) => `${s.invoker} ${Math.round(s.duration)}ms`) })));
+    }).observe({ type: 'long-animation-frame', buffered: true });
+} catch (e) { done([]); }
+setTimeout(() => done(seen), 300);
+"#;
+
 /// The main-thread tasks over 50 ms seen while recording (Long Tasks API), sorted.
 const LONG_TASKS_JS: &str = "return (window.__longTasks || []).slice().sort((a, b) => a - b);";
 
@@ -223,12 +278,13 @@ async fn bench_first_render_1000_nodes() {
         for _ in 0..FIRST_RENDER_RUNS {
             // A fresh Chromium and profile: the page, the wasm and everything else come from
             // the relay; then a reload, with the files in the HTTP cache.
-            let page = browsers.open(&relay.page("first-render")).await;
+            let page = open_probed(&browsers, &relay.page("first-render"), COUNT).await;
             let measure = || async {
-                let shown = page.client.execute_async(FIRST_FULL_RENDER_JS, vec![json!(COUNT)]).await.expect("the page shows the scene");
-                let shaded = page.client.execute_async(FIRST_SHADED_FRAME_JS, vec![json!(COUNT)]).await.expect("a shaded frame");
+                let shown = page.client.execute_async(FIRST_RENDER_JS, vec![]).await.expect("the page shows the scene");
+                let shaded = page.client.execute_async(FIRST_SHADED_JS, vec![]).await.expect("a shaded frame");
                 let loaded = page.client.execute(LOAD_TIMES_JS, vec![]).await.unwrap_or(Value::Null);
-                json!({ "shown": shown, "shaded": shaded, "loaded": loaded })
+                let long_frames = page.client.execute_async(LONG_FRAMES_JS, vec![]).await.unwrap_or(Value::Null);
+                json!({ "shown": shown, "shaded": shaded, "loaded": loaded, "long_frames": long_frames })
             };
             cold.push(measure().await);
             page.client.refresh().await.expect("reload");
@@ -249,16 +305,16 @@ async fn bench_editor_5000_nodes() {
         let relay = Relay::start("").await;
         let (seeder, scene, moving) = seed(&relay, "bench", NODES).await;
         eprintln!("the relay holds them");
-        let page = browsers.open(&relay.page("bench")).await;
+        let page = open_probed(&browsers, &relay.page("bench"), NODES).await;
         let started = Instant::now();
         let first_render = page
             .client
-            .execute_async(FIRST_FULL_RENDER_JS, vec![json!(NODES)])
+            .execute_async(FIRST_RENDER_JS, vec![])
             .await
             .expect("the page shows the whole scene within the script timeout");
         let first_render_ms = first_render.as_f64().unwrap_or(f64::NAN);
         eprintln!("first full render after {first_render_ms:.0} ms (waited {:?})", started.elapsed());
-        let first_shaded = page.client.execute_async(FIRST_SHADED_FRAME_JS, vec![json!(NODES)]).await.expect("a shaded frame");
+        let first_shaded = page.client.execute_async(FIRST_SHADED_JS, vec![]).await.expect("a shaded frame");
         let first_shaded_ms = first_shaded.as_f64().unwrap_or(f64::NAN);
 
         // Everything in view (Home), then what one frame of it costs.

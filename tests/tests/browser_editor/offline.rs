@@ -119,6 +119,71 @@ async fn an_offline_edit_from_an_earlier_visit_reaches_the_relay_when_the_page_r
     .await;
 }
 
+/// What the relay has counted of WebSocket connections it accepted, once the count has not
+/// moved for a sample (`relay_connections_opened_total` is sampled once a second).
+async fn connections_opened(relay: &Relay) -> u64 {
+    let read = || async {
+        let (_, text) = tests::http_get(relay.relay.addr, "/metrics").await;
+        text.lines()
+            .find_map(|line| line.strip_prefix("relay_connections_opened_total "))
+            .and_then(|value| value.trim().parse::<f64>().ok())
+            .map(|value| value as u64)
+    };
+    let mut last = read().await;
+    for _ in 0..20 {
+        tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+        let now = read().await;
+        if now.is_some() && now == last {
+            return now.unwrap_or_default();
+        }
+        last = now;
+    }
+    panic!("the relay's connection count did not settle: {last:?}");
+}
+
+/// On a reload the page's first script opens the room's socket and reads its copy on the
+/// device while the editor's module loads, and the editor takes both over
+/// (`public/index.html`, `client/src/connection/early.rs`, `client/src/offline/idb.rs`): the
+/// page opens one socket, not two; it shows what the device copy held and syncs; an edit
+/// made after reaches another browser. A page whose address carries a token leaves the
+/// socket to the editor (it sends the token), and still opens only one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_takes_over_the_socket_and_the_copy_the_page_opened_first() {
+    with_browsers(|browsers| async move {
+        let relay = Relay::start("").await;
+        let url = relay.page("early");
+        let a = browsers.open(&url).await;
+        a.wait_synced().await;
+        a.add_node().await;
+        a.wait_nodes(1).await;
+        wait_kept(&a).await;
+
+        let before = connections_opened(&relay).await;
+        a.client.refresh().await.expect("reload");
+        a.wait_synced().await;
+        a.wait_nodes(1).await;
+        let left = js(&a, "return [typeof window.earlySocket, typeof window.earlyRoomCopy];", vec![]).await;
+        assert_eq!(left, json!(["undefined", "undefined"]), "the editor took over what the page opened first");
+        assert_eq!(connections_opened(&relay).await, before + 1, "the reloaded page opened one socket");
+
+        // The session on the taken-over socket carries edits both ways.
+        a.add_node().await;
+        a.wait_nodes(2).await;
+        let b = browsers.open(&url).await;
+        b.wait_synced().await;
+        b.wait_nodes(2).await;
+
+        // A token in the address (`#token=…`): the page's script opens no socket.
+        let before = connections_opened(&relay).await;
+        a.client.goto(&format!("{url}#token=not-checked-here")).await.expect("open with a token");
+        a.client.refresh().await.expect("reload with the token");
+        a.wait_synced().await;
+        a.wait_nodes(2).await;
+        assert_eq!(connections_opened(&relay).await, before + 1, "a page with a token opened one socket");
+    })
+    .await;
+}
+
 /// Two windows of one browser in the same room, the relay stopped: an edit in one shows in
 /// the other at once, both ways, and each lists the other as present.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -31,7 +31,7 @@ impl Lights {
             return;
         }
         let mut ids: Vec<NodeId> = drawables.iter().filter(|(_, d)| d.kind == NodeKind::Light && d.shown).map(|(id, _)| id.clone()).collect();
-        ids.sort();
+        shared::order::sort(&mut ids);
         ids.truncate(MAX_LIGHTS);
         self.ids = ids;
     }

@@ -43,7 +43,7 @@ impl Renderer {
                 }
             }
         }
-        items.sort_by(|a, b| b.0.total_cmp(&a.0));
+        shared::order::sort_by(&mut items, |a, b| b.0.total_cmp(&a.0));
         let mut runs: Vec<Run> = Vec::new();
         for (_, batch, i) in items {
             let b = &self.batches.list[batch];

@@ -98,7 +98,7 @@ impl Jobs {
                 _ => None,
             })
             .collect();
-        jobs.sort_by(|a, b| b.created_ms.total_cmp(&a.created_ms).then_with(|| b.id.cmp(&a.id)));
+        crate::order::sort_by(&mut jobs, |a, b| b.created_ms.total_cmp(&a.created_ms).then_with(|| b.id.cmp(&a.id)));
         jobs
     }
 
@@ -255,7 +255,7 @@ impl Jobs {
             .filter(|job| !job.is_active())
             .map(|job| (job.finished_ms.unwrap_or(job.created_ms), job.id))
             .collect();
-        finished.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| b.1.cmp(&a.1)));
+        crate::order::sort_by(&mut finished, |a, b| b.0.total_cmp(&a.0).then_with(|| b.1.cmp(&a.1)));
         for (_, id) in finished.into_iter().skip(KEEP_FINISHED) {
             self.map.remove(txn, &id);
         }
