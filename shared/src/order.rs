@@ -1,5 +1,6 @@
-//! One stable sort for every list the editor orders (siblings, peers, jobs, findings, draw
-//! order, percentiles).
+//! One stable sort for the lists the editor orders (siblings, peers, jobs, draw order,
+//! percentiles). The relay's per-update path (`protocol::decode_update`) keeps std's
+//! `sort_unstable`: no index list to allocate per update there.
 //!
 //! Why not `slice::sort_by` at each call site: std's sort (driftsort) is monomorphised per
 //! element type and comparator, ~3.5 KB of wasm each. With 25 call sites the copies were
@@ -26,11 +27,6 @@ pub fn sort_by<T>(items: &mut [T], mut compare: impl FnMut(&T, &T) -> Ordering) 
 /// Sorts `items` ascending, keeping equal items in their order (like `slice::sort`).
 pub fn sort<T: Ord>(items: &mut [T]) {
     sort_by(items, T::cmp);
-}
-
-/// Sorts `items` by the key `key` picks (like `slice::sort_by_key`).
-pub fn sort_by_key<T, K: Ord>(items: &mut [T], mut key: impl FnMut(&T) -> K) {
-    sort_by(items, |a, b| key(a).cmp(&key(b)));
 }
 
 /// The one instantiation of std's sort: indices, ordered by what they point at.
@@ -85,17 +81,13 @@ mod tests {
     }
 
     #[test]
-    fn sort_and_sort_by_key_agree_with_std() {
+    fn sort_agrees_with_std() {
         let mut words: Vec<String> =
             numbers(9, 300, 50).into_iter().map(|n| format!("w{n}")).collect();
         let mut expected = words.clone();
         expected.sort();
         sort(&mut words);
         assert_eq!(words, expected);
-
-        let mut by_length = vec!["ccc", "a", "bb", "dd", "e", "ffff"];
-        sort_by_key(&mut by_length, |w| w.len());
-        assert_eq!(by_length, ["a", "e", "bb", "dd", "ccc", "ffff"]);
     }
 
     #[test]

@@ -145,7 +145,7 @@ fn scattered_client(decoded: &Update, reencoded: &Update) -> Option<u64> {
         let mut by_client: std::collections::BTreeMap<u64, Vec<(u32, u32)>> = std::collections::BTreeMap::new();
         for (client, ranges) in update.insertions(true).iter() {
             let mut list: Vec<(u32, u32)> = ranges.iter().map(|r| (r.start, r.end)).collect();
-            crate::order::sort(&mut list);
+            list.sort_unstable();
             let mut merged: Vec<(u32, u32)> = Vec::with_capacity(list.len());
             for (start, end) in list {
                 match merged.last_mut() {

@@ -67,17 +67,11 @@ const FIRST_RENDER_PROBE_JS: &str = r#"
 })();
 "#;
 
-/// Answers `window.__firstRender` once the probe above has set it.
-const FIRST_RENDER_JS: &str = r#"
-const done = arguments[arguments.length - 1];
-const wait = () => (window.__firstRender !== undefined ? done(window.__firstRender) : setTimeout(wait, 10));
-wait();
-"#;
-
-/// Answers `window.__firstShaded` once the probe above has set it.
-const FIRST_SHADED_JS: &str = r#"
-const done = arguments[arguments.length - 1];
-const wait = () => (window.__firstShaded !== undefined ? done(window.__firstShaded) : setTimeout(wait, 10));
+/// Answers `window[arguments[0]]` (`__firstRender` or `__firstShaded`) once the probe
+/// above has set it.
+const PROBED_JS: &str = r#"
+const [name, done] = arguments;
+const wait = () => (window[name] !== undefined ? done(window[name]) : setTimeout(wait, 10));
 wait();
 "#;
 
@@ -280,8 +274,8 @@ async fn bench_first_render_1000_nodes() {
             // the relay; then a reload, with the files in the HTTP cache.
             let page = open_probed(&browsers, &relay.page("first-render"), COUNT).await;
             let measure = || async {
-                let shown = page.client.execute_async(FIRST_RENDER_JS, vec![]).await.expect("the page shows the scene");
-                let shaded = page.client.execute_async(FIRST_SHADED_JS, vec![]).await.expect("a shaded frame");
+                let shown = page.client.execute_async(PROBED_JS, vec![json!("__firstRender")]).await.expect("the page shows the scene");
+                let shaded = page.client.execute_async(PROBED_JS, vec![json!("__firstShaded")]).await.expect("a shaded frame");
                 let loaded = page.client.execute(LOAD_TIMES_JS, vec![]).await.unwrap_or(Value::Null);
                 let long_frames = page.client.execute_async(LONG_FRAMES_JS, vec![]).await.unwrap_or(Value::Null);
                 json!({ "shown": shown, "shaded": shaded, "loaded": loaded, "long_frames": long_frames })
@@ -309,12 +303,12 @@ async fn bench_editor_5000_nodes() {
         let started = Instant::now();
         let first_render = page
             .client
-            .execute_async(FIRST_RENDER_JS, vec![])
+            .execute_async(PROBED_JS, vec![json!("__firstRender")])
             .await
             .expect("the page shows the whole scene within the script timeout");
         let first_render_ms = first_render.as_f64().unwrap_or(f64::NAN);
         eprintln!("first full render after {first_render_ms:.0} ms (waited {:?})", started.elapsed());
-        let first_shaded = page.client.execute_async(FIRST_SHADED_JS, vec![]).await.expect("a shaded frame");
+        let first_shaded = page.client.execute_async(PROBED_JS, vec![json!("__firstShaded")]).await.expect("a shaded frame");
         let first_shaded_ms = first_shaded.as_f64().unwrap_or(f64::NAN);
 
         // Everything in view (Home), then what one frame of it costs.
