@@ -19,8 +19,10 @@
 # start (so its runtime sizes itself for one core), the load generator to $BENCH_LOAD_CPUS
 # (1); one writer and 10, 100 and 1,000 observers in one room; servers: ours (durable, the
 # SQLite store), ours-memory (--store memory, like the peers), the ceiling, y-websocket and
-# Hocuspocus. The table is server CPU per delivered update and each one's ratio to the
-# ceiling; it replaces the one-core section of BENCHMARKS.md (its own markers).
+# Hocuspocus. The whole set runs $BENCH_ROUNDS times (3), one round after the other, so that
+# every server is measured early and late; the table is server CPU per delivered update
+# (median and spread over rounds) and each one's ratio to the ceiling, taken within each
+# round; it replaces the one-core section of BENCHMARKS.md (its own markers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +30,7 @@ SECS=${BENCH_SECS:-10}
 ONE_CORE=${BENCH_ONE_CORE:-}
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
 LOAD_CPUS=${BENCH_LOAD_CPUS:-1}
+ROUNDS=${BENCH_ROUNDS:-3}
 if [[ -n "$ONE_CORE" ]]; then
     TARGETS=${BENCH_TARGETS:-"ours ours-memory ceiling y-websocket hocuspocus"}
     PIN_SERVER=(taskset -c "$SERVER_CPU")
@@ -40,6 +43,8 @@ else
     PIN_ARGS=()
 fi
 RUN=target/bench/$(date -u +%Y%m%d-%H%M%S)
+# Where each report goes: the run's directory, or one round's within it (one-core mode).
+OUT=$RUN
 mkdir -p "$RUN"
 LOG="$RUN/commands.txt"
 
@@ -99,14 +104,14 @@ bench() {
     if [[ -n "${BENCH_WORKLOADS:-}" && " $BENCH_WORKLOADS " != *" $name "* ]]; then return; fi
     for target in $TARGETS; do
         start_target "$target"
-        local cmd=("${PIN_LOAD[@]}" target/release/loadgen --json "$RUN/$name-$target.json" "$@" "${TARGET_ARGS[@]}")
+        local cmd=("${PIN_LOAD[@]}" target/release/loadgen --json "$OUT/$name-$target.json" "$@" "${TARGET_ARGS[@]}")
         step "$name on $target"
-        echo "${cmd[*]}" | sed "s/--pid [0-9]*/--pid PID/; s/127.0.0.1:[0-9]*/127.0.0.1:PORT/" >> "$LOG"
-        if ! timeout 900 "${cmd[@]}" > "$RUN/$name-$target.txt" 2> "$RUN/$name-$target.err"; then
-            echo "FAILED: $name on $target (see $RUN/$name-$target.err)"
+        echo "${cmd[*]}" | sed "s/--pid [0-9]*/--pid PID/; s/127.0.0.1:[0-9]*/127.0.0.1:PORT/; s#$RUN/round-[0-9]*/#$RUN/round-N/#" >> "$LOG"
+        if ! timeout 900 "${cmd[@]}" > "$OUT/$name-$target.txt" 2> "$OUT/$name-$target.err"; then
+            echo "FAILED: $name on $target (see $OUT/$name-$target.err)"
             FAILED=1
         fi
-        grep -v '^{' "$RUN/$name-$target.txt" || true
+        grep -v '^{' "$OUT/$name-$target.txt" || true
         stop_peer
     done
 }
@@ -134,7 +139,8 @@ one_core_tables() {
     tables="$RUN/tables.md"
     {
         provenance "BENCH_ONE_CORE=1 scripts/bench.sh" "$load_after"
-        echo "Each server pinned to CPU $SERVER_CPU from its start, the load generator to CPU $LOAD_CPUS; measured stretches of ${SECS} s."
+        echo "Each server pinned to CPU $SERVER_CPU from its start, the load generator to CPU $LOAD_CPUS; measured stretches of ${SECS} s; $ROUNDS rounds of every server and size, one after the other."
+        echo "Server CPU is each thread's scheduler run time (/proc/PID/task/*/sched), not the 10 ms ticks of /proc/PID/stat."
         echo
         commands_block
         target/release/bench_table --one-core "$RUN"
@@ -159,14 +165,24 @@ write_section() {
     echo "BENCHMARKS.md updated ($begin)."
 }
 
+fanouts() {
+    bench fanout-10 fan-out --observers 10 --rate 100 --duration-secs "$SECS"
+    bench fanout-100 fan-out --observers 100 --rate 50 --duration-secs "$SECS"
+    bench fanout-1000 fan-out --observers 1000 --rate 10 --duration-secs "$SECS"
+}
+
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-bench fanout-10 fan-out --observers 10 --rate 100 --duration-secs "$SECS"
-bench fanout-100 fan-out --observers 100 --rate 50 --duration-secs "$SECS"
-bench fanout-1000 fan-out --observers 1000 --rate 10 --duration-secs "$SECS"
 if [[ -n "$ONE_CORE" ]]; then
+    for round in $(seq 1 "$ROUNDS"); do
+        OUT=$RUN/round-$round
+        mkdir -p "$OUT"
+        step "Round $round of $ROUNDS"
+        fanouts
+    done
     one_core_tables
     exit "$FAILED"
 fi
+fanouts
 bench writers-50 many-writers --writers 50 --rate 2 --duration-secs "$SECS"
 bench writers-200 many-writers --writers 200 --rate 1 --duration-secs "$SECS"
 bench presence-500 presence --clients 500 --rate 1 --duration-secs "$SECS"

@@ -88,8 +88,9 @@ pub fn App() -> impl IntoView {
                 <RestorePoints editor=editor room=room.name.clone() token=room.token.clone() />
                 <JobsPanel jobs=jobs editor=editor />
             </aside>
+            // Over the right sidebar's column, so it never covers the toolbar or the viewport.
+            <PerfPanel perf=perf />
         </div>
         <ShortcutsOverlay editor=editor />
-        <PerfPanel perf=perf />
     }
 }

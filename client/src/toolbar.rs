@@ -30,8 +30,9 @@ pub fn Toolbar(editor: Editor) -> impl IntoView {
             <div class="tool-group">
                 <button id="add-node" class="primary" title="Add a box" disabled=viewing on:click=move |_| editor.add(AddKind::Box)>"+ Box"</button>
                 {AddKind::ALL[1..].iter().map(|&kind| view! {
-                    <button class="tool" id=format!("add-{}", kind.label().to_ascii_lowercase()) title=format!("Add a {}", kind.label().to_ascii_lowercase())
-                        disabled=viewing on:click=move |_| editor.add(kind)>{kind.label()}</button>
+                    <button class="tool" id=format!("add-{}", kind.label().to_ascii_lowercase())
+                        title=if kind == AddKind::Group { "Add an empty group".to_owned() } else { format!("Add a {}", kind.label().to_ascii_lowercase()) }
+                        disabled=viewing on:click=move |_| editor.add(kind)>{kind.button_text()}</button>
                 }).collect::<Vec<_>>()}
             </div>
             <div class="tool-group">

@@ -5,6 +5,7 @@
 mod client;
 mod cluster;
 mod incidents;
+mod proc_cpu;
 mod redis_cluster;
 mod relay_process;
 mod report;

@@ -169,13 +169,7 @@ pub fn proc_figures(pid: u32) -> ProcFigures {
             .and_then(|v| v.parse::<u64>().ok())
             .map_or(0, |v| v * 1024)
     };
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // fields after the command name: utime is the 14th field, stime the 15th
-    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    let cpu_seconds = (ticks(11) + ticks(12)) / 100.0;
-    let store_writer_cpu_seconds = thread_cpu_seconds(pid, "store-writer");
+    let cpu = crate::proc_cpu::cpu_seconds(pid, "store-writer");
     let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
     let disk_write_bytes = io
         .lines()
@@ -183,24 +177,7 @@ pub fn proc_figures(pid: u32) -> ProcFigures {
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    ProcFigures { rss_bytes: kb("VmRSS:"), peak_rss_bytes: kb("VmHWM:"), cpu_seconds, store_writer_cpu_seconds, disk_write_bytes }
-}
-
-/// CPU seconds of process `pid`'s threads named `name`, from /proc/PID/task/*/stat.
-fn thread_cpu_seconds(pid: u32, name: &str) -> f64 {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return 0.0 };
-    let mut seconds = 0.0;
-    for task in tasks.flatten().take(10_000) {
-        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else { continue };
-        let Some((head, rest)) = stat.rsplit_once(')') else { continue };
-        if head.split_once('(').map(|(_, comm)| comm) != Some(name) {
-            continue;
-        }
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-        seconds += (ticks(11) + ticks(12)) / 100.0;
-    }
-    seconds
+    ProcFigures { rss_bytes: kb("VmRSS:"), peak_rss_bytes: kb("VmHWM:"), cpu_seconds: cpu.total, store_writer_cpu_seconds: cpu.named, disk_write_bytes }
 }
 
 #[cfg(test)]

@@ -39,6 +39,15 @@ impl AddKind {
         }
     }
 
+    /// The toolbar's text for adding one: a new group is "Empty", so that it is not taken for
+    /// the "Group" button that groups the selection.
+    pub fn button_text(self) -> &'static str {
+        match self {
+            AddKind::Group => "Empty",
+            other => other.label(),
+        }
+    }
+
     fn kind(self) -> NodeKind {
         match self {
             AddKind::Light => NodeKind::Light,

@@ -5,10 +5,12 @@
 //!
 //! `bench-table --one-core DIR`: the one-core run's fan-out reports as one table: server CPU
 //! per delivered update for each server at each observer count, and its ratio to the
-//! ceiling's (the bare broadcast relay), so "1.15×" means 15 % above the ceiling.
+//! ceiling's (the bare broadcast relay), so "1.15×" means 15 % above the ceiling. Such a run
+//! repeats in rounds (`DIR/round-N/`); the table gives medians and the spread, and each
+//! ratio is taken within a round, so that a drift of the machine between rounds cancels.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -65,32 +67,77 @@ fn run() -> Result<String, TableError> {
     if one_core {
         args.remove(0);
     }
-    let dir = args.first().cloned().ok_or(TableError::Usage)?;
+    let dir = PathBuf::from(args.first().ok_or(TableError::Usage)?);
+    if !one_core {
+        return Ok(render(&read_grid(&dir)?));
+    }
+    // A one-core run repeats itself in rounds (`round-1/`, `round-2/`, …); an older run's
+    // directory holds one round's reports itself.
+    let mut round_dirs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| TableError::Read(dir.display().to_string(), e))?
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.is_dir() && path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("round-")))
+        .collect();
+    round_dirs.sort();
+    if round_dirs.is_empty() {
+        round_dirs.push(dir);
+    }
+    let rounds = round_dirs.iter().map(|d| read_grid(d)).collect::<Result<Vec<_>, _>>()?;
+    Ok(render_one_core(&rounds))
+}
+
+fn read_grid(dir: &Path) -> Result<Grid, TableError> {
     let mut grid = Grid::new();
-    let entries = std::fs::read_dir(&dir).map_err(|e| TableError::Read(dir.clone(), e))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| TableError::Read(dir.display().to_string(), e))?;
     for entry in entries.flatten().take(10_000) {
         let path = entry.path();
         if path.extension().and_then(|e| e.to_str()) == Some("json") {
             add_report(&mut grid, &path);
         }
     }
-    Ok(if one_core { render_one_core(&grid) } else { render(&grid) })
+    Ok(grid)
 }
 
 /// The one-core run's servers, in column order.
 const ONE_CORE_TARGETS: [&str; 5] = ["ours", "ours-memory", "ceiling", "y-websocket", "hocuspocus"];
 const PER_DELIVERY: &str = "server cpu per update per observer";
 
-fn render_one_core(grid: &Grid) -> String {
-    let rows: Vec<(&u64, &Figures)> =
-        grid.iter().filter(|((workload, _), _)| workload == "fan-out").map(|((_, size), figures)| (size, figures)).collect();
-    let present: Vec<&str> = ONE_CORE_TARGETS
+/// One figure of one server at one size, in every round that measured it (NaN where a round
+/// did not).
+fn per_round(rounds: &[Grid], size: u64, figure: &str, target: &str) -> Vec<f64> {
+    rounds
         .iter()
-        .copied()
-        .filter(|t| rows.iter().any(|(_, f)| f.get(PER_DELIVERY).is_some_and(|by| by.contains_key(*t))))
-        .collect();
+        .map(|grid| {
+            grid.get(&("fan-out".to_owned(), size)).and_then(|f| f.get(figure)).and_then(|by| by.get(target)).map_or(f64::NAN, |c| c.0)
+        })
+        .collect()
+}
+
+/// The median of the finite values, and their least and greatest.
+fn spread(values: &[f64]) -> Option<(f64, f64, f64)> {
+    let mut finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if finite.is_empty() {
+        return None;
+    }
+    finite.sort_by(f64::total_cmp);
+    let n = finite.len();
+    let median = if n % 2 == 1 { finite[n / 2] } else { (finite[n / 2 - 1] + finite[n / 2]) / 2.0 };
+    Some((median, finite[0], finite[n - 1]))
+}
+
+fn render_one_core(rounds: &[Grid]) -> String {
+    let mut sizes: Vec<u64> = rounds.iter().flat_map(|g| g.keys()).filter(|(w, _)| w == "fan-out").map(|(_, size)| *size).collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    let measured = |t: &str| sizes.iter().any(|&size| per_round(rounds, size, PER_DELIVERY, t).iter().any(|v| v.is_finite()));
+    let present: Vec<&str> = ONE_CORE_TARGETS.iter().copied().filter(|t| measured(t)).collect();
     let compared: Vec<&str> = present.iter().copied().filter(|t| *t != "ceiling").collect();
-    let mut out = String::from("\nServer CPU per delivered update (µs), and ÷ the ceiling's:\n\n| observers |");
+    let mut out = format!(
+        "\nServer CPU per delivered update (µs), the median of {} round(s) [least–greatest]; and ÷ the ceiling's, \
+         taken in each round (the servers of a round ran one after another) [least–greatest]:\n\n| observers |",
+        rounds.len()
+    );
     for t in &present {
         out.push_str(&format!(" {t} |"));
     }
@@ -98,30 +145,38 @@ fn render_one_core(grid: &Grid) -> String {
         out.push_str(&format!(" {t} ÷ ceiling |"));
     }
     out.push_str(&format!("\n|---:|{}\n", "---:|".repeat(present.len() + compared.len())));
-    for (size, figures) in &rows {
-        let by_target = figures.get(PER_DELIVERY);
-        let value = |t: &str| by_target.and_then(|by| by.get(t)).map_or(f64::NAN, |c| c.0);
+    for &size in &sizes {
         out.push_str(&format!("| {size} |"));
         for t in &present {
-            out.push_str(&format!(" {} |", number(value(t))));
+            out.push_str(&match spread(&per_round(rounds, size, PER_DELIVERY, t)) {
+                Some((median, least, most)) => format!(" {} [{}–{}] |", number(median), number(least), number(most)),
+                None => " – |".into(),
+            });
         }
-        let ceiling = value("ceiling");
+        let ceiling = per_round(rounds, size, PER_DELIVERY, "ceiling");
         for t in &compared {
-            let ratio = value(t) / ceiling;
-            out.push_str(&if ratio.is_finite() { format!(" {ratio:.2}× |") } else { " – |".into() });
+            let ratios: Vec<f64> = per_round(rounds, size, PER_DELIVERY, t).iter().zip(&ceiling).map(|(ours, c)| ours / c).collect();
+            out.push_str(&match spread(&ratios) {
+                Some((median, least, most)) => format!(" {median:.2}× [{least:.2}–{most:.2}] |"),
+                None => " – |".into(),
+            });
         }
         out.push('\n');
     }
-    out.push_str("\nDeliveries lost and errors (whole run), latency p50 / p99 (ms):\n\n| observers | server | lost | errors | p50 | p99 |\n|---:|---|---:|---:|---:|---:|\n");
-    for (size, figures) in &rows {
+    out.push_str(
+        "\nDeliveries lost and errors (all rounds, summed), latency p50 / p99 (ms, medians over rounds):\n\n\
+         | observers | server | lost | errors | p50 | p99 |\n|---:|---|---:|---:|---:|---:|\n",
+    );
+    for &size in &sizes {
         for t in &present {
-            let get = |name: &str| figures.get(name).and_then(|by| by.get(*t)).map_or(f64::NAN, |c| c.0);
+            let sum = |name: &str| per_round(rounds, size, name, t).iter().filter(|v| v.is_finite()).sum::<f64>();
+            let median = |name: &str| spread(&per_round(rounds, size, name, t)).map_or(f64::NAN, |s| s.0);
             out.push_str(&format!(
                 "| {size} | {t} | {} | {} | {} | {} |\n",
-                number(get("deliveries lost (whole run)")),
-                number(get("errors")),
-                number(get("latency p50")),
-                number(get("latency p99"))
+                number(sum("deliveries lost (whole run)")),
+                number(sum("errors")),
+                number(median("latency p50")),
+                number(median("latency p99"))
             ));
         }
     }
@@ -200,4 +255,41 @@ fn render(grid: &Grid) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round(cells: &[(u64, &str, f64)]) -> Grid {
+        let mut grid = Grid::new();
+        for &(size, target, value) in cells {
+            grid.entry(("fan-out".to_owned(), size))
+                .or_default()
+                .entry(PER_DELIVERY.to_owned())
+                .or_default()
+                .insert(target.to_owned(), (value, "us".to_owned()));
+        }
+        grid
+    }
+
+    #[test]
+    fn the_spread_is_the_median_and_the_extremes_of_what_was_measured() {
+        assert_eq!(spread(&[3.0, f64::NAN, 1.0, 2.0]), Some((2.0, 1.0, 3.0)));
+        assert_eq!(spread(&[4.0, 1.0, 2.0, 3.0]), Some((2.5, 1.0, 4.0)));
+        assert_eq!(spread(&[f64::NAN]), None);
+    }
+
+    #[test]
+    fn each_ratio_is_taken_within_its_round() {
+        // The machine is twice as slow in the second round: the ratios stay 1.5×, while a
+        // ratio of the medians would not.
+        let rounds = [
+            round(&[(10, "ours", 15.0), (10, "ceiling", 10.0)]),
+            round(&[(10, "ours", 30.0), (10, "ceiling", 20.0)]),
+            round(&[(10, "ours", 45.0), (10, "ceiling", 10.0)]),
+        ];
+        let table = render_one_core(&rounds);
+        assert!(table.contains("| 10 | 30.0 [15.0–45.0] | 10.0 [10.0–20.0] | 1.50× [1.50–4.50] |"), "{table}");
+    }
 }
