@@ -25,13 +25,14 @@ use tokio::time::{interval_at, Instant, MissedTickBehavior};
 
 use crate::admission::Admission;
 use crate::auth::{Grant, Role};
-use crate::state::AppState;
 use crate::handshake::WebSocket;
+use crate::shared_socket::{Locked, SharedSocket};
+use crate::state::AppState;
 
 type WsError = tokio_tungstenite::tungstenite::Error;
 use crate::close_reason::CloseReason;
 use crate::liveness::Liveness;
-use crate::outbound;
+use crate::outbound::{self, Work};
 use crate::room::{JoinError, Member, Room};
 
 /// What the upgrade handler learned about a connection before it joins.
@@ -53,8 +54,12 @@ pub struct Joining {
 /// into). 2,496 bytes at first; 1,624 with the boxing; see the benchmark for now.
 // Deliberately not an `async fn`: see above (its arguments would be kept twice).
 #[allow(clippy::manual_async_fn)]
-pub fn serve(mut socket: WebSocket, mut joining: Joining, app: Arc<AppState>) -> impl std::future::Future<Output = ()> + Send {
+pub fn serve(socket: WebSocket, mut joining: Joining, app: Arc<AppState>) -> impl std::future::Future<Output = ()> + Send {
     async move {
+        // The only strong reference: the socket closes when this future ends, whatever a
+        // room still holds (its outbox keeps a weak one, for direct writes).
+        let shared = Arc::new(SharedSocket::new(socket, app.clone()));
+        let mut socket = shared.locked();
         // Use `joining` whole, so the block captures it whole: a `move` block captures only
         // the fields it uses, and the address slot in `joining.admission`, which counts this
         // connection against its address, must live as long as the connection.
@@ -72,7 +77,11 @@ pub fn serve(mut socket: WebSocket, mut joining: Joining, app: Arc<AppState>) ->
         // One signal for both ways a connection is told to go: its kick (the room's) and the
         // relay's shutdown; the loop below polls it on every wake-up.
         let kick = outbound::Kick::until(app.lifecycle.stop_signal_child());
-        let (outbox, inbox) = outbound::channel_with(app.config.outbound_queue as usize, kick);
+        // On a one-worker runtime the rooms write to this socket themselves when nothing is
+        // queued (no wake-up of this task per frame); with several workers, this task writes,
+        // so that a broadcast's sends spread over them (see `outbound`).
+        let direct = app.direct_writes.then(|| Arc::downgrade(&shared) as std::sync::Weak<dyn outbound::DirectWrite>);
+        let (outbox, inbox) = outbound::channel_with(app.config.outbound_queue as usize, kick, direct);
         if joining.wants_access {
             // Ahead of the room's SyncStep1: a viewer's page knows before it could answer.
             outbox.offer_control(Bytes::from(protocol::access(&access_json(grant))));
@@ -113,10 +122,15 @@ pub fn serve(mut socket: WebSocket, mut joining: Joining, app: Arc<AppState>) ->
                 _ = &mut told_to_go => {
                     break inbox.kick.reason().unwrap_or_else(|| CloseReason::new(close::GOING_AWAY, "relay shutting down"));
                 }
-                Some(frame) = inbox.next() => {
-                    if let Err(reason) = Box::pin(write_queued(&mut socket, &inbox, frame, &app, write_timeout)).await {
+                work = inbox.next() => {
+                    let written = match work {
+                        Work::Frame(frame) => Box::pin(write_queued(&mut socket, &inbox, frame, &app, write_timeout)).await,
+                        Work::Flush => Box::pin(within_write_limit(write_timeout, socket.flush())).await,
+                    };
+                    if let Err(reason) = written {
                         break reason;
                     }
+                    inbox.written();
                 }
                 incoming = socket.next() => {
                     liveness.heard();
@@ -241,7 +255,7 @@ const BYTES_PER_FLUSH: usize = 256 * 1024;
 
 /// Writes `first` and whatever else is already queued (up to the limits above) with one
 /// flush. Large frames go alone, under the relay's send budget.
-async fn write_queued(socket: &mut WebSocket, inbox: &outbound::Inbox, first: Bytes, app: &AppState, limit: Duration) -> Result<(), CloseReason> {
+async fn write_queued(socket: &mut Locked<'_>, inbox: &outbound::Inbox, first: Bytes, app: &AppState, limit: Duration) -> Result<(), CloseReason> {
     let counters = &app.counters;
     if first.len() > BYTES_PER_FLUSH {
         let _permit = app.admit_send(first.len()).await;
@@ -275,7 +289,7 @@ async fn write_queued(socket: &mut WebSocket, inbox: &outbound::Inbox, first: By
     within_write_limit(limit, batch).await
 }
 
-async fn write(socket: &mut WebSocket, message: WsMessage, limit: Duration) -> Result<(), CloseReason> {
+async fn write(socket: &mut Locked<'_>, message: WsMessage, limit: Duration) -> Result<(), CloseReason> {
     within_write_limit(limit, socket.send(message)).await
 }
 
@@ -284,13 +298,14 @@ async fn write(socket: &mut WebSocket, message: WsMessage, limit: Duration) -> R
 /// written to the socket itself. Through tungstenite, every joiner's copy of a 20 MB room
 /// state was first copied into its write buffer (and moved again after partial writes);
 /// this way the kernel copies it once, from the one frame every joiner shares. Nothing else
-/// writes to the socket meanwhile: this connection's task is here, not reading.
-async fn send_large(socket: &mut WebSocket, payload: Bytes) -> Result<(), WsError> {
+/// writes to the socket meanwhile: this connection's task is here, not reading, and the
+/// outbox writes nothing directly while the task is writing.
+async fn send_large(socket: &mut Locked<'_>, payload: Bytes) -> Result<(), WsError> {
     use tokio::io::AsyncWriteExt;
     socket.flush().await?;
     let mut header = Vec::with_capacity(16);
     FrameHeader { opcode: OpCode::Data(Data::Binary), ..FrameHeader::default() }.format(payload.len() as u64, &mut header)?;
-    let io = socket.get_mut();
+    let mut io = socket.raw();
     io.write_all(&header).await?;
     io.write_all(&payload).await?;
     io.flush().await?;
@@ -314,7 +329,7 @@ async fn within_write_limit(limit: Duration, write: impl std::future::Future<Out
     }
 }
 
-async fn send_close(socket: &mut WebSocket, reason: CloseReason) {
+async fn send_close(socket: &mut Locked<'_>, reason: CloseReason) {
     let frame = CloseFrame { code: CloseCode::from(reason.code), reason: reason.reason.into() };
     let _ = tokio::time::timeout(Duration::from_secs(2), socket.send(WsMessage::Close(Some(frame)))).await;
 }

@@ -38,5 +38,6 @@ mod lifecycle;
 mod liveness;
 mod outbound;
 mod room;
+mod shared_socket;
 mod stats;
 mod telemetry;

@@ -39,6 +39,9 @@ pub struct AppState {
     /// Who may into which room: token keys, the auth webhook, or nobody checks (open).
     pub access: Access,
     pub address_counts: Arc<AddressCounts>,
+    /// Whether rooms write frames to idle sockets themselves (`outbound`): on a runtime with
+    /// one worker, where the hand-off to each connection's task buys no parallelism.
+    pub direct_writes: bool,
     /// Bounds the bytes of large frames being written at once (in KiB permits).
     large_sends: Semaphore,
     next_conn: AtomicU64,
@@ -58,6 +61,7 @@ impl AppState {
             instruments,
             access,
             address_counts: Arc::default(),
+            direct_writes: tokio::runtime::Handle::try_current().is_ok_and(|runtime| runtime.metrics().num_workers() == 1),
             large_sends: Semaphore::new(send_budget),
             next_conn: AtomicU64::new(1),
         }

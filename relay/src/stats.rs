@@ -12,6 +12,8 @@ pub struct Counters {
     pub frames_in: AtomicU64,
     pub bytes_in: AtomicU64,
     pub frames_out: AtomicU64,
+    /// Of `frames_out`, those a room wrote to an idle socket itself (`outbound`).
+    pub frames_out_direct: AtomicU64,
     pub bytes_out: AtomicU64,
     pub closed_for_bad_input: AtomicU64,
     /// Frames with document changes that viewers sent (the room refuses them all).
@@ -27,6 +29,11 @@ impl Counters {
     pub fn frame_out(&self, bytes: usize) {
         self.frames_out.fetch_add(1, Ordering::Relaxed);
         self.bytes_out.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    pub fn frame_out_direct(&self, bytes: usize) {
+        self.frame_out(bytes);
+        self.frames_out_direct.fetch_add(1, Ordering::Relaxed);
     }
 }
 

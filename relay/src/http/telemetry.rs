@@ -30,6 +30,7 @@ pub async fn stats(State(state): State<Arc<AppState>>) -> axum::Json<serde_json:
         "frames_in": c.frames_in.load(Relaxed),
         "bytes_in": c.bytes_in.load(Relaxed),
         "frames_out": c.frames_out.load(Relaxed),
+        "frames_out_direct": c.frames_out_direct.load(Relaxed),
         "bytes_out": c.bytes_out.load(Relaxed),
         "latest": state.telemetry.history().last().cloned(),
         "closed_for_bad_input": c.closed_for_bad_input.load(Relaxed),

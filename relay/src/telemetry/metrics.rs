@@ -27,6 +27,7 @@ pub struct Metrics {
     pub rooms: Gauge,
     pub frames_in: Counter,
     pub frames_out: Counter,
+    pub frames_out_direct: Counter,
     pub bytes_in: Counter,
     pub bytes_out: Counter,
     pub closed_for_bad_input: Counter,
@@ -51,6 +52,7 @@ impl Metrics {
             rooms: Gauge::default(),
             frames_in: Counter::default(),
             frames_out: Counter::default(),
+            frames_out_direct: Counter::default(),
             bytes_in: Counter::default(),
             bytes_out: Counter::default(),
             closed_for_bad_input: Counter::default(),
@@ -68,6 +70,11 @@ impl Metrics {
         registry.register("rooms_in_memory", "Rooms held in memory", m.rooms.clone());
         registry.register("frames_in", "WebSocket frames received", m.frames_in.clone());
         registry.register("frames_out", "WebSocket frames sent", m.frames_out.clone());
+        registry.register(
+            "frames_out_direct",
+            "Of the frames sent, those a room wrote to an idle socket itself (one-worker runtimes)",
+            m.frames_out_direct.clone(),
+        );
         registry.register("bytes_in", "WebSocket payload bytes received", m.bytes_in.clone());
         registry.register("bytes_out", "WebSocket payload bytes sent", m.bytes_out.clone());
         registry.register("closed_for_bad_input", "Connections closed for malformed input", m.closed_for_bad_input.clone());

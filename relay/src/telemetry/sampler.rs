@@ -118,6 +118,7 @@ fn take(c: &Counters, telemetry: &Telemetry, rooms: &Rooms, (then, before): (Ins
     m.rooms.set(sample.rooms as i64);
     catch_up(&m.frames_in, after.frames_in);
     catch_up(&m.frames_out, after.frames_out);
+    catch_up(&m.frames_out_direct, c.frames_out_direct.load(Relaxed));
     catch_up(&m.bytes_in, after.bytes_in);
     catch_up(&m.bytes_out, after.bytes_out);
     catch_up(&m.closed_for_bad_input, c.closed_for_bad_input.load(Relaxed));

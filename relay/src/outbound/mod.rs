@@ -8,9 +8,16 @@
 //! client reconnects and the state-vector handshake brings it up to date. Awareness is
 //! different: only the latest state of each client matters, so under pressure queued
 //! awareness frames are merged into one, keeping the newest state per client.
+//!
+//! On a one-worker runtime (a one-CPU container) an update or awareness frame offered while
+//! nothing is queued or being written is written to the socket at once, by whoever offers
+//! it ([`DirectWrite`], the connection's socket: `connection.rs`), instead of waking the
+//! connection's task to write it: that hand-off was most of the relay's own CPU per
+//! delivery at 100 observers (BENCHMARKS.md, "One core"). A frame the socket cannot take
+//! whole goes to the queue as before; one it took in part leaves the rest to the task.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use bytes::Bytes;
 use parking_lot::Mutex;
@@ -38,6 +45,45 @@ struct Queues {
     control: VecDeque<Bytes>,
     updates: VecDeque<Bytes>,
     awareness: VecDeque<Bytes>,
+    /// The connection's task took frames (or a flush) and has not finished writing them: a
+    /// frame written directly now could overtake them.
+    writing: bool,
+    /// A direct write left bytes in the socket's buffer: the task must flush them.
+    flush_due: bool,
+}
+
+impl Queues {
+    /// Nothing waits to be written and nothing is being written: a frame may go directly.
+    fn idle(&self) -> bool {
+        !self.writing && !self.flush_due && self.control.is_empty() && self.updates.is_empty() && self.awareness.is_empty()
+    }
+}
+
+/// A socket that frames can be written to without waiting (the connection's, see
+/// `connection.rs`).
+pub trait DirectWrite: Send + Sync {
+    /// Writes `frame` if the socket takes it now; never waits.
+    fn try_write(&self, frame: &Bytes) -> Direct;
+}
+
+/// What became of a direct write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direct {
+    /// The kernel has all of it.
+    Written,
+    /// Taken, but part of it waits in the socket's buffer: the connection's task flushes it.
+    Buffered,
+    /// Not taken (the socket is busy or full): queue it.
+    Refused,
+}
+
+/// What the connection's task is to do next.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Work {
+    /// Write this frame (and whatever else is queued).
+    Frame(Bytes),
+    /// Flush what a direct write left in the socket's buffer.
+    Flush,
 }
 
 struct Shared {
@@ -45,6 +91,8 @@ struct Shared {
     ready: Notify,
     capacity: usize,
     kick: Kick,
+    /// The socket, while the connection lives, when frames may be written directly.
+    direct: Option<Weak<dyn DirectWrite>>,
 }
 
 impl Shared {
@@ -103,12 +151,14 @@ impl Kick {
 /// by their own kick (the relay's connections use [`channel_with`]).
 #[cfg(any(test, feature = "fuzzing"))]
 pub fn channel(capacity: usize) -> (Outbox, Inbox) {
-    channel_with(capacity, Kick::default())
+    channel_with(capacity, Kick::default(), None)
 }
 
-/// [`channel`], closed by `kick` (e.g. [`Kick::until`] the relay stops).
-pub fn channel_with(capacity: usize, kick: Kick) -> (Outbox, Inbox) {
-    let shared = Arc::new(Shared { queues: Mutex::default(), ready: Notify::new(), capacity, kick: kick.clone() });
+/// [`channel`], closed by `kick` (e.g. [`Kick::until`] the relay stops); frames go straight
+/// to `direct` when nothing is queued before them (the connection holds the only strong
+/// reference: once it ends, nothing writes to its socket).
+pub fn channel_with(capacity: usize, kick: Kick, direct: Option<Weak<dyn DirectWrite>>) -> (Outbox, Inbox) {
+    let shared = Arc::new(Shared { queues: Mutex::default(), ready: Notify::new(), capacity, kick: kick.clone(), direct });
     (Outbox { shared: shared.clone() }, Inbox { shared, kick })
 }
 
@@ -118,15 +168,19 @@ impl Outbox {
         self.push(|q| &mut q.control, frame)
     }
 
-    /// Queues a document update; a full queue closes the connection for a resync.
+    /// Queues a document update (or writes it at once: see the module); a full queue
+    /// closes the connection for a resync.
     pub fn offer_update(&self, frame: Bytes) -> bool {
-        self.push(|q| &mut q.updates, frame)
+        self.push_update(frame)
     }
 
     /// Queues an awareness frame (sent last; merged with its queue-mates under pressure).
     pub fn offer_awareness(&self, frame: Bytes) {
         {
             let mut queues = self.shared.queues.lock();
+            if self.wrote_directly(&mut queues, &frame) {
+                return;
+            }
             queues.awareness.push_back(frame);
             if queues.awareness.len() >= AWARENESS_COALESCE_AT {
                 let merged = coalesce(queues.awareness.drain(..));
@@ -134,6 +188,35 @@ impl Outbox {
             }
         }
         self.shared.ready.notify_one();
+    }
+
+    /// Queues a document update, or writes it directly when nothing is queued before it.
+    fn push_update(&self, frame: Bytes) -> bool {
+        {
+            let mut queues = self.shared.queues.lock();
+            if self.wrote_directly(&mut queues, &frame) {
+                return true;
+            }
+        }
+        self.push(|q| &mut q.updates, frame)
+    }
+
+    /// Writes `frame` to the socket if the connection allows it and nothing waits before it
+    /// (`queues` held, so the task cannot take a frame meanwhile); whether it was taken.
+    fn wrote_directly(&self, queues: &mut Queues, frame: &Bytes) -> bool {
+        if !queues.idle() {
+            return false;
+        }
+        let Some(socket) = self.shared.direct.as_ref().and_then(Weak::upgrade) else { return false };
+        match socket.try_write(frame) {
+            Direct::Written => true,
+            Direct::Buffered => {
+                queues.flush_due = true;
+                self.shared.ready.notify_one();
+                true
+            }
+            Direct::Refused => false,
+        }
     }
 
     fn push(&self, queue: impl FnOnce(&mut Queues) -> &mut VecDeque<Bytes>, frame: Bytes) -> bool {
@@ -162,11 +245,20 @@ impl Outbox {
 }
 
 impl Inbox {
-    /// The next frame to write, by priority; waits while all queues are empty.
-    pub async fn next(&self) -> Option<Bytes> {
+    /// What to write next: a frame by priority, or a flush a direct write left due; waits
+    /// while there is neither. Until [`Inbox::written`], nothing is written directly.
+    pub async fn next(&self) -> Work {
         loop {
-            if let Some(frame) = self.try_next() {
-                return Some(frame);
+            {
+                let mut queues = self.shared.queues.lock();
+                if let Some(frame) = pop(&mut queues) {
+                    return Work::Frame(frame);
+                }
+                if queues.flush_due {
+                    queues.flush_due = false;
+                    queues.writing = true;
+                    return Work::Flush;
+                }
             }
             self.shared.ready.notified().await;
         }
@@ -174,8 +266,12 @@ impl Inbox {
 
     /// The next frame to write, by priority, if one is waiting.
     pub fn try_next(&self) -> Option<Bytes> {
-        let mut queues = self.shared.queues.lock();
-        queues.control.pop_front().or_else(|| queues.updates.pop_front()).or_else(|| queues.awareness.pop_front())
+        pop(&mut self.shared.queues.lock())
+    }
+
+    /// The task wrote (and flushed) what it took: frames may go directly again.
+    pub fn written(&self) {
+        self.shared.queues.lock().writing = false;
     }
 
     /// Frames waiting, per queue (control, updates, awareness).
@@ -183,6 +279,15 @@ impl Inbox {
     pub fn depths(&self) -> (usize, usize, usize) {
         self.shared.depths()
     }
+}
+
+/// Takes the next frame by priority; the task is then writing (a frame popped but not yet
+/// written must not be overtaken), and whatever a direct write left is flushed with it.
+fn pop(queues: &mut Queues) -> Option<Bytes> {
+    let frame = queues.control.pop_front().or_else(|| queues.updates.pop_front()).or_else(|| queues.awareness.pop_front())?;
+    queues.writing = true;
+    queues.flush_due = false;
+    Some(frame)
 }
 
 /// Merges awareness frames into one holding the newest state of each client. Frames that
@@ -216,58 +321,4 @@ fn coalesce(frames: impl Iterator<Item = Bytes>) -> Vec<Bytes> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn presence(client: u64, clock: u32, json: &str) -> Bytes {
-        let mut update = AwarenessUpdate { clients: HashMap::new() };
-        update.clients.insert(yrs::ClientID::new(client), AwarenessUpdateEntry { clock, json: json.into() });
-        Bytes::from(protocol::awareness(update))
-    }
-
-    #[tokio::test]
-    async fn a_full_update_queue_requests_a_resync_instead_of_dropping() {
-        let (outbox, inbox) = channel(2);
-        assert!(outbox.offer_update(Bytes::from_static(b"a")));
-        assert!(outbox.offer_update(Bytes::from_static(b"b")));
-        assert!(!outbox.offer_update(Bytes::from_static(b"c")));
-        inbox.kick.requested().await;
-        assert_eq!(inbox.kick.reason().map(|r| r.code), Some(close::RESYNC));
-        assert_eq!(inbox.next().await.as_deref(), Some(&b"a"[..]));
-    }
-
-    #[tokio::test]
-    async fn control_then_updates_then_awareness() {
-        let (outbox, inbox) = channel(8);
-        outbox.offer_awareness(Bytes::from_static(b"aw"));
-        outbox.offer_update(Bytes::from_static(b"up"));
-        outbox.offer_control(Bytes::from_static(b"sync"));
-        assert_eq!(inbox.next().await.as_deref(), Some(&b"sync"[..]));
-        assert_eq!(inbox.next().await.as_deref(), Some(&b"up"[..]));
-        assert_eq!(inbox.next().await.as_deref(), Some(&b"aw"[..]));
-    }
-
-    #[tokio::test]
-    async fn awareness_under_pressure_keeps_only_the_newest_state_per_client() {
-        let (outbox, inbox) = channel(8);
-        for clock in 1..=(AWARENESS_COALESCE_AT as u32 * 3) {
-            outbox.offer_awareness(presence(1, clock, &format!("{{\"x\":{clock}}}")));
-            outbox.offer_awareness(presence(2, clock, "{\"y\":0}"));
-        }
-        assert!(inbox.depths().2 < AWARENESS_COALESCE_AT, "queue stays short: {:?}", inbox.depths());
-        let mut latest = HashMap::new();
-        while inbox.depths().2 > 0 {
-            let frame = inbox.next().await.unwrap();
-            for message in protocol::decode_frame(&frame).unwrap() {
-                let Message::Awareness(update) = message else { panic!() };
-                for (client, entry) in update.clients {
-                    let e = latest.entry(client.get()).or_insert(0);
-                    *e = (*e).max(entry.clock);
-                }
-            }
-        }
-        let top = AWARENESS_COALESCE_AT as u32 * 3;
-        assert_eq!(latest.get(&1), Some(&top));
-        assert_eq!(latest.get(&2), Some(&top));
-    }
-}
+mod tests;
