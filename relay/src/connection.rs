@@ -55,10 +55,12 @@ pub struct Joining {
 // Deliberately not an `async fn`: see above (its arguments would be kept twice).
 #[allow(clippy::manual_async_fn)]
 pub fn serve(socket: WebSocket, mut joining: Joining, app: Arc<AppState>) -> impl std::future::Future<Output = ()> + Send {
+    // The only strong reference, held by the future: the socket closes when it ends, whatever
+    // a room still holds (its outbox keeps a weak one, for direct writes). Made out here so
+    // that the future does not keep a slot for the socket itself besides (1 KiB more per
+    // idle connection when it was made inside).
+    let shared = Arc::new(SharedSocket::new(socket, app.clone()));
     async move {
-        // The only strong reference: the socket closes when this future ends, whatever a
-        // room still holds (its outbox keeps a weak one, for direct writes).
-        let shared = Arc::new(SharedSocket::new(socket, app.clone()));
         let mut socket = shared.locked();
         // Use `joining` whole, so the block captures it whole: a `move` block captures only
         // the fields it uses, and the address slot in `joining.admission`, which counts this
