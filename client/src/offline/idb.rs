@@ -5,8 +5,10 @@
 //! delete a database, when its room was deleted. The page starts opening the room's
 //! database and reading its records before the editor's module runs (`public/index.html`):
 //! requests made once the editor runs were answered ~70 ms later on a reload (the page is
-//! busy starting), the same read before it ~5 ms after its open. [`open`] takes that
-//! connection and those records over.
+//! busy starting), the same read before it ~5 ms after its open. [`take_early`] takes that
+//! connection and those records over, or learns from it that the room has no database on
+//! this device (a first visit), which lets the relay session start without waiting for one
+//! to be created.
 
 use std::fmt;
 
@@ -68,13 +70,34 @@ pub struct Contents {
     pub values: JsValue,
 }
 
+/// What the page's first script (`public/index.html`) found out about a room's database
+/// before the editor ran.
+pub enum Early {
+    /// Its connection, and the records it read if the read succeeded.
+    Opened(Opened),
+    /// There is no such database: its open asked for an upgrade, which the page aborted.
+    /// Nothing of the room is stored on this device.
+    Absent,
+    /// Nothing usable: no early open, one to another database, or one that failed.
+    Unknown,
+}
+
+/// Takes over what the page's first script did about database `name` (`window.earlyRoomCopy`:
+/// `{ name, absent: true }` when localStorage holds no mark for it, see [`mark`]; otherwise
+/// `{ name, opened }`, `opened` settling to `{ db, keys, values }`, to `{ db }` if the read
+/// failed, to `{ absent: true }` if there is no such database, or to `null`). A connection
+/// to another database, or to one that is not what [`open`] would have made, is closed, so
+/// it cannot block a deletion.
+pub async fn take_early(name: &str) -> Early {
+    opened_early(name).await.unwrap_or(Early::Unknown)
+}
+
 /// Opens (creating if needed) the database `name` with its [`UPDATES`] store: the connection
-/// the page started opening before the editor ran (`public/index.html`), with what it read,
-/// if it is this one.
-pub async fn open(name: &str) -> Result<Opened, IdbError> {
-    let Opened { db, read_early } = match opened_early(name).await {
-        Some(opened) => opened,
-        None => Opened { db: open_now(name).await?, read_early: None },
+/// in `early` if the page opened it, with what it read.
+pub async fn open(name: &str, early: Early) -> Result<Opened, IdbError> {
+    let Opened { db, read_early } = match early {
+        Early::Opened(opened) => opened,
+        Early::Absent | Early::Unknown => Opened { db: open_now(name).await?, read_early: None },
     };
     // The only version change is a deletion (the room was deleted, see `delete`): let it go
     // through rather than block it; writing after it would only bring the room back.
@@ -87,20 +110,30 @@ pub async fn open(name: &str) -> Result<Opened, IdbError> {
     Ok(Opened { db, read_early })
 }
 
-/// Takes over the connection `public/index.html` started opening (`window.earlyRoomCopy`:
-/// `{ name, opened }`, `opened` settling to `{ db, keys, values }`, to `{ db }` if the read
-/// failed, or to `null`) when it is to `name` and holds what [`open_now`] would have made;
-/// any other early connection is closed, so it cannot block a deletion. `None`: open it now.
-async fn opened_early(name: &str) -> Option<Opened> {
+async fn opened_early(name: &str) -> Option<Early> {
     let window = web_sys::window()?;
     let key = JsValue::from_str("earlyRoomCopy");
     let early = js_sys::Reflect::get(&window, &key).ok().filter(JsValue::is_object)?;
     let _ = js_sys::Reflect::delete_property(&window, &key);
     let field = |object: &JsValue, name: &str| js_sys::Reflect::get(object, &JsValue::from_str(name)).ok();
     let early_name = field(&early, "name")?.as_string();
+    let absent = |object: &JsValue| field(object, "absent").and_then(|absent| absent.as_bool()) == Some(true);
+    if absent(&early) {
+        // The page knew without opening anything (no mark in localStorage, see `marked`).
+        return (early_name.as_deref() == Some(name)).then_some(Early::Absent);
+    }
     let opened = JsFuture::from(field(&early, "opened")?.dyn_into::<js_sys::Promise>().ok()?).await.ok()?;
+    if early_name.as_deref() != Some(name) {
+        if let Some(db) = field(&opened, "db").and_then(|db| db.dyn_into::<IdbDatabase>().ok()) {
+            db.close();
+        }
+        return None;
+    }
+    if absent(&opened) {
+        return Some(Early::Absent);
+    }
     let db = field(&opened, "db")?.dyn_into::<IdbDatabase>().ok()?;
-    if early_name.as_deref() != Some(name) || db.version() != 1.0 || !db.object_store_names().contains(UPDATES) {
+    if db.version() != 1.0 || !db.object_store_names().contains(UPDATES) {
         db.close();
         return None;
     }
@@ -110,7 +143,7 @@ async fn opened_early(name: &str) -> Option<Opened> {
         }
         _ => None,
     };
-    Some(Opened { db, read_early })
+    Some(Early::Opened(Opened { db, read_early }))
 }
 
 /// Opens the database `name` (creating it with its [`UPDATES`] store on first use).
@@ -135,6 +168,17 @@ async fn open_now(name: &str) -> Result<IdbDatabase, IdbError> {
     opening.set_onupgradeneeded(None);
     drop(upgrade);
     Ok(result?.dyn_into::<IdbDatabase>()?)
+}
+
+/// Marks in localStorage that database `name` exists (`true`) or not (`false`), so that the
+/// page's first script knows a first visit without opening IndexedDB: in a new browser
+/// profile IndexedDB's first open took ~200 ms to answer even for a database that is not
+/// there. The mark is only a hint: without it (cleared, or from an editor that did not set
+/// it) the session starts before an existing copy is loaded, and what the copy holds that
+/// the relay lacks goes up once it is, as any local change does.
+pub fn mark(name: &str, exists: bool) {
+    let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) else { return };
+    let _ = if exists { storage.set_item(name, "1") } else { storage.remove_item(name) };
 }
 
 /// Deletes the database `name` with every record in it. Open connections to it (this page's
@@ -206,7 +250,7 @@ mod tests {
         db.close();
 
         let early = open_early(name).await;
-        let Opened { db, read_early } = open(name).await.expect("open");
+        let Opened { db, read_early } = open(name, take_early(name).await).await.expect("open");
         let contents = read_early.expect("the records the page read");
         assert_eq!(all_bytes(&contents.values), vec![vec![1u8, 2, 3]]);
         assert_eq!(js_sys::Array::from(&contents.keys).length(), 1);
@@ -221,7 +265,7 @@ mod tests {
     async fn an_early_connection_to_another_database_is_closed() {
         let (theirs, mine) = ("test-early-theirs", "test-early-mine");
         let early = open_early(theirs).await;
-        let Opened { db, read_early } = open(mine).await.expect("open");
+        let Opened { db, read_early } = open(mine, take_early(mine).await).await.expect("open");
         assert!(read_early.is_none(), "nothing read early for this database");
         assert_eq!(db.name(), mine);
         // The early connection is closed: it can start no transaction, and cannot hold up
@@ -230,5 +274,41 @@ mod tests {
         db.close();
         delete(theirs).await.expect("delete theirs");
         delete(mine).await.expect("delete mine");
+    }
+
+    /// Sets `window.earlyRoomCopy` to an object with `fields`.
+    fn set_early(fields: &[(&str, JsValue)]) {
+        let early = js_sys::Object::new();
+        for (key, value) in fields {
+            js_sys::Reflect::set(&early, &(*key).into(), value).expect("set");
+        }
+        js_sys::Reflect::set(&web_sys::window().expect("window"), &"earlyRoomCopy".into(), &early).expect("set");
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    async fn a_page_that_found_no_database_says_so_for_that_database_only() {
+        // No mark in localStorage: the page opened nothing.
+        set_early(&[("name", "test-absent".into()), ("absent", true.into())]);
+        assert!(matches!(take_early("test-absent").await, Early::Absent));
+        assert!(matches!(take_early("test-absent").await, Early::Unknown), "taken once");
+        set_early(&[("name", "test-absent".into()), ("absent", true.into())]);
+        assert!(matches!(take_early("test-other").await, Early::Unknown), "another database's answer");
+        // A mark, but the open asked for an upgrade (the database is gone): the page aborted it.
+        let opened = js_sys::Object::new();
+        js_sys::Reflect::set(&opened, &"absent".into(), &true.into()).expect("set");
+        set_early(&[("name", "test-absent".into()), ("opened", js_sys::Promise::resolve(&opened).into())]);
+        assert!(matches!(take_early("test-absent").await, Early::Absent));
+        // The open failed: nothing known.
+        set_early(&[("name", "test-absent".into()), ("opened", js_sys::Promise::resolve(&JsValue::NULL).into())]);
+        assert!(matches!(take_early("test-absent").await, Early::Unknown));
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    fn the_mark_says_whether_a_database_is_kept() {
+        let storage = web_sys::window().expect("window").local_storage().expect("storage").expect("localStorage");
+        mark("test-marked", true);
+        assert_eq!(storage.get_item("test-marked").expect("read"), Some("1".to_owned()));
+        mark("test-marked", false);
+        assert_eq!(storage.get_item("test-marked").expect("read"), None);
     }
 }

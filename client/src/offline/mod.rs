@@ -9,6 +9,7 @@
 //!   encode of a large document is a long task, so it must stay rare). The stored state
 //!   is loaded into the document before the relay connection starts (the returned `ready`
 //!   receiver says when), so a reload shows the last state at once, with or without the relay.
+//!   On a first visit (the page found no database for the room) `ready` fires at once.
 //!   The document gets a fresh client id per page load (a Yjs convention); the items of
 //!   earlier loads keep theirs and reach the relay in the next handshake like any other
 //!   change the relay lacks.
@@ -145,19 +146,35 @@ async fn keep(
     mut woken: mpsc::UnboundedReceiver<()>,
     deletion: Deletion,
 ) {
-    let store = match LocalStore::open(&room).await {
+    // On a first visit the page's first script found no database for the room: there is
+    // nothing to load, so the relay session need not wait while one is created (in a new
+    // browser profile that took ~230 ms). What arrives meanwhile is queued, and written once
+    // the database is there.
+    let early = LocalStore::early(&room).await;
+    let mut ready = Some(ready);
+    if matches!(early, idb::Early::Absent) {
+        offline.loaded.set(true);
+        if let Some(ready) = ready.take() {
+            let _ = ready.send(());
+        }
+    }
+    let store = match LocalStore::open(&room, early).await {
         Ok(store) => Rc::new(store),
         Err(error) => {
             leptos::logging::warn!("no copy on this device: {error}");
             offline.problem.set(Some(error.to_string()));
             offline.loaded.set(true);
-            let _ = ready.send(());
+            if let Some(ready) = ready {
+                let _ = ready.send(());
+            }
             return;
         }
     };
     let (mut stored, mut stored_bytes) = (0u64, 0usize);
     match store.load().await {
         Ok(records) => {
+            // (Records here on a first visit were stored by another tab of the room that
+            // opened meanwhile; applied, they reach the relay like any local change.)
             apply_stored(&doc, &records);
             stored = records.len() as u64;
             stored_bytes = records.iter().map(Vec::len).sum();
@@ -165,7 +182,9 @@ async fn keep(
         Err(error) => offline.problem.set(Some(error.to_string())),
     }
     offline.loaded.set(true);
-    let _ = ready.send(());
+    if let Some(ready) = ready {
+        let _ = ready.send(());
+    }
     write_on_pagehide(store.clone(), queue.clone(), deletion);
 
     // Size of the last folded state (until the first fold: what was stored).

@@ -36,14 +36,21 @@ pub struct LocalStore {
 }
 
 impl LocalStore {
-    /// Opens the database of `room`.
-    pub async fn open(room: &str) -> Result<LocalStore, IdbError> {
-        let idb::Opened { db, read_early } = idb::open(&database_name(room)).await?;
+    /// What the page's first script found out about the database of `room`.
+    pub async fn early(room: &str) -> idb::Early {
+        idb::take_early(&database_name(room)).await
+    }
+
+    /// Opens the database of `room` (the connection in `early`, if the page opened it).
+    pub async fn open(room: &str, early: idb::Early) -> Result<LocalStore, IdbError> {
+        let idb::Opened { db, read_early } = idb::open(&database_name(room), early).await?;
+        idb::mark(&database_name(room), true);
         Ok(LocalStore { db, read_early: RefCell::new(read_early), known: Cell::new(f64::NEG_INFINITY), own: RefCell::default() })
     }
 
     /// Deletes the database of `room`: every tab's records (the room was deleted).
     pub async fn delete(room: &str) -> Result<(), IdbError> {
+        idb::mark(&database_name(room), false);
         idb::delete(&database_name(room)).await
     }
 

@@ -107,30 +107,38 @@ where
     }
 }
 
+/// More Chromium flags for a benchmark run, from `CHROMIUM_EXTRA_ARGS` (space-separated),
+/// e.g. `--disable-webgl` to tell what the CPU rasteriser costs.
+fn extra_chromium_args() -> Vec<String> {
+    std::env::var("CHROMIUM_EXTRA_ARGS").unwrap_or_default().split_whitespace().map(str::to_owned).collect()
+}
+
 impl Browsers {
     /// Starts a new browser (its own Chromium with a fresh profile) and opens `url` in it.
     pub async fn open(&self, url: &str) -> Page {
         let profile = tempfile::tempdir_in(&self.profiles).expect("profile dir").keep();
+        let mut args = vec![
+            "--headless".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            // WebGL2 on the CPU (ANGLE on SwiftShader), which Chromium no longer
+            // falls back to by itself.
+            "--use-angle=swiftshader".to_owned(),
+            "--enable-unsafe-swiftshader".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            "--no-first-run".to_owned(),
+            "--window-size=1280,900".to_owned(),
+            format!("--user-data-dir={}", profile.display()),
+        ];
+        args.extend(extra_chromium_args());
         let capabilities = json!({
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": program("CHROMIUM", "/usr/bin/chromium"),
-                "args": [
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    // WebGL2 on the CPU (ANGLE on SwiftShader), which Chromium no longer
-                    // falls back to by itself.
-                    "--use-angle=swiftshader",
-                    "--enable-unsafe-swiftshader",
-                    "--disable-dev-shm-usage",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--no-first-run",
-                    "--window-size=1280,900",
-                    format!("--user-data-dir={}", profile.display()),
-                ],
+                "args": args,
             },
             "timeouts": { "pageLoad": 20_000, "script": 10_000, "implicit": 0 },
         });

@@ -35,6 +35,7 @@ async fn one_edit_online_one_offline(browsers: &Browsers, relay: Relay, url: &st
     a.add_node().await;
     a.wait_nodes(1).await;
     wait_kept(&a).await;
+    assert_eq!(device_mark(&a).await, json!("1"), "the room is marked as kept on this device");
 
     let stopped = relay.stop().await;
     wait_offline(&a).await;
@@ -89,34 +90,54 @@ async fn offline_edits_survive_a_reload_and_reach_the_relay() {
 /// copy on the device loaded and when it synced (`client/src/marks.rs`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_offline_edit_from_an_earlier_visit_reaches_the_relay_when_the_page_reopens() {
-    with_browsers(|browsers| async move {
-        let relay = Relay::start("").await;
-        let url = relay.page("reopened");
-        let (a, stopped) = one_edit_online_one_offline(&browsers, relay, &url).await;
-        let mut ids = state(&a).await.ids;
-        ids.sort();
-        a.client.goto("about:blank").await.expect("leave the page");
+    with_browsers(|browsers| async move { reopen_after_an_offline_edit(&browsers, false).await }).await;
+}
 
-        let relay = stopped.restart().await;
-        a.client.goto(&url).await.expect("open the room again");
-        a.wait_synced().await;
-        a.wait_nodes(2).await;
-        let order = js(
-            &a,
-            "const t = (n) => (performance.getEntriesByName('editor:' + n)[0] || {}).startTime; \
-             return [t('synced'), t('local-copy')];",
-            vec![],
-        )
-        .await;
-        eprintln!("A reopened: its device copy loaded at {} ms, synced at {} ms", order[1], order[0]);
-        let b = browsers.open(&relay.page("reopened")).await;
-        b.wait_synced().await;
-        b.wait_nodes(2).await;
-        let mut seen = state(&b).await.ids;
-        seen.sort();
-        assert_eq!(seen, ids, "B receives the edit A made offline in its earlier visit");
-    })
+/// The same with the room's mark gone from localStorage (cleared, or the copy was stored by
+/// an editor that did not mark it): the page takes the first-visit path, syncing without
+/// waiting for the copy, and the copy's offline edit still goes up once it is loaded; the
+/// mark is back for the next visit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offline_edit_reaches_the_relay_even_when_the_room_was_not_marked_as_kept() {
+    with_browsers(|browsers| async move { reopen_after_an_offline_edit(&browsers, true).await }).await;
+}
+
+/// The room's mark in localStorage (`idb::mark` in the client): "1", or null.
+async fn device_mark(page: &Page) -> serde_json::Value {
+    js(page, "return localStorage.getItem('scene-room:' + new URLSearchParams(location.search).get('room'));", vec![]).await
+}
+
+async fn reopen_after_an_offline_edit(browsers: &Browsers, forget_mark: bool) {
+    let relay = Relay::start("").await;
+    let url = relay.page("reopened");
+    let (a, stopped) = one_edit_online_one_offline(browsers, relay, &url).await;
+    let mut ids = state(&a).await.ids;
+    ids.sort();
+    if forget_mark {
+        js(&a, "localStorage.clear(); return true;", vec![]).await;
+        assert_eq!(device_mark(&a).await, json!(null));
+    }
+    a.client.goto("about:blank").await.expect("leave the page");
+
+    let relay = stopped.restart().await;
+    a.client.goto(&url).await.expect("open the room again");
+    a.wait_synced().await;
+    a.wait_nodes(2).await;
+    let order = js(
+        &a,
+        "const t = (n) => (performance.getEntriesByName('editor:' + n)[0] || {}).startTime; \
+         return [t('synced'), t('local-copy')];",
+        vec![],
+    )
     .await;
+    eprintln!("A reopened: its device copy loaded at {} ms, synced at {} ms", order[1], order[0]);
+    let b = browsers.open(&relay.page("reopened")).await;
+    b.wait_synced().await;
+    b.wait_nodes(2).await;
+    let mut seen = state(&b).await.ids;
+    seen.sort();
+    assert_eq!(seen, ids, "B receives the edit A made offline in its earlier visit");
+    assert_eq!(device_mark(&a).await, json!("1"), "the room is marked as kept again");
 }
 
 /// What the relay has counted of WebSocket connections it accepted, once the count has not
