@@ -15,6 +15,7 @@ mod header;
 mod idle;
 mod jobs;
 mod marks;
+mod menu;
 mod offline;
 mod outliner;
 mod participants;

@@ -1,5 +1,6 @@
 //! The toolbar above the viewport (add objects, edit the selection, undo and redo, tool
-//! modes, view switcher, snapping) and the `?` overlay listing every shortcut.
+//! modes, view switcher, snapping, the File menu) and the `?` overlay listing every
+//! shortcut.
 
 use leptos::prelude::*;
 
@@ -42,8 +43,8 @@ pub fn Toolbar(editor: Editor) -> impl IntoView {
                 <button class="tool" id="ungroup" title="Ungroup (Ctrl+Shift+G)" disabled=move || viewing() || !has_selection() on:click=move |_| editor.ungroup_selection()>"Ungroup"</button>
             </div>
             <div class="tool-group">
-                <button class="tool" id="undo" title="Undo your last edit (Ctrl+Z)" disabled=move || viewing() || !editor.history.get().0 on:click=move |_| editor.undo()>"↶ Undo"</button>
-                <button class="tool" id="redo" title="Redo (Ctrl+Shift+Z)" disabled=move || viewing() || !editor.history.get().1 on:click=move |_| editor.redo()>"↷ Redo"</button>
+                <button class="tool icon-tool" id="undo" title="Undo your last edit (Ctrl+Z)" aria-label="Undo" disabled=move || viewing() || !editor.history.get().0 on:click=move |_| editor.undo()>"↶"</button>
+                <button class="tool icon-tool" id="redo" title="Redo (Ctrl+Shift+Z)" aria-label="Redo" disabled=move || viewing() || !editor.history.get().1 on:click=move |_| editor.redo()>"↷"</button>
             </div>
             <div class="tool-group segmented">
                 {mode_button(Mode::Move, "Move", "G")}

@@ -1,6 +1,6 @@
 //! The banner shown once the room was deleted by an administrator: what happened, and the
 //! user's two ways on. "Save my copy (JSON)" downloads the scene still in this page (the
-//! editor's own Save JSON); "Start again" reloads the page into the room as it now is:
+//! editor's own File ▸ Save scene JSON); "Start again" reloads the page into the room as it now is:
 //! empty on the relay, with no copy on this device. Until the user chooses, the scene stays
 //! in the page, readable.
 //!

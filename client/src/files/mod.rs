@@ -109,21 +109,6 @@ pub fn FileTools(editor: Editor) -> impl IntoView {
             data-last-url=move || state.last.with(|l| l.as_ref().map(|l| l.url.clone()).unwrap_or_default())
             data-imported=move || state.imported.get().to_string()
         >
-            <label class="tool file-button" title="Open a scene JSON file (replaces the scene; undo brings it back)"
-                class:disabled=move || !editor.access.can_edit()>
-                "Open…"
-                <input type="file" id="open-json" class="file-input" accept=".json,application/json"
-                    disabled=move || !editor.access.can_edit() on:change=move |ev| chosen(ev, Opening::SceneJson) />
-            </label>
-            <label class="tool file-button" title="Import a glTF 2.0 file (.gltf or .glb) into the scene"
-                class:disabled=move || !editor.access.can_edit()>
-                "Import glTF…"
-                <input type="file" id="import-gltf" class="file-input" accept=".gltf,.glb,model/gltf+json,model/gltf-binary"
-                    disabled=move || !editor.access.can_edit() on:change=move |ev| chosen(ev, Opening::Gltf) />
-            </label>
-            <button class="tool" id="save-json" title="Save the scene as JSON" on:click=save>"Save JSON"</button>
-            <button class="tool" id="export-glb" title="Export the scene as binary glTF (.glb)" on:click=export>"Export .glb"</button>
-            <button class="tool" id="save-png" title="Save the viewport as a PNG image" on:click=move |_| save_png(state)>"PNG"</button>
             {move || state.busy.get().map(|(step, fraction)| view! {
                 <span class="file-progress" id="file-progress">
                     <progress max="1" value=fraction.to_string()></progress>
@@ -133,6 +118,23 @@ pub fn FileTools(editor: Editor) -> impl IntoView {
             {move || state.message.get().map(|text| view! {
                 <span class="file-message" id="file-message" title=text.clone()>{text.clone()}</span>
             })}
+            <crate::menu::Menu id="file-menu" label="File ▾" title="Open, import, save and export">
+                <label class="menu-item file-button" title="Open a scene JSON file (replaces the scene; undo brings it back)"
+                    class:disabled=move || !editor.access.can_edit()>
+                    "Open scene JSON…"
+                    <input type="file" id="open-json" class="file-input" accept=".json,application/json"
+                        disabled=move || !editor.access.can_edit() on:change=move |ev| chosen(ev, Opening::SceneJson) />
+                </label>
+                <label class="menu-item file-button" title="Import a glTF 2.0 file (.gltf or .glb) into the scene"
+                    class:disabled=move || !editor.access.can_edit()>
+                    "Import glTF…"
+                    <input type="file" id="import-gltf" class="file-input" accept=".gltf,.glb,model/gltf+json,model/gltf-binary"
+                        disabled=move || !editor.access.can_edit() on:change=move |ev| chosen(ev, Opening::Gltf) />
+                </label>
+                <button class="menu-item" id="save-json" title="Save the scene as JSON" on:click=save>"Save scene JSON"</button>
+                <button class="menu-item" id="export-glb" title="Export the scene as binary glTF (.glb)" on:click=export>"Export glTF (.glb)"</button>
+                <button class="menu-item" id="save-png" title="Save the viewport as a PNG image" on:click=move |_| save_png(state)>"Save image (PNG)"</button>
+            </crate::menu::Menu>
         </div>
     }
 }

@@ -17,6 +17,7 @@ use tests::{eventually, TestClient};
 use yrs::Transact;
 
 use super::bench::{long_scripts, quantile, record, viewport_counters, FIRST_SHADED_FRAME_JS, ORBIT_JS};
+use super::harness::open_menu_of;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a benchmark: scripts/bench-meshes.sh runs it"]
@@ -29,6 +30,7 @@ async fn bench_meshes_100k_triangles() {
 
         // Import: from choosing the file to the node listed (the page read, checked, hashed and
         // stored the mesh, and drew it).
+        open_menu_of(&page, "#import-gltf").await;
         let input = page.client.find(Locator::Css("#import-gltf")).await.expect("the import input");
         let started = Instant::now();
         input.send_keys(&model).await.expect("choosing the model");

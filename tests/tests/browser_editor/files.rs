@@ -32,6 +32,7 @@ fn names_of(doc: &Doc) -> BTreeSet<String> {
 
 /// Chooses `path` in the file input `css` (chromedriver sets the file).
 async fn choose(page: &Page, css: &str, path: &std::path::Path) {
+    open_menu_of(page, css).await;
     let input = page.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{}: no {css}: {e}", page.name));
     input.send_keys(path.to_str().expect("utf-8 path")).await.unwrap_or_else(|e| panic!("{}: choosing a file failed: {e}", page.name));
 }
@@ -124,6 +125,37 @@ async fn files_open_json_import_gltf_and_export() {
         // Importing was one edit: undo takes the .gltf's two nodes away again.
         click(&page, "#undo").await;
         page.wait_nodes(6).await;
+    })
+    .await;
+}
+
+/// The toolbar's File menu: its items are in the page but not shown until it opens; it
+/// closes on Escape, on a press elsewhere, and once an item is chosen (which then runs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_the_file_menu_opens_and_closes_as_a_menu_does() {
+    with_browsers(|browsers| async move {
+        let relay = Relay::start("").await;
+        let page = browsers.open(&relay.page("file-menu")).await;
+        page.wait_synced().await;
+        let state = "const m = document.getElementById('file-menu'); const item = document.getElementById('save-json'); \
+                     return [m.open, item.checkVisibility()];";
+        let shown = || async { js(&page, state, vec![]).await };
+        assert_eq!(shown().await, json!([false, false]), "closed, its items not shown");
+
+        click(&page, "#file-menu > summary").await;
+        assert_eq!(shown().await, json!([true, true]), "open on its button");
+        screenshot(&page, "file-menu").await;
+        press(&page, &[], '\u{e00c}').await; // Escape
+        assert_eq!(shown().await, json!([false, false]), "closed by Escape");
+
+        click(&page, "#file-menu > summary").await;
+        assert_eq!(shown().await, json!([true, true]));
+        click(&page, "#node-count").await;
+        assert_eq!(shown().await, json!([false, false]), "closed by a press elsewhere");
+
+        click(&page, "#save-json").await; // opens the menu first, as a person would
+        produced(&page, "json").await;
+        assert_eq!(shown().await, json!([false, false]), "closed once an item was chosen");
     })
     .await;
 }

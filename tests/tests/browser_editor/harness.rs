@@ -165,8 +165,17 @@ pub async fn click_row(page: &Page, id: &str) {
 }
 
 pub async fn click(page: &Page, css: &str) {
+    open_menu_of(page, css).await;
     let element = page.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{}: no {css}: {e}", page.name));
     element.click().await.unwrap_or_else(|e| panic!("{}: clicking {css} failed: {e}", page.name));
+}
+
+/// Opens the toolbar menu holding `css`, if it is in one (as a person does before choosing
+/// an item: a closed menu's items are not shown, so WebDriver cannot click them).
+pub async fn open_menu_of(page: &Page, css: &str) {
+    let script = "const e = document.querySelector(arguments[0]); const menu = e && e.closest('.menu-list') && e.closest('details.menu'); \
+                  if (menu && !menu.open) menu.querySelector('summary').click(); return !!menu;";
+    page.client.execute(script, vec![serde_json::json!(css)]).await.unwrap_or_else(|e| panic!("{}: opening the menu of {css}: {e}", page.name));
 }
 
 /// Presses `key` with the given modifiers held (real key events to the focused element).
