@@ -2,7 +2,8 @@
 # The editor's benchmarks (issues 3, 14 and 20): navigation to the first render of a 1,000-node
 # scene (fresh browsers and reloads), and a 5,000-node scene in headless Chromium — time from
 # navigation to the first render showing the whole synced scene, frame times while another
-# client edits a node 30 times a second — and the compressed size of what the browser loads
+# client edits a node 30 times a second; the adaptive resolution while a client edits a few
+# times a second — and the compressed size of what the browser loads
 # (wasm + JS: the Brotli and gzip copies the build writes, which the relay sends). Uses a release relay. Prints the figures; BENCHMARKS.md quotes a run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,3 +25,6 @@ BROWSER_TEST_LIMIT_SECS=600 RELAY_BIN="$PWD/target/release/relay" scripts/browse
 
 step "Navigation to the first render of 1,000 nodes (fresh browsers, then a reload each)"
 BROWSER_TEST_LIMIT_SECS=600 RELAY_BIN="$PWD/target/release/relay" scripts/browser-test.sh bench_first_render_1000_nodes --ignored --nocapture
+
+step "Adaptive resolution while another client edits a few times a second"
+BROWSER_TEST_LIMIT_SECS=600 RELAY_BIN="$PWD/target/release/relay" scripts/browser-test.sh bench_render_scale_while_a_peer_edits --ignored --nocapture

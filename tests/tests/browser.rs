@@ -20,6 +20,8 @@ mod access;
 mod bench;
 #[path = "browser_editor/bench_meshes.rs"]
 mod bench_meshes;
+#[path = "browser_editor/bench_resolution.rs"]
+mod bench_resolution;
 #[path = "browser_editor/collaboration.rs"]
 mod collaboration;
 #[path = "browser_editor/deleted.rs"]
@@ -40,6 +42,8 @@ mod offline;
 mod outliner;
 #[path = "browser_editor/performance.rs"]
 mod performance;
+#[path = "browser_editor/resolution.rs"]
+mod resolution;
 #[path = "browser_editor/restore.rs"]
 mod restore;
 #[path = "browser_editor/viewport.rs"]

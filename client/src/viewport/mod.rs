@@ -15,7 +15,8 @@
 //!
 //! `#viewport` carries the view (`data-view`, `data-zoom`: pixels per unit at the target,
 //! `data-camera`) and what the last frame cost (`data-draw-calls`, `data-instances`,
-//! `data-triangles`, `data-frame-ms`, `data-frames`) for the tests and benchmarks, and the
+//! `data-triangles`, `data-frame-ms`, `data-frames`; `data-render-scale` and
+//! `data-frame-cost-ms`, what adaptive resolution saw) for the tests and benchmarks, and the
 //! gizmo's handles on screen (`data-gizmo`, see [`gizmo::Gizmo::describe`]).
 
 mod axes;
@@ -95,10 +96,11 @@ pub fn Viewport(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
         let started = now_ms();
         let (w, h) = (canvas.client_width().max(1) as f64, canvas.client_height().max(1) as f64);
         let full = std::mem::replace(&mut *settling.write_value(), false);
-        let scale = if full { 1.0 } else { resolution.try_update_value(|r| r.paint(started)).unwrap_or(1.0) };
+        let scale = if full { 1.0 } else { resolution.with_value(|r| r.scale()) };
         let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).clamp(1.0, 3.0) * scale;
         let (pw, ph) = ((w * dpr).round() as u32, (h * dpr).round() as u32);
-        if canvas.width() != pw || canvas.height() != ph {
+        let resizing = canvas.width() != pw || canvas.height() != ph;
+        if resizing {
             canvas.set_width(pw);
             canvas.set_height(ph);
         }
@@ -170,6 +172,20 @@ pub fn Viewport(editor: Editor, peers: RwSignal<Vec<Peer>>) -> impl IntoView {
             })
         });
         frames.update_value(|n| *n += 1);
+        // What this frame cost, for the next paint's scale: until the next animation frame,
+        // which the browser runs once it has taken this one. Not a frame that also did
+        // something once: a new renderer's first (it compiled its programs), one that
+        // resized the canvas (the browser reallocated its buffers), or the full-resolution
+        // paint after a motion (it says nothing of what the motion's frames cost).
+        if !fresh && !full && !resizing {
+            request_animation_frame(move || {
+                let cost = now_ms() - started;
+                resolution.update_value(|r| r.frame_took(cost));
+                if let Some(el) = viewport_ref.get_untracked() {
+                    let _ = el.set_attribute("data-frame-cost-ms", &format!("{cost:.1}"));
+                }
+            });
+        }
         // Drawn reduced: once the motion stops, draw it again at full resolution.
         if !full && resolution.with_value(|r| r.needs_settling()) {
             let painted = frames.get_value();

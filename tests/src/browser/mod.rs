@@ -130,6 +130,12 @@ impl Browsers {
             "--disable-component-update".to_owned(),
             "--disable-sync".to_owned(),
             "--no-first-run".to_owned(),
+            // Headless Chromium is the whole browser: as it starts it loads its omnibox
+            // popups (WebUI pages, ~0.6 s of a core in a renderer of their own), which
+            // headless never shows, while the page under test loads on the same two cores.
+            // (chromedriver adds these to its own `--disable-features`; a benchmark's
+            // `CHROMIUM_EXTRA_ARGS` with another one should repeat them.)
+            "--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup".to_owned(),
             "--window-size=1280,900".to_owned(),
             format!("--user-data-dir={}", profile.display()),
         ];

@@ -226,7 +226,7 @@ const LONG_TASKS_JS: &str = "return (window.__longTasks || []).slice().sort((a, 
 /// sibling's order key by scanning the scene, which is quadratic for a bulk load like this
 /// one), and waits until the relay holds them all. Answers the writer, its scene and the
 /// first node.
-async fn seed(relay: &Relay, room: &str, count: usize) -> (TestClient, Scene, NodeId) {
+pub(super) async fn seed(relay: &Relay, room: &str, count: usize) -> (TestClient, Scene, NodeId) {
     let seeder = TestClient::join(&relay.ws(), room).await;
     let scene = Scene::new(&seeder.doc);
     let mut ids = IdGen::new(seeder.client_id().get());
